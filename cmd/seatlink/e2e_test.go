@@ -1,0 +1,279 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"seatlink/devices"
+	"seatlink/devices/agent"
+	"seatlink/devices/sim"
+	"seatlink/internal/config"
+	"seatlink/internal/wire"
+)
+
+func testLogger(t testing.TB) *slog.Logger {
+	if os.Getenv("SEATLINK_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// testApp starts the real server wiring on ephemeral loopback ports.
+func testApp(t testing.TB) *app {
+	t.Helper()
+	cfg := config.Defaults()
+	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
+	cfg.DemoRobot = false
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	a, err := startApp(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		a.stop(ctx)
+	})
+	return a
+}
+
+func startRobot(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType) *sim.Robot {
+	t.Helper()
+	r, err := sim.New(sim.Config{Server: a.baseURL(), Token: link.RobotToken, Logger: testLogger(t), NetworkTypes: nt})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = r.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return r
+}
+
+// pupil is a Pion pupil client that publishes the clip's tone and counts
+// what it receives.
+type pupil struct {
+	*agent.Agent
+	videoFrames, audioPackets atomic.Int64
+	acks                      chan wire.Control
+}
+
+func joinPupil(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType) *pupil {
+	t.Helper()
+	clip, err := sim.LoadClip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mic, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+		ClockRate: 48000, Channels: 2}, "mic", "pupil")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pupil{acks: make(chan wire.Control, 16)}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	ag, err := agent.Dial(ctx, agent.Config{
+		Server: a.baseURL(), Token: link.PupilToken, Role: wire.RolePupil,
+		Publish: wire.Publish{Audio: true}, Tracks: []webrtc.TrackLocal{mic}, NetworkTypes: nt,
+		Logger: testLogger(t),
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			for {
+				pkt, _, err := tr.ReadRTP()
+				if err != nil {
+					return
+				}
+				if tr.Kind() == webrtc.RTPCodecTypeVideo {
+					if pkt.Marker { // the last packet of a frame
+						p.videoFrames.Add(1)
+					}
+				} else {
+					p.audioPackets.Add(1)
+				}
+			}
+		},
+		OnControl: func(c wire.Control) { p.acks <- c },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Agent = ag
+	stop := make(chan struct{})
+	go func() {
+		tick := time.NewTicker(clip.AudioDuration)
+		defer tick.Stop()
+		for i := 0; ; i = (i + 1) % len(clip.Audio) {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+				_ = mic.WriteSample(media.Sample{Data: clip.Audio[i], Duration: clip.AudioDuration})
+			}
+		}
+	}()
+	t.Cleanup(func() { close(stop); _ = ag.Close() })
+	return p
+}
+
+func waitFor(t testing.TB, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", d, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestEndToEndRobotToPupil(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		nt   []webrtc.NetworkType
+	}{
+		{"udp-mux", nil},
+		{"ice-tcp", []webrtc.NetworkType{webrtc.NetworkTypeTCP4}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := testApp(t)
+			link, err := a.links.Create()
+			if err != nil {
+				t.Fatal(err)
+			}
+			robot := startRobot(t, a, link, tc.nt)
+			p := joinPupil(t, a, link, tc.nt)
+
+			waitFor(t, 20*time.Second, "60 video frames and audio at the pupil", func() bool {
+				return p.videoFrames.Load() >= 60 && p.audioPackets.Load() >= 50
+			})
+			waitFor(t, 10*time.Second, "the pupil's audio at the robot", func() bool {
+				return robot.Stats().PupilAudioPackets >= 50
+			})
+			if robot.Stats().PLIs == 0 {
+				t.Error("the SFU sent the robot no keyframe request when the pupil subscribed")
+			}
+
+			<-p.ControlOpen()
+			if err := p.SendControl(wire.Control{Type: wire.ControlCommand, ID: "c1", Command: wire.CmdRaiseHand}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ack := <-p.acks:
+				if ack.Type != wire.ControlAck || ack.ID != "c1" || ack.OK == nil || !*ack.OK || ack.State == nil || !ack.State.Hand {
+					t.Fatalf("ack = %+v, want ok with hand raised", ack)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no acknowledgement of raise_hand")
+			}
+			if !robot.State().Hand {
+				t.Error("robot's hand is not up")
+			}
+
+			// The metrics saw the forwarding.
+			body := get(t, a.baseURL()+"/metrics")
+			for _, want := range []string{"seatlink_sfu_rooms 1", "seatlink_sfu_peers 2", "seatlink_sfu_published_tracks 3",
+				"seatlink_sfu_forwarded_tracks 3"} {
+				if !strings.Contains(body, want+"\n") {
+					t.Errorf("metrics lack %q", want)
+				}
+			}
+			if !strings.Contains(body, "seatlink_sfu_forwarded_rtp_packets_total") ||
+				strings.Contains(body, "seatlink_sfu_forwarded_rtp_packets_total 0\n") {
+				t.Error("no forwarded packets counted")
+			}
+		})
+	}
+}
+
+func TestCommandsAreCheckedAndAnsweredWithoutRobot(t *testing.T) {
+	a := testApp(t)
+	link, _ := a.links.Create()
+	p := joinPupil(t, a, link, nil)
+	select {
+	case <-p.ControlOpen():
+	case <-time.After(10 * time.Second):
+		t.Fatal("control channel did not open")
+	}
+	pan := 500.0
+	cases := []struct {
+		msg  wire.Control
+		want string
+	}{
+		{wire.Control{Type: wire.ControlCommand, ID: "a", Command: wire.CmdRaiseHand}, wire.CtlRobotNotConnected},
+		{wire.Control{Type: wire.ControlCommand, ID: "b", Command: "dance"}, wire.CtlBadCommand},
+		{wire.Control{Type: wire.ControlCommand, ID: "c", Command: wire.CmdTurn, Pan: &pan}, wire.CtlBadCommand},
+		{wire.Ack("d", true, "", nil), ""}, // a pupil may not send acks: dropped silently
+	}
+	for _, c := range cases {
+		if err := p.SendControl(c.msg); err != nil {
+			t.Fatal(err)
+		}
+		if c.want == "" {
+			continue
+		}
+		select {
+		case ack := <-p.acks:
+			if ack.ID != c.msg.ID || ack.OK == nil || *ack.OK || ack.Error != c.want {
+				t.Errorf("%s: ack = %+v, want error %s", c.msg.ID, ack, c.want)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: no answer", c.msg.ID)
+		}
+	}
+}
+
+func TestRobotResumesAfterReconnect(t *testing.T) {
+	a := testApp(t)
+	link, _ := a.links.Create()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	cfg := agent.Config{Server: a.baseURL(), Token: link.RobotToken, Role: wire.RoleRobot, Logger: testLogger(t)}
+	first, err := agent.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	// A second robot without the resume key is refused...
+	if _, err := agent.Dial(ctx, cfg); !isCode(err, wire.CodeRoleTaken) {
+		t.Fatalf("second robot: err = %v, want role_taken", err)
+	}
+	// ...but the same robot rejoining with its key replaces its old session.
+	cfg.Resume = first.ResumeKey()
+	second, err := agent.Dial(ctx, cfg)
+	if err != nil {
+		t.Fatalf("resume: %v", err)
+	}
+	defer second.Close()
+	select {
+	case <-first.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the replaced session was not closed")
+	}
+}
+
+func isCode(err error, code string) bool {
+	se, ok := err.(*agent.ErrServer)
+	return ok && se.Msg.Code == code
+}
+
+func get(t testing.TB, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}

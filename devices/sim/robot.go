@@ -1,0 +1,305 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/sdp/v3"
+	"github.com/pion/webrtc/v4"
+	"github.com/pion/webrtc/v4/pkg/media"
+
+	"seatlink/devices/agent"
+	"seatlink/internal/wire"
+)
+
+// Head limits of the simulated robot, in degrees.
+const (
+	maxPan  = 90
+	maxTilt = 30
+)
+
+// Config configures a simulated robot.
+type Config struct {
+	Server string // the server's base URL
+	Token  string // the link's robot token
+	// ReportEvery is how often the level of the pupil's audio is logged.
+	ReportEvery time.Duration
+	// NetworkTypes restricts ICE (e.g. TCP only); default UDP.
+	NetworkTypes []webrtc.NetworkType
+	Logger       *slog.Logger
+}
+
+// Stats are what the robot has seen so far.
+type Stats struct {
+	Commands          int64
+	PupilAudioPackets int64
+	// PupilAudioLevel is the last RFC 6464 level of the pupil's audio in
+	// -dBov (0 loudest, 127 silence), or -1 if the pupil sends none.
+	PupilAudioLevel int
+	PLIs            int64
+	Connects        int64
+}
+
+// Robot is a simulated classroom robot.
+type Robot struct {
+	cfg   Config
+	log   *slog.Logger
+	clip  *Clip
+	video *webrtc.TrackLocalStaticSample
+	audio *webrtc.TrackLocalStaticSample
+
+	cur      atomic.Pointer[agent.Agent]
+	keyframe atomic.Bool
+
+	mu    sync.Mutex
+	state wire.RobotState
+
+	commands, audioPackets, plis, connects atomic.Int64
+	level                                  atomic.Int32
+}
+
+// New loads the clip and prepares the robot's tracks.
+func New(cfg Config) (*Robot, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.ReportEvery <= 0 {
+		cfg.ReportEvery = 5 * time.Second
+	}
+	clip, err := LoadClip()
+	if err != nil {
+		return nil, err
+	}
+	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8},
+		"camera", "robot")
+	if err != nil {
+		return nil, err
+	}
+	audio, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus,
+		ClockRate: 48000, Channels: 2}, "microphone", "robot")
+	if err != nil {
+		return nil, err
+	}
+	r := &Robot{cfg: cfg, log: cfg.Logger.With("device", "sim-robot"), clip: clip, video: video, audio: audio}
+	r.level.Store(-1)
+	return r, nil
+}
+
+// Stats returns counters for tests and logs.
+func (r *Robot) Stats() Stats {
+	return Stats{Commands: r.commands.Load(), PupilAudioPackets: r.audioPackets.Load(),
+		PupilAudioLevel: int(r.level.Load()), PLIs: r.plis.Load(), Connects: r.connects.Load()}
+}
+
+// State is the robot's head, hand and modes.
+func (r *Robot) State() wire.RobotState {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.state
+}
+
+// Run publishes until ctx ends, rejoining (with its resume key) after a
+// dropped connection. It returns nil when ctx ends, or the error that
+// makes rejoining pointless (a bad token).
+func (r *Robot) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); r.playVideo(ctx) }()
+	go func() { defer wg.Done(); r.playAudio(ctx) }()
+	go func() { defer wg.Done(); r.report(ctx) }()
+	defer wg.Wait()
+
+	backoff := 500 * time.Millisecond
+	resume := ""
+	for ctx.Err() == nil {
+		a, err := agent.Dial(ctx, agent.Config{
+			Server: r.cfg.Server, Token: r.cfg.Token, Role: wire.RoleRobot,
+			Publish: wire.Publish{Audio: true, Video: true},
+			Tracks:  []webrtc.TrackLocal{r.video, r.audio},
+			Resume:  resume, Client: "seatlink-device-sim/1", NetworkTypes: r.cfg.NetworkTypes,
+			Logger: r.log, OnTrack: r.onTrack, OnSender: r.onSender, OnControl: r.onControl,
+		})
+		if err != nil {
+			var se *agent.ErrServer
+			if errors.As(err, &se) && se.Msg.Code == wire.CodeBadToken {
+				return err
+			}
+			if ctx.Err() != nil {
+				break
+			}
+			r.log.Warn("cannot join; retrying", "err", err, "in", backoff)
+			select {
+			case <-ctx.Done():
+			case <-time.After(backoff):
+			}
+			backoff = min(backoff*2, 10*time.Second)
+			continue
+		}
+		backoff = 500 * time.Millisecond
+		resume = a.ResumeKey()
+		r.cur.Store(a)
+		r.connects.Add(1)
+		r.log.Info("joined link", "peer", a.Joined().Peer, "others", a.Joined().Peers)
+		select {
+		case <-ctx.Done():
+			_ = a.Close()
+		case <-a.Done():
+			r.log.Warn("session ended; rejoining", "err", a.Err())
+		}
+		r.cur.Store(nil)
+	}
+	return nil
+}
+
+func (r *Robot) playVideo(ctx context.Context) {
+	t := time.NewTicker(r.clip.FrameDuration)
+	defer t.Stop()
+	i := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if r.keyframe.Swap(false) {
+			i = r.clip.nextKeyframe(i)
+		}
+		_ = r.video.WriteSample(media.Sample{Data: r.clip.Video[i], Duration: r.clip.FrameDuration})
+		i = (i + 1) % len(r.clip.Video)
+	}
+}
+
+func (r *Robot) playAudio(ctx context.Context) {
+	t := time.NewTicker(r.clip.AudioDuration)
+	defer t.Stop()
+	i := 0
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		_ = r.audio.WriteSample(media.Sample{Data: r.clip.Audio[i], Duration: r.clip.AudioDuration})
+		i = (i + 1) % len(r.clip.Audio)
+	}
+}
+
+// onSender reads the RTCP of our senders: a PLI or FIR makes the video
+// jump to the clip's next keyframe (a real camera would encode one).
+func (r *Robot) onSender(t webrtc.TrackLocal, s *webrtc.RTPSender) {
+	buf := make([]byte, 1500)
+	for {
+		n, _, err := s.Read(buf)
+		if err != nil {
+			return
+		}
+		if t.Kind() != webrtc.RTPCodecTypeVideo {
+			continue
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				r.plis.Add(1)
+				r.keyframe.Store(true)
+			}
+		}
+	}
+}
+
+// onTrack counts the pupil's audio and reads its RFC 6464 level.
+func (r *Robot) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+	r.log.Info("receiving pupil track", "kind", t.Kind().String(), "codec", t.Codec().MimeType)
+	levelID := uint8(0)
+	for _, e := range recv.GetParameters().HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI {
+			levelID = uint8(e.ID)
+		}
+	}
+	for {
+		p, _, err := t.ReadRTP()
+		if err != nil {
+			return
+		}
+		if t.Kind() != webrtc.RTPCodecTypeAudio {
+			continue
+		}
+		r.audioPackets.Add(1)
+		if levelID != 0 {
+			if ext := p.GetExtension(levelID); len(ext) > 0 {
+				r.level.Store(int32(ext[0] & 0x7f))
+			}
+		}
+	}
+}
+
+func (r *Robot) report(ctx context.Context) {
+	t := time.NewTicker(r.cfg.ReportEvery)
+	defer t.Stop()
+	var last int64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		n := r.audioPackets.Load()
+		if n == last {
+			continue
+		}
+		lvl := r.level.Load()
+		attrs := []any{"packets_per_s", float64(n-last) / r.cfg.ReportEvery.Seconds()}
+		if lvl >= 0 {
+			attrs = append(attrs, "level_dbov", -lvl)
+		} else {
+			attrs = append(attrs, "level", "not sent")
+		}
+		r.log.Info("pupil audio", attrs...)
+		last = n
+	}
+}
+
+// onControl obeys a pupil's command and acknowledges it with the new state.
+func (r *Robot) onControl(c wire.Control) {
+	if c.Type != wire.ControlCommand {
+		return
+	}
+	r.commands.Add(1)
+	r.mu.Lock()
+	s := &r.state
+	switch c.Command {
+	case wire.CmdRaiseHand:
+		s.Hand = true
+	case wire.CmdLowerHand:
+		s.Hand = false
+	case wire.CmdTurn:
+		if c.Pan != nil {
+			s.Pan = math.Max(-maxPan, math.Min(maxPan, s.Pan+*c.Pan))
+		}
+		if c.Tilt != nil {
+			s.Tilt = math.Max(-maxTilt, math.Min(maxTilt, s.Tilt+*c.Tilt))
+		}
+	case wire.CmdWhisper:
+		s.Whisper = *c.On
+	case wire.CmdPassive:
+		s.Passive = *c.On
+	}
+	state := *s
+	r.mu.Unlock()
+	r.log.Info("command", "command", c.Command, "hand", state.Hand, "pan", state.Pan, "tilt", state.Tilt,
+		"whisper", state.Whisper, "passive", state.Passive)
+	if a := r.cur.Load(); a != nil {
+		if err := a.SendControl(wire.Ack(c.ID, true, "", &state)); err != nil {
+			r.log.Warn("cannot acknowledge", "err", err)
+		}
+	}
+}

@@ -1,0 +1,217 @@
+// Package config is Seatlink's configuration in layers: built-in defaults,
+// then SEATLINK_* environment variables, then command-line flags, then
+// Validate. Unknown SEATLINK_* variables are refused, so a typo is never
+// silently ignored.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+)
+
+// Serve is the configuration of `seatlink serve`.
+type Serve struct {
+	// HTTPAddr is where the control plane (REST, WebSocket, UI) listens.
+	HTTPAddr string
+	// PublicURL is the base URL people reach the server at, used in join
+	// links. Default: http://HTTPAddr.
+	PublicURL string
+	// MediaUDPAddr is the single UDP port all peers' media uses (ICE UDP mux).
+	MediaUDPAddr string
+	// MediaTCPAddr is the ICE-TCP listen address; "off" disables ICE-TCP.
+	MediaTCPAddr string
+	// PublicIPs are advertised in ICE host candidates instead of the listen
+	// address (a server behind 1:1 NAT).
+	PublicIPs []string
+	// ICEServers are STUN/TURN URLs handed to clients.
+	ICEServers []string
+	// ShutdownGrace is how long a stopping server waits for sessions to
+	// close before it closes them hard.
+	ShutdownGrace time.Duration
+	// LogLevel is debug, info, warn or error; LogFormat is text or json.
+	LogLevel  string
+	LogFormat string
+	// Demo creates a demo link with an in-process simulated robot.
+	Demo bool
+	// DemoRobot runs the demo's simulated robot in-process (with Demo).
+	DemoRobot bool
+}
+
+// Defaults are the embedded defaults: loopback only, no setup.
+func Defaults() Serve {
+	return Serve{
+		HTTPAddr:      "127.0.0.1:8080",
+		MediaUDPAddr:  "127.0.0.1:8443",
+		MediaTCPAddr:  "127.0.0.1:8443",
+		ShutdownGrace: 5 * time.Second,
+		LogLevel:      "info",
+		LogFormat:     "text",
+		DemoRobot:     true,
+	}
+}
+
+type listValue struct{ p *[]string }
+
+func (l listValue) String() string {
+	if l.p == nil {
+		return ""
+	}
+	return strings.Join(*l.p, ",")
+}
+
+func (l listValue) Set(s string) error {
+	*l.p = splitList(s)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// bind registers every setting as a flag; env names are SEATLINK_ plus the
+// flag name upper-cased with dashes as underscores.
+func (c *Serve) bind(fs *flag.FlagSet) {
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "HTTP listen address")
+	fs.StringVar(&c.PublicURL, "public-url", c.PublicURL, "base URL for join links (default http://HTTP-ADDR)")
+	fs.StringVar(&c.MediaUDPAddr, "media-udp", c.MediaUDPAddr, "ICE UDP mux address (one port for all media)")
+	fs.StringVar(&c.MediaTCPAddr, "media-tcp", c.MediaTCPAddr, "ICE-TCP listen address, or off")
+	fs.Var(listValue{&c.PublicIPs}, "public-ips", "comma-separated IPs to advertise in ICE candidates")
+	fs.Var(listValue{&c.ICEServers}, "ice-servers", "comma-separated STUN/TURN URLs for clients")
+	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time to drain sessions on shutdown")
+	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo link with a simulated robot and print the pupil's join link")
+	fs.BoolVar(&c.DemoRobot, "demo-robot", c.DemoRobot, "with --demo, run the simulated robot in-process")
+}
+
+// EnvName is the environment variable for a flag.
+func EnvName(flagName string) string {
+	return "SEATLINK_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// LoadServe builds the configuration from defaults, environ (KEY=VALUE
+// strings, as os.Environ) and args, and validates it.
+func LoadServe(args, environ []string) (Serve, *flag.FlagSet, error) {
+	c := Defaults()
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	c.bind(fs)
+	if err := applyEnv(fs, environ); err != nil {
+		return c, fs, err
+	}
+	if err := fs.Parse(args); err != nil {
+		return c, fs, err
+	}
+	if fs.NArg() > 0 {
+		return c, fs, fmt.Errorf("config: unexpected argument %q", fs.Arg(0))
+	}
+	return c, fs, c.Validate()
+}
+
+// applyEnv sets flags from SEATLINK_* variables and refuses unknown ones.
+func applyEnv(fs *flag.FlagSet, environ []string) error {
+	known := map[string]string{}
+	fs.VisitAll(func(f *flag.Flag) { known[EnvName(f.Name)] = f.Name })
+	var errs []error
+	for _, kv := range environ {
+		k, v, _ := strings.Cut(kv, "=")
+		if !strings.HasPrefix(k, "SEATLINK_") {
+			continue
+		}
+		name, ok := known[k]
+		if !ok {
+			if allowedElsewhere[k] {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("config: unknown setting %s", k))
+			continue
+		}
+		if err := fs.Set(name, v); err != nil {
+			errs = append(errs, fmt.Errorf("config: %s: %w", k, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// allowedElsewhere are SEATLINK_* variables read by other parts (tests,
+// device-sim), not by serve.
+var allowedElsewhere = map[string]bool{
+	"SEATLINK_CHROMIUM":    true,
+	"SEATLINK_ROBOT_TOKEN": true,
+}
+
+// Validate checks every setting and says what is wrong with each.
+func (c *Serve) Validate() error {
+	var errs []error
+	if _, _, err := net.SplitHostPort(c.HTTPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("http-addr %q: %w", c.HTTPAddr, err))
+	}
+	if _, err := net.ResolveUDPAddr("udp", c.MediaUDPAddr); err != nil {
+		errs = append(errs, fmt.Errorf("media-udp %q: %w", c.MediaUDPAddr, err))
+	}
+	if c.MediaTCPAddr != "off" && c.MediaTCPAddr != "" {
+		if _, err := net.ResolveTCPAddr("tcp", c.MediaTCPAddr); err != nil {
+			errs = append(errs, fmt.Errorf("media-tcp %q: %w", c.MediaTCPAddr, err))
+		}
+	}
+	if c.PublicURL != "" {
+		u, err := url.Parse(c.PublicURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("public-url %q: want http(s)://host[:port]", c.PublicURL))
+		}
+	}
+	for _, ip := range c.PublicIPs {
+		if net.ParseIP(ip) == nil {
+			errs = append(errs, fmt.Errorf("public-ips: %q is not an IP address", ip))
+		}
+	}
+	for _, s := range c.ICEServers {
+		if !(strings.HasPrefix(s, "stun:") || strings.HasPrefix(s, "turn:") || strings.HasPrefix(s, "turns:")) {
+			errs = append(errs, fmt.Errorf("ice-servers: %q must start with stun:, turn: or turns:", s))
+		}
+	}
+	if c.ShutdownGrace < 0 || c.ShutdownGrace > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("shutdown-grace %s: want 0 to 5m", c.ShutdownGrace))
+	}
+	if _, err := c.SlogLevel(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+// SlogLevel parses LogLevel.
+func (c *Serve) SlogLevel() (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return l, fmt.Errorf("log-level %q: want debug, info, warn or error", c.LogLevel)
+	}
+	return l, nil
+}
+
+// TCPEnabled reports whether ICE-TCP is on.
+func (c *Serve) TCPEnabled() bool { return c.MediaTCPAddr != "" && c.MediaTCPAddr != "off" }
+
+// Logger builds the process logger.
+func (c *Serve) Logger() *slog.Logger {
+	lvl, _ := c.SlogLevel()
+	opts := &slog.HandlerOptions{Level: lvl}
+	if c.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, opts))
+}

@@ -1,0 +1,157 @@
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+)
+
+// Control data channel message types and commands.
+const (
+	ControlCommand = "command"
+	ControlAck     = "ack"
+
+	CmdRaiseHand = "raise_hand"
+	CmdLowerHand = "lower_hand"
+	CmdTurn      = "turn"
+	CmdWhisper   = "whisper"
+	CmdPassive   = "passive"
+)
+
+// Control error codes, carried in an ack with ok=false.
+const (
+	CtlBadCommand        = "bad_command"
+	CtlRobotNotConnected = "robot_not_connected"
+	CtlRateLimited       = "rate_limited"
+	CtlNotAllowed        = "not_allowed"
+)
+
+// MaxControlBytes bounds one control channel message.
+const MaxControlBytes = 4 << 10
+
+// Turn limits, in degrees, for one relative turn.
+const (
+	MaxPan  = 180
+	MaxTilt = 90
+)
+
+// RobotState is what a robot reports after each command.
+type RobotState struct {
+	Hand    bool    `json:"hand"`
+	Pan     float64 `json:"pan"`
+	Tilt    float64 `json:"tilt"`
+	Whisper bool    `json:"whisper"`
+	Passive bool    `json:"passive"`
+}
+
+// Control is one message on the control data channel.
+type Control struct {
+	Type    string      `json:"type"`
+	ID      string      `json:"id"`
+	Command string      `json:"command,omitempty"`
+	Pan     *float64    `json:"pan,omitempty"`
+	Tilt    *float64    `json:"tilt,omitempty"`
+	On      *bool       `json:"on,omitempty"`
+	OK      *bool       `json:"ok,omitempty"`
+	Error   string      `json:"error,omitempty"`
+	State   *RobotState `json:"state,omitempty"`
+}
+
+// ErrBadControl is wrapped by every error DecodeControl returns.
+var ErrBadControl = errors.New("bad control message")
+
+type controlError struct{ msg string }
+
+func (e controlError) Error() string { return "bad control message: " + e.msg }
+func (e controlError) Unwrap() error { return ErrBadControl }
+
+// DecodeControl parses and validates one control message. It returns the
+// message's id even when the rest is invalid, so that the sender can be told
+// which of its commands failed.
+func DecodeControl(data []byte) (Control, error) {
+	var c Control
+	if len(data) > MaxControlBytes {
+		return c, controlError{"message too large"}
+	}
+	data = bytes.TrimSpace(data)
+	if len(data) == 0 || data[0] != '{' {
+		return c, controlError{"not a JSON object"}
+	}
+	if err := json.Unmarshal(data, &c); err != nil {
+		return Control{ID: c.ID}, controlError{"malformed JSON or wrong field types"}
+	}
+	if c.ID == "" || len(c.ID) > MaxIDLen {
+		c.ID = ""
+		return c, controlError{"id must have 1 to 64 characters"}
+	}
+	switch c.Type {
+	case ControlCommand:
+		return c, validateCommand(&c)
+	case ControlAck:
+		if c.OK == nil {
+			return c, controlError{"ack needs ok"}
+		}
+		if len(c.Error) > MaxIDLen {
+			return c, controlError{"error code too long"}
+		}
+		if c.State != nil && !(finite(c.State.Pan) && finite(c.State.Tilt)) {
+			return c, controlError{"state angles must be finite"}
+		}
+		return c, nil
+	default:
+		return c, controlError{"type must be command or ack"}
+	}
+}
+
+func validateCommand(c *Control) error {
+	switch c.Command {
+	case CmdRaiseHand, CmdLowerHand:
+		if c.Pan != nil || c.Tilt != nil || c.On != nil {
+			return controlError{c.Command + " takes no arguments"}
+		}
+	case CmdTurn:
+		if c.Pan == nil && c.Tilt == nil {
+			return controlError{"turn needs pan or tilt"}
+		}
+		if c.Pan != nil && !(finite(*c.Pan) && math.Abs(*c.Pan) <= MaxPan) {
+			return controlError{"pan must be between -180 and 180 degrees"}
+		}
+		if c.Tilt != nil && !(finite(*c.Tilt) && math.Abs(*c.Tilt) <= MaxTilt) {
+			return controlError{"tilt must be between -90 and 90 degrees"}
+		}
+	case CmdWhisper, CmdPassive:
+		if c.On == nil {
+			return controlError{c.Command + " needs on: true or false"}
+		}
+	default:
+		return controlError{"unknown command"}
+	}
+	return nil
+}
+
+func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }
+
+// Clean returns the message with only the fields its type and command use,
+// so that what is relayed is exactly what was validated.
+func (c Control) Clean() Control {
+	out := Control{Type: c.Type, ID: c.ID}
+	switch c.Type {
+	case ControlCommand:
+		out.Command = c.Command
+		switch c.Command {
+		case CmdTurn:
+			out.Pan, out.Tilt = c.Pan, c.Tilt
+		case CmdWhisper, CmdPassive:
+			out.On = c.On
+		}
+	case ControlAck:
+		out.OK, out.Error, out.State = c.OK, c.Error, c.State
+	}
+	return out
+}
+
+// Ack builds an acknowledgement.
+func Ack(id string, ok bool, code string, state *RobotState) Control {
+	return Control{Type: ControlAck, ID: id, OK: &ok, Error: code, State: state}
+}

@@ -1,0 +1,64 @@
+package media
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Metrics are the SFU's Prometheus instruments. Counters are atomic, so the
+// forwarding path updates them without locks.
+type Metrics struct {
+	Rooms             prometheus.Gauge
+	Peers             prometheus.Gauge
+	PublishedTracks   prometheus.Gauge
+	ForwardedTracks   prometheus.Gauge
+	ForwardedPackets  prometheus.Counter
+	ForwardedBytes    prometheus.Counter
+	NACKsReceived     prometheus.Counter
+	NACKRetransmits   prometheus.Counter
+	PLIsSent          prometheus.Counter
+	ControlMessages   *prometheus.CounterVec
+	DroppedRTPPackets prometheus.Counter
+}
+
+// NewMetrics creates the SFU metrics and registers them on reg (which may be
+// nil, for tests that do not scrape).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		Rooms: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seatlink_sfu_rooms", Help: "Link rooms with at least one participant.",
+		}),
+		Peers: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seatlink_sfu_peers", Help: "Peer connections (robots and pupils) in rooms.",
+		}),
+		PublishedTracks: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seatlink_sfu_published_tracks", Help: "Incoming tracks being received from publishers.",
+		}),
+		ForwardedTracks: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "seatlink_sfu_forwarded_tracks", Help: "Outgoing tracks (one per subscriber per published track).",
+		}),
+		ForwardedPackets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_forwarded_rtp_packets_total", Help: "RTP packets written to subscribers.",
+		}),
+		ForwardedBytes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_forwarded_rtp_bytes_total", Help: "RTP bytes (header and payload) written to subscribers.",
+		}),
+		NACKsReceived: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_nacks_received_total", Help: "Sequence numbers NACKed by subscribers.",
+		}),
+		NACKRetransmits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_nack_retransmits_total", Help: "NACKed packets answered from the packet cache.",
+		}),
+		PLIsSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_plis_sent_total", Help: "Picture loss indications sent to publishers.",
+		}),
+		ControlMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seatlink_sfu_control_messages_total", Help: "Data channel control messages by kind and result.",
+		}, []string{"kind", "result"}),
+		DroppedRTPPackets: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_dropped_rtp_packets_total", Help: "Incoming RTP packets that could not be parsed.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.Rooms, m.Peers, m.PublishedTracks, m.ForwardedTracks, m.ForwardedPackets,
+			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets)
+	}
+	return m
+}

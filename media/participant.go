@@ -1,0 +1,287 @@
+package media
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pion/webrtc/v4"
+	"golang.org/x/time/rate"
+
+	"seatlink/internal/wire"
+)
+
+// Errors from a participant's negotiation.
+var (
+	ErrBadSDP       = errors.New("media: bad SDP")
+	ErrBadCandidate = errors.New("media: bad ICE candidate")
+	ErrNoOffer      = errors.New("media: no offer outstanding")
+	ErrPeerFailed   = errors.New("media: peer connection failed")
+	ErrLeft         = errors.New("media: participant left")
+)
+
+// Signaler carries what the SFU has to tell one client. Its methods must not
+// block: the signaling session queues them.
+type Signaler interface {
+	SendOffer(sdp string)
+	SendCandidate(c webrtc.ICECandidateInit)
+	PeerJoined(role Role)
+	PeerLeft(role Role)
+	// Closed reports that the SFU closed the participant (shutdown, a
+	// failed connection, replaced by a resumed session).
+	Closed(reason error)
+}
+
+// JoinOptions say what a joining client publishes.
+type JoinOptions struct {
+	PublishAudio bool
+	PublishVideo bool
+	// Resume is the key from an earlier join of the same client.
+	Resume string
+}
+
+type subscription struct {
+	dt     *downTrack
+	sender *webrtc.RTPSender
+}
+
+// Participant is one robot or pupil in a room, with its peer connection.
+type Participant struct {
+	id        string
+	resumeKey string
+	role      Role
+	room      *Room
+	pc        *webrtc.PeerConnection
+	sig       Signaler
+	log       *slog.Logger
+	control   *webrtc.DataChannel
+
+	commandLimit *rate.Limiter
+
+	// Guarded by room.mu.
+	tracks []*upTrack
+	subs   map[*upTrack]*subscription
+
+	negMu          sync.Mutex
+	awaitingAnswer bool
+	pending        bool
+	wantRestart    bool
+	earlyCands     []webrtc.ICECandidateInit
+
+	closing   atomic.Bool
+	closeOnce sync.Once
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Participant, error) {
+	pc, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{
+		Certificates: r.sfu.certificates(),
+		BundlePolicy: webrtc.BundlePolicyMaxBundle,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("media: new peer connection: %w", err)
+	}
+	key := make([]byte, 24)
+	_, _ = rand.Read(key)
+	p := &Participant{
+		id:           string(role[0]) + "-" + randomID(4),
+		resumeKey:    base64.RawURLEncoding.EncodeToString(key),
+		role:         role,
+		room:         r,
+		pc:           pc,
+		sig:          sig,
+		subs:         make(map[*upTrack]*subscription),
+		commandLimit: rate.NewLimiter(20, 20),
+	}
+	p.log = r.log.With("peer", p.id, "role", string(role))
+	for kind, on := range map[webrtc.RTPCodecType]bool{
+		webrtc.RTPCodecTypeAudio: opts.PublishAudio, webrtc.RTPCodecTypeVideo: opts.PublishVideo,
+	} {
+		if !on {
+			continue
+		}
+		if _, err := pc.AddTransceiverFromKind(kind, webrtc.RTPTransceiverInit{
+			Direction: webrtc.RTPTransceiverDirectionRecvonly,
+		}); err != nil {
+			_ = pc.Close()
+			return nil, fmt.Errorf("media: add %s transceiver: %w", kind, err)
+		}
+	}
+	ordered := true
+	dc, err := pc.CreateDataChannel("control", &webrtc.DataChannelInit{Ordered: &ordered})
+	if err != nil {
+		_ = pc.Close()
+		return nil, fmt.Errorf("media: control channel: %w", err)
+	}
+	p.control = dc
+	dc.OnMessage(func(msg webrtc.DataChannelMessage) { r.handleControl(p, msg.Data) })
+
+	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
+		if c != nil && !p.closing.Load() {
+			p.sig.SendCandidate(c.ToJSON())
+		}
+	})
+	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
+		p.log.Debug("peer connection state", "state", s.String())
+		if s == webrtc.PeerConnectionStateFailed {
+			go p.close(ErrPeerFailed)
+		}
+	})
+	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		up := newUpTrack(p, remote, recv)
+		if !r.addTrack(p, up) {
+			up.close()
+			return
+		}
+		p.log.Info("publishing", "kind", remote.Kind().String(), "codec", remote.Codec().MimeType)
+		up.run()
+		r.removeTrack(p, up)
+	})
+	return p, nil
+}
+
+// ID is the participant's id, for logs and the client.
+func (p *Participant) ID() string { return p.id }
+
+// ResumeKey lets the same client replace this participant on rejoin.
+func (p *Participant) ResumeKey() string { return p.resumeKey }
+
+// Role is the participant's role.
+func (p *Participant) Role() Role { return p.role }
+
+// Peers lists the roles already in the room.
+func (p *Participant) Peers() []Role { return p.room.peerRoles(p) }
+
+// Start sends the first offer.
+func (p *Participant) Start() { p.negotiate(false) }
+
+// RestartICE sends a new offer with fresh ICE credentials.
+func (p *Participant) RestartICE() { p.negotiate(true) }
+
+// negotiate creates and sends an offer, or marks one pending while an
+// earlier offer awaits its answer. The server is always the offerer, so
+// there is no glare.
+func (p *Participant) negotiate(restart bool) {
+	p.negMu.Lock()
+	defer p.negMu.Unlock()
+	if p.closing.Load() {
+		return
+	}
+	if restart {
+		p.wantRestart = true
+	}
+	if p.awaitingAnswer {
+		p.pending = true
+		return
+	}
+	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: p.wantRestart})
+	if err == nil {
+		err = p.pc.SetLocalDescription(offer)
+	}
+	if err != nil {
+		p.log.Error("cannot create offer", "err", err)
+		go p.close(fmt.Errorf("media: offer: %w", err))
+		return
+	}
+	p.wantRestart = false
+	p.pending = false
+	p.awaitingAnswer = true
+	p.sig.SendOffer(offer.SDP)
+}
+
+// HandleAnswer applies the client's answer to the outstanding offer. A bad
+// answer leaves the offer outstanding, so the client may answer again.
+func (p *Participant) HandleAnswer(sdp string) error {
+	p.negMu.Lock()
+	if !p.awaitingAnswer {
+		p.negMu.Unlock()
+		return ErrNoOffer
+	}
+	if err := p.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeAnswer, SDP: sdp}); err != nil {
+		p.negMu.Unlock()
+		return fmt.Errorf("%w: %v", ErrBadSDP, err)
+	}
+	p.awaitingAnswer = false
+	early := p.earlyCands
+	p.earlyCands = nil
+	again := p.pending
+	p.negMu.Unlock()
+	for _, c := range early {
+		if err := p.pc.AddICECandidate(c); err != nil {
+			p.log.Debug("early candidate refused", "err", err)
+		}
+	}
+	if again {
+		p.negotiate(false)
+	}
+	return nil
+}
+
+// AddICECandidate adds a trickled client candidate. Candidates that arrive
+// before the first answer are kept until it is applied.
+func (p *Participant) AddICECandidate(c wire.Candidate) error {
+	if c.Candidate == "" {
+		return nil // end of candidates
+	}
+	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex,
+		UsernameFragment: c.UsernameFragment}
+	p.negMu.Lock()
+	if p.pc.RemoteDescription() == nil {
+		if len(p.earlyCands) >= 64 {
+			p.negMu.Unlock()
+			return fmt.Errorf("%w: too many candidates before the answer", ErrBadCandidate)
+		}
+		p.earlyCands = append(p.earlyCands, init)
+		p.negMu.Unlock()
+		return nil
+	}
+	p.negMu.Unlock()
+	if err := p.pc.AddICECandidate(init); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadCandidate, err)
+	}
+	return nil
+}
+
+// sendControl sends a control message to this participant's client and
+// reports whether it could.
+func (p *Participant) sendControl(c wire.Control) bool {
+	if p.control.ReadyState() != webrtc.DataChannelStateOpen {
+		return false
+	}
+	b, err := marshalControl(c)
+	if err != nil {
+		return false
+	}
+	return p.control.SendText(string(b)) == nil
+}
+
+// Close removes the participant from its room and closes its peer
+// connection. It is called by signaling when the client leaves.
+func (p *Participant) Close() { p.closeWith(ErrLeft, false) }
+
+// close is the SFU's own close, which tells signaling.
+func (p *Participant) close(reason error) { p.closeWith(reason, true) }
+
+func (p *Participant) closeWith(reason error, notify bool) {
+	p.closeOnce.Do(func() {
+		p.closing.Store(true)
+		p.room.leave(p)
+		if err := p.pc.Close(); err != nil {
+			p.log.Debug("close peer connection", "err", err)
+		}
+		p.log.Info("participant left", "reason", reason.Error())
+		if notify {
+			p.sig.Closed(reason)
+		}
+	})
+}

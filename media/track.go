@@ -1,0 +1,288 @@
+package media
+
+import (
+	"errors"
+	"io"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+)
+
+// upTrack is one incoming track. A single goroutine (run) reads it, keeps a
+// copy of each video packet in the cache and writes the packet to every
+// subscriber. The subscriber list is copy-on-write: add and remove rebuild a
+// slice under subsMu, and the reader loads a snapshot and writes with no
+// lock held.
+type upTrack struct {
+	owner   *Participant
+	remote  *webrtc.TrackRemote
+	recv    *webrtc.RTPReceiver
+	kind    webrtc.RTPCodecType
+	codec   webrtc.RTPCodecParameters
+	cache   *packetCache
+	metrics *Metrics
+
+	subsMu sync.Mutex
+	subs   atomic.Pointer[[]*downTrack]
+
+	minPLI  time.Duration
+	kfMu    sync.Mutex
+	lastPLI time.Time
+	kfTimer *time.Timer
+	closed  bool
+}
+
+func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) *upTrack {
+	s := p.room.sfu
+	u := &upTrack{
+		owner: p, remote: remote, recv: recv, kind: remote.Kind(), codec: remote.Codec(),
+		metrics: s.metrics, minPLI: s.cfg.KeyframeInterval,
+	}
+	if u.kind == webrtc.RTPCodecTypeVideo {
+		u.cache = newPacketCache(s.cfg.PacketCacheSize)
+	}
+	return u
+}
+
+// run forwards packets until the track ends.
+func (u *upTrack) run() {
+	go drainRTCP(u.recv)
+	buf := make([]byte, maxPacketSize)
+	var pkt rtp.Packet
+	for {
+		n, _, err := u.remote.Read(buf)
+		if err != nil {
+			if errors.Is(err, io.ErrShortBuffer) {
+				u.metrics.DroppedRTPPackets.Inc()
+				continue
+			}
+			return // io.EOF or a closed pipe: the track or peer ended
+		}
+		if err := pkt.Unmarshal(buf[:n]); err != nil {
+			u.metrics.DroppedRTPPackets.Inc()
+			continue
+		}
+		if u.cache != nil {
+			u.cache.store(pkt.SequenceNumber, buf[:n])
+		}
+		if subs := u.subs.Load(); subs != nil {
+			for _, d := range *subs {
+				d.writeRTP(&pkt.Header, pkt.Payload, n)
+			}
+		}
+	}
+}
+
+// drainRTCP reads a receiver's incoming RTCP (sender reports) so that the
+// interceptors see it.
+func drainRTCP(r *webrtc.RTPReceiver) {
+	buf := make([]byte, 1500)
+	for {
+		if _, _, err := r.Read(buf); err != nil {
+			return
+		}
+	}
+}
+
+func (u *upTrack) addSubscriber(d *downTrack) {
+	u.subsMu.Lock()
+	defer u.subsMu.Unlock()
+	var next []*downTrack
+	if cur := u.subs.Load(); cur != nil {
+		next = append(next, *cur...)
+	}
+	next = append(next, d)
+	u.subs.Store(&next)
+}
+
+func (u *upTrack) removeSubscriber(d *downTrack) {
+	u.subsMu.Lock()
+	defer u.subsMu.Unlock()
+	cur := u.subs.Load()
+	if cur == nil {
+		return
+	}
+	next := make([]*downTrack, 0, len(*cur))
+	for _, x := range *cur {
+		if x != d {
+			next = append(next, x)
+		}
+	}
+	u.subs.Store(&next)
+}
+
+// requestKeyframe asks the publisher for a keyframe, at most once per
+// minPLI; a request inside that window is sent when the window ends, so a
+// new subscriber never waits for the publisher's own keyframe interval.
+func (u *upTrack) requestKeyframe() {
+	if u.kind != webrtc.RTPCodecTypeVideo {
+		return
+	}
+	u.kfMu.Lock()
+	if u.closed {
+		u.kfMu.Unlock()
+		return
+	}
+	wait := u.minPLI - time.Since(u.lastPLI)
+	if wait <= 0 {
+		u.lastPLI = time.Now()
+		u.kfMu.Unlock()
+		u.sendPLI()
+		return
+	}
+	if u.kfTimer == nil {
+		u.kfTimer = time.AfterFunc(wait, func() {
+			u.kfMu.Lock()
+			u.kfTimer = nil
+			if u.closed {
+				u.kfMu.Unlock()
+				return
+			}
+			u.lastPLI = time.Now()
+			u.kfMu.Unlock()
+			u.sendPLI()
+		})
+	}
+	u.kfMu.Unlock()
+}
+
+func (u *upTrack) sendPLI() {
+	err := u.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.remote.SSRC())}})
+	if err == nil {
+		u.metrics.PLIsSent.Inc()
+	}
+}
+
+func (u *upTrack) close() {
+	u.kfMu.Lock()
+	u.closed = true
+	if u.kfTimer != nil {
+		u.kfTimer.Stop()
+		u.kfTimer = nil
+	}
+	u.kfMu.Unlock()
+}
+
+// downTrack is one subscriber's copy of an upTrack: a webrtc.TrackLocal
+// whose Bind records the SSRC, payload type and writer the subscriber's
+// peer connection negotiated. Packets are rewritten (SSRC, payload type)
+// in a header copy, never in the shared buffer.
+type downTrack struct {
+	up       *upTrack
+	id       string
+	streamID string
+	bound    atomic.Pointer[binding]
+}
+
+type binding struct {
+	ssrc uint32
+	pt   uint8
+	w    webrtc.TrackLocalWriter
+}
+
+var _ webrtc.TrackLocal = (*downTrack)(nil)
+
+func newDownTrack(up *upTrack, streamID string) *downTrack {
+	return &downTrack{up: up, id: up.kind.String(), streamID: streamID}
+}
+
+// Bind is called by Pion when the subscriber's transceiver starts sending.
+// It picks the negotiated codec that matches the publisher's and asks the
+// publisher for a keyframe, so the subscriber's first picture comes at once.
+func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
+	codec, ok := matchCodec(d.up.codec, ctx.CodecParameters())
+	if !ok {
+		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
+	}
+	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()})
+	d.up.requestKeyframe()
+	return codec, nil
+}
+
+func matchCodec(want webrtc.RTPCodecParameters, have []webrtc.RTPCodecParameters) (webrtc.RTPCodecParameters, bool) {
+	for _, c := range have {
+		if strings.EqualFold(c.MimeType, want.MimeType) && c.SDPFmtpLine == want.SDPFmtpLine {
+			return c, true
+		}
+	}
+	for _, c := range have {
+		if strings.EqualFold(c.MimeType, want.MimeType) && c.ClockRate == want.ClockRate {
+			return c, true
+		}
+	}
+	return webrtc.RTPCodecParameters{}, false
+}
+
+// Unbind stops writing.
+func (d *downTrack) Unbind(webrtc.TrackLocalContext) error {
+	d.bound.Store(nil)
+	return nil
+}
+
+func (d *downTrack) ID() string                { return d.id }
+func (d *downTrack) RID() string               { return "" }
+func (d *downTrack) StreamID() string          { return d.streamID }
+func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
+
+// writeRTP sends one packet to the subscriber. size is the packet's length
+// on the wire as received, for the byte counter.
+func (d *downTrack) writeRTP(h *rtp.Header, payload []byte, size int) {
+	b := d.bound.Load()
+	if b == nil {
+		return
+	}
+	hdr := *h
+	hdr.SSRC = b.ssrc
+	hdr.PayloadType = b.pt
+	if _, err := b.w.WriteRTP(&hdr, payload); err != nil {
+		return // the subscriber is going away; its RTCP loop ends too
+	}
+	d.up.metrics.ForwardedPackets.Inc()
+	d.up.metrics.ForwardedBytes.Add(float64(size))
+}
+
+// readSubscriberRTCP reads what a subscriber says about one forwarded track:
+// PLI/FIR become (rate-limited) keyframe requests to the publisher, NACKs
+// are answered from the packet cache. Reading also feeds the interceptors
+// (receiver reports, TWCC feedback). It returns when the sender stops.
+func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
+	buf := make([]byte, 1500)
+	scratch := make([]byte, maxPacketSize)
+	var pkt rtp.Packet
+	for {
+		n, _, err := sender.Read(buf)
+		if err != nil {
+			return
+		}
+		pkts, err := rtcp.Unmarshal(buf[:n])
+		if err != nil {
+			continue
+		}
+		for _, p := range pkts {
+			switch p := p.(type) {
+			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				d.up.requestKeyframe()
+			case *rtcp.TransportLayerNack:
+				for _, pair := range p.Nacks {
+					for _, seq := range pair.PacketList() {
+						m.NACKsReceived.Inc()
+						if d.up.cache == nil {
+							continue
+						}
+						k := d.up.cache.get(seq, scratch)
+						if k == 0 || pkt.Unmarshal(scratch[:k]) != nil {
+							continue
+						}
+						d.writeRTP(&pkt.Header, pkt.Payload, k)
+						m.NACKRetransmits.Inc()
+					}
+				}
+			}
+		}
+	}
+}

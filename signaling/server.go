@@ -1,0 +1,191 @@
+// Package signaling is Seatlink's Gin control plane: health, readiness and
+// metrics endpoints, the pupil's web page, and WebSocket signaling that
+// translates client messages into calls on the SFU (package media). No
+// media or domain logic lives here.
+package signaling
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"seatlink/media"
+)
+
+// LinkResolver maps a join token to the link and the role it admits.
+type LinkResolver interface {
+	Resolve(token string) (link, role string, err error)
+}
+
+// Config configures the signaling server.
+type Config struct {
+	// JoinTimeout is how long a new WebSocket may wait before joining.
+	JoinTimeout time.Duration
+	// PingInterval is the WebSocket keep-alive; a peer silent for three
+	// intervals is dropped.
+	PingInterval time.Duration
+	// MessageRate and MessageBurst bound client messages per second.
+	MessageRate  float64
+	MessageBurst int
+}
+
+func (c *Config) setDefaults() {
+	if c.JoinTimeout <= 0 {
+		c.JoinTimeout = 10 * time.Second
+	}
+	if c.PingInterval <= 0 {
+		c.PingInterval = 15 * time.Second
+	}
+	if c.MessageRate <= 0 {
+		c.MessageRate = 40
+	}
+	if c.MessageBurst <= 0 {
+		c.MessageBurst = 80
+	}
+}
+
+// Deps are what the server drives.
+type Deps struct {
+	SFU      *media.SFU
+	Links    LinkResolver
+	Web      fs.FS // the embedded UI: join.html and static files
+	Gatherer prometheus.Gatherer
+	Logger   *slog.Logger
+}
+
+// Server is the HTTP and WebSocket front of Seatlink.
+type Server struct {
+	cfg      Config
+	deps     Deps
+	log      *slog.Logger
+	upgrader websocket.Upgrader
+	engine   *gin.Engine
+
+	ready    atomic.Bool
+	stopping chan struct{}
+	stopOnce sync.Once
+	sessions sync.WaitGroup
+}
+
+// New builds the server. It reports not ready until SetReady(true).
+func New(cfg Config, deps Deps) *Server {
+	cfg.setDefaults()
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	s := &Server{
+		cfg:      cfg,
+		deps:     deps,
+		log:      deps.Logger,
+		stopping: make(chan struct{}),
+		upgrader: websocket.Upgrader{
+			ReadBufferSize:  4096,
+			WriteBufferSize: 4096,
+			// The default CheckOrigin refuses cross-origin browser
+			// connections; non-browser clients send no Origin.
+		},
+	}
+	gin.SetMode(gin.ReleaseMode)
+	e := gin.New()
+	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
+	e.HandleMethodNotAllowed = true
+	e.NoRoute(func(c *gin.Context) { writeHTTPError(c, http.StatusNotFound, "not_found", "no such page") })
+	e.NoMethod(func(c *gin.Context) {
+		writeHTTPError(c, http.StatusMethodNotAllowed, "method_not_allowed", "method not allowed")
+	})
+	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
+	e.GET("/readyz", s.readyz)
+	if deps.Gatherer != nil {
+		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})))
+	}
+	e.GET("/ws", s.serveWS)
+	s.routeWeb(e)
+	s.engine = e
+	return s
+}
+
+// Handler is the HTTP handler to serve.
+func (s *Server) Handler() http.Handler { return s.engine }
+
+// SetReady switches /readyz.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+func (s *Server) readyz(c *gin.Context) {
+	if !s.ready.Load() {
+		writeHTTPError(c, http.StatusServiceUnavailable, "not_ready", "not ready")
+		return
+	}
+	c.JSON(http.StatusOK, gin.H{"status": "ready"})
+}
+
+// Drain reports not ready, tells every WebSocket client the server is
+// stopping, and waits (until ctx ends) for their sessions to close.
+func (s *Server) Drain(ctx context.Context) error {
+	s.ready.Store(false)
+	s.stopOnce.Do(func() { close(s.stopping) })
+	done := make(chan struct{})
+	go func() { s.sessions.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return errors.New("signaling: sessions still open at the end of the grace period")
+	}
+}
+
+func (s *Server) recoverer() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("handler panic", "path", c.FullPath(), "panic", r)
+				writeHTTPError(c, http.StatusInternalServerError, "internal", "internal error")
+				c.Abort()
+			}
+		}()
+		c.Next()
+	}
+}
+
+// accessLog logs each request's route pattern, never its query (which may
+// carry a token in a later API) or any body.
+func (s *Server) accessLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		route := c.FullPath()
+		if route == "" {
+			route = "unmatched"
+		}
+		s.log.Debug("http", "method", c.Request.Method, "route", route, "status", c.Writer.Status(),
+			"dur_ms", time.Since(start).Milliseconds())
+	}
+}
+
+func securityHeaders() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		h := c.Writer.Header()
+		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; media-src 'self' blob: mediastream:; "+
+			"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+		h.Set("X-Content-Type-Options", "nosniff")
+		h.Set("X-Frame-Options", "DENY")
+		h.Set("Referrer-Policy", "no-referrer")
+		h.Set("Permissions-Policy", "microphone=(self), camera=(self), geolocation=()")
+		c.Next()
+	}
+}
+
+// writeHTTPError is the one place HTTP errors are rendered: a JSON body with
+// a stable code.
+func writeHTTPError(c *gin.Context, status int, code, msg string) {
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+}

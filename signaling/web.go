@@ -1,0 +1,29 @@
+package signaling
+
+import (
+	"io/fs"
+	"net/http"
+
+	"github.com/gin-gonic/gin"
+)
+
+// routeWeb serves the embedded pupil page at /join (the token travels in
+// the URL fragment, so it never reaches this server's logs) and its files
+// under /static/.
+func (s *Server) routeWeb(e *gin.Engine) {
+	if s.deps.Web == nil {
+		return
+	}
+	page, err := fs.ReadFile(s.deps.Web, "join.html")
+	if err != nil {
+		s.log.Error("embedded UI has no join.html", "err", err)
+		return
+	}
+	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/join") })
+	e.GET("/join", func(c *gin.Context) {
+		c.Header("Cache-Control", "no-store")
+		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+	})
+	static := http.StripPrefix("/static/", http.FileServer(http.FS(s.deps.Web)))
+	e.GET("/static/*file", gin.WrapH(static))
+}
