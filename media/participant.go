@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
 	"golang.org/x/time/rate"
 
@@ -232,6 +233,11 @@ func (p *Participant) HandleAnswer(sdp string) error {
 func (p *Participant) AddICECandidate(c wire.Candidate) error {
 	if c.Candidate == "" {
 		return nil // end of candidates
+	}
+	// Parse before queueing, so a bad candidate is refused at once even
+	// when it arrives before the answer.
+	if _, err := ice.UnmarshalCandidate(c.Candidate); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadCandidate, err)
 	}
 	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex,
 		UsernameFragment: c.UsernameFragment}

@@ -1,0 +1,60 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestDefaultsHoldAndValidate(t *testing.T) {
+	c, _, err := LoadServe(nil, nil)
+	if err != nil {
+		t.Fatalf("defaults do not validate: %v", err)
+	}
+	if c.HTTPAddr != "127.0.0.1:8080" || c.MediaUDPAddr != "127.0.0.1:8443" || c.MediaTCPAddr != "127.0.0.1:8443" ||
+		c.ShutdownGrace != 5*time.Second || c.Demo || !c.DemoRobot {
+		t.Fatalf("defaults changed: %+v", c)
+	}
+}
+
+func TestLayers(t *testing.T) {
+	env := []string{"SEATLINK_HTTP_ADDR=127.0.0.1:9000", "SEATLINK_MEDIA_TCP=off", "PATH=/bin",
+		"SEATLINK_PUBLIC_IPS=203.0.113.5, 203.0.113.6"}
+	c, _, err := LoadServe([]string{"--http-addr", "127.0.0.1:9001", "--demo"}, env)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.HTTPAddr != "127.0.0.1:9001" {
+		t.Errorf("flag should beat env: %s", c.HTTPAddr)
+	}
+	if c.TCPEnabled() || !c.Demo || len(c.PublicIPs) != 2 || c.PublicIPs[1] != "203.0.113.6" {
+		t.Errorf("env not applied: %+v", c)
+	}
+}
+
+func TestRefused(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		env  []string
+		want string
+	}{
+		{"unknown env key", nil, []string{"SEATLINK_HTTP_ADRR=1"}, "unknown setting SEATLINK_HTTP_ADRR"},
+		{"unknown flag", []string{"--bogus"}, nil, "bogus"},
+		{"stray argument", []string{"extra"}, nil, "unexpected argument"},
+		{"bad http addr", []string{"--http-addr", "nowhere"}, nil, "http-addr"},
+		{"bad public ip", nil, []string{"SEATLINK_PUBLIC_IPS=not-an-ip"}, "public-ips"},
+		{"bad ice server", []string{"--ice-servers", "http://x"}, nil, "ice-servers"},
+		{"bad log level", []string{"--log-level", "loud"}, nil, "log-level"},
+		{"bad log format", []string{"--log-format", "xml"}, nil, "log-format"},
+		{"bad public url", []string{"--public-url", "ftp://x"}, nil, "public-url"},
+		{"bad grace", []string{"--shutdown-grace", "1h"}, nil, "shutdown-grace"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, _, err := LoadServe(tc.args, tc.env)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want mention of %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -1,0 +1,280 @@
+package signaling
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+
+	"seatlink/devices"
+	"seatlink/internal/wire"
+	"seatlink/media"
+)
+
+type fixture struct {
+	srv   *httptest.Server
+	links *devices.Links
+	link  devices.Link
+}
+
+func newFixture(t *testing.T, cfg Config) *fixture {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	sfu, err := media.New(media.Config{UDPAddr: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	links := devices.NewLinks()
+	link, err := links.Create()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(cfg, Deps{SFU: sfu, Links: links, Logger: log})
+	s.SetReady(true)
+	hs := httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		_ = sfu.Close()
+		hs.Close()
+	})
+	return &fixture{srv: hs, links: links, link: link}
+}
+
+type client struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func (f *fixture) dial(t *testing.T) *client {
+	t.Helper()
+	url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"
+	conn, _, err := websocket.DefaultDialer.Dial(url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return &client{t: t, conn: conn}
+}
+
+func (c *client) sendRaw(s string) {
+	c.t.Helper()
+	if err := c.conn.WriteMessage(websocket.TextMessage, []byte(s)); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *client) send(m wire.Message) {
+	c.t.Helper()
+	b, _ := json.Marshal(m)
+	c.sendRaw(string(b))
+}
+
+// next reads messages until one of type typ, skipping offers, candidates
+// and the like; it fails on a read error.
+func (c *client) next(typ string) wire.Message {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, data, err := c.conn.ReadMessage()
+		if err != nil {
+			c.t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		var m wire.Message
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.t.Fatalf("server sent non-JSON %q", data)
+		}
+		if m.Type == typ {
+			return m
+		}
+	}
+}
+
+// closeCode reads until the server closes and returns the close code.
+func (c *client) closeCode() int {
+	c.t.Helper()
+	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		_, _, err := c.conn.ReadMessage()
+		if err != nil {
+			var ce *websocket.CloseError
+			if errors.As(err, &ce) {
+				return ce.Code
+			}
+			c.t.Fatalf("connection ended without a close frame: %v", err)
+		}
+	}
+}
+
+func (f *fixture) join(c *client, token, role string) wire.Message {
+	c.send(wire.Message{Type: wire.TypeJoin, Token: token, Role: role, Publish: &wire.Publish{Audio: true}})
+	return c.next(wire.TypeJoined)
+}
+
+func TestBadInput(t *testing.T) {
+	f := newFixture(t, Config{JoinTimeout: 300 * time.Millisecond, MessageRate: 20, MessageBurst: 40})
+	big := `{"type":"ping","id":"` + strings.Repeat("x", wire.MaxMessageBytes) + `"}`
+	cases := []struct {
+		name string
+		// joinAs joins first with the link's token for that role ("" = no join).
+		joinAs string
+		send   func(c *client)
+		code   string
+		fatal  bool
+		close  int
+	}{
+		{name: "malformed JSON", send: func(c *client) { c.sendRaw(`{"type":`) }, code: wire.CodeBadJSON},
+		{name: "not an object", send: func(c *client) { c.sendRaw(`[1,2]`) }, code: wire.CodeBadJSON},
+		{name: "binary frame", send: func(c *client) {
+			_ = c.conn.WriteMessage(websocket.BinaryMessage, []byte{1, 2, 3})
+		}, code: wire.CodeBadJSON},
+		{name: "unknown type", send: func(c *client) { c.sendRaw(`{"type":"dance"}`) }, code: wire.CodeUnknownType},
+		{name: "no type", send: func(c *client) { c.sendRaw(`{"token":"x"}`) }, code: wire.CodeUnknownType},
+		{name: "wrong field type", send: func(c *client) { c.sendRaw(`{"type":"ping","id":5}`) }, code: wire.CodeBadMessage},
+		{name: "answer before join", send: func(c *client) { c.sendRaw(`{"type":"answer","sdp":"v=0"}`) },
+			code: wire.CodeNotJoined, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "join without role", send: func(c *client) { c.sendRaw(`{"type":"join","token":"abc"}`) },
+			code: wire.CodeBadMessage, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "unknown token", send: func(c *client) {
+			c.send(wire.Message{Type: wire.TypeJoin, Token: "not-a-real-token", Role: wire.RolePupil})
+		}, code: wire.CodeBadToken, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "robot token as pupil", send: func(c *client) {
+			c.send(wire.Message{Type: wire.TypeJoin, Token: f.link.RobotToken, Role: wire.RolePupil})
+		}, code: wire.CodeBadToken, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "invalid SDP", joinAs: wire.RolePupil, send: func(c *client) {
+			c.sendRaw(`{"type":"answer","sdp":"v=0\r\nthis is not sdp"}`)
+		}, code: wire.CodeBadSDP},
+		{name: "SDP not starting v=0", joinAs: wire.RolePupil, send: func(c *client) {
+			c.sendRaw(`{"type":"answer","sdp":"hello"}`)
+		}, code: wire.CodeBadSDP},
+		{name: "bad candidate", joinAs: wire.RolePupil, send: func(c *client) {
+			c.sendRaw(`{"type":"candidate","candidate":{"candidate":"candidate:garbage","sdpMid":"0"}}`)
+		}, code: wire.CodeBadCandidate},
+		{name: "second join", joinAs: wire.RolePupil, send: func(c *client) {
+			c.send(wire.Message{Type: wire.TypeJoin, Token: f.link.PupilToken, Role: wire.RolePupil})
+		}, code: wire.CodeAlreadyJoined},
+		{name: "message flood", send: func(c *client) {
+			for i := 0; i < 200; i++ {
+				if c.conn.WriteMessage(websocket.TextMessage, []byte(`{"type":"ping"}`)) != nil {
+					return
+				}
+			}
+		}, code: wire.CodeRateLimited, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "oversized message", send: func(c *client) { c.sendRaw(big) },
+			code: wire.CodeMessageTooLarge, fatal: true, close: websocket.CloseMessageTooBig},
+		{name: "no join in time", send: func(c *client) {}, code: wire.CodeJoinTimeout, fatal: true,
+			close: websocket.ClosePolicyViolation},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			c := f.dial(t)
+			if tc.joinAs != "" {
+				f.join(c, f.link.PupilToken, tc.joinAs)
+				defer c.send(wire.Message{Type: wire.TypeLeave})
+			}
+			tc.send(c)
+			m := c.next(wire.TypeError)
+			if m.Code != tc.code || m.Fatal != tc.fatal || m.Message == "" {
+				t.Fatalf("got error %q (fatal %v, %q), want %q (fatal %v)", m.Code, m.Fatal, m.Message, tc.code, tc.fatal)
+			}
+			if tc.fatal {
+				if got := c.closeCode(); got != tc.close {
+					t.Fatalf("close code %d, want %d", got, tc.close)
+				}
+				return
+			}
+			// A non-fatal error leaves the connection usable.
+			c.send(wire.Message{Type: wire.TypePing, ID: "still-there"})
+			if p := c.next(wire.TypePong); p.ID != "still-there" {
+				t.Fatalf("pong id %q", p.ID)
+			}
+		})
+	}
+
+	// The server kept serving: health is fine and a robot can still join.
+	resp, err := http.Get(f.srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("healthz after bad input: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	c := f.dial(t)
+	if j := f.join(c, f.link.RobotToken, wire.RoleRobot); j.Role != wire.RoleRobot || j.Resume == "" {
+		t.Fatalf("joined = %+v", j)
+	}
+	c.next(wire.TypeOffer)
+}
+
+func TestSecondRobotIsRefused(t *testing.T) {
+	f := newFixture(t, Config{})
+	first := f.dial(t)
+	f.join(first, f.link.RobotToken, wire.RoleRobot)
+	second := f.dial(t)
+	second.send(wire.Message{Type: wire.TypeJoin, Token: f.link.RobotToken, Role: wire.RoleRobot})
+	if m := second.next(wire.TypeError); m.Code != wire.CodeRoleTaken || !m.Fatal {
+		t.Fatalf("second robot got %+v, want fatal role_taken", m)
+	}
+	if code := second.closeCode(); code != websocket.ClosePolicyViolation {
+		t.Fatalf("close code %d", code)
+	}
+	// The first robot is untouched.
+	first.send(wire.Message{Type: wire.TypePing, ID: "1"})
+	first.next(wire.TypePong)
+}
+
+func TestPupilIsToldWhenRobotArrivesAndLeaves(t *testing.T) {
+	f := newFixture(t, Config{})
+	pupil := f.dial(t)
+	if j := f.join(pupil, f.link.PupilToken, wire.RolePupil); len(j.Peers) != 0 {
+		t.Fatalf("peers = %v, want none", j.Peers)
+	}
+	robot := f.dial(t)
+	if j := f.join(robot, f.link.RobotToken, wire.RoleRobot); len(j.Peers) != 1 || j.Peers[0] != wire.RolePupil {
+		t.Fatalf("robot sees peers %v, want [pupil]", j.Peers)
+	}
+	if m := pupil.next(wire.TypePeerJoined); m.Role != wire.RoleRobot {
+		t.Fatalf("peer_joined role %q", m.Role)
+	}
+	robot.send(wire.Message{Type: wire.TypeLeave})
+	if m := robot.next(wire.TypeBye); m.Reason != "left" {
+		t.Fatalf("bye reason %q", m.Reason)
+	}
+	if m := pupil.next(wire.TypePeerLeft); m.Role != wire.RoleRobot {
+		t.Fatalf("peer_left role %q", m.Role)
+	}
+}
+
+func TestHealthReadyAndErrors(t *testing.T) {
+	f := newFixture(t, Config{})
+	for _, tc := range []struct {
+		method, path string
+		status       int
+		code         string
+	}{
+		{"GET", "/healthz", 200, ""},
+		{"GET", "/readyz", 200, ""},
+		{"GET", "/no-such-page", 404, "not_found"},
+		{"POST", "/healthz", 405, "method_not_allowed"},
+	} {
+		req, _ := http.NewRequest(tc.method, f.srv.URL+tc.path, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct {
+			Error struct{ Code string } `json:"error"`
+		}
+		_ = json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || body.Error.Code != tc.code {
+			t.Errorf("%s %s = %d %q, want %d %q", tc.method, tc.path, resp.StatusCode, body.Error.Code, tc.status, tc.code)
+		}
+		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Security-Policy") == "" {
+			t.Errorf("%s: security headers missing", tc.path)
+		}
+	}
+}
