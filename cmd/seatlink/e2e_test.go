@@ -277,3 +277,39 @@ func get(t testing.TB, url string) string {
 	b, _ := io.ReadAll(resp.Body)
 	return string(b)
 }
+
+func TestGracefulShutdownTellsClients(t *testing.T) {
+	cfg := config.Defaults()
+	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "off"
+	a, err := startApp(cfg, testLogger(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, _ := a.links.Create()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	robot, err := agent.Dial(ctx, agent.Config{Server: a.baseURL(), Token: link.RobotToken, Role: wire.RoleRobot,
+		Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if get(t, a.baseURL()+"/readyz") == "" {
+		t.Fatal("empty readyz")
+	}
+	start := time.Now()
+	a.stop(ctx)
+	select {
+	case <-robot.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("client not closed by shutdown")
+	}
+	if !isCode(robot.Err(), wire.CodeShuttingDown) {
+		t.Fatalf("client saw %v, want shutting_down", robot.Err())
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+	if _, err := http.Get(a.baseURL() + "/healthz"); err == nil {
+		t.Error("HTTP still served after stop")
+	}
+}

@@ -99,7 +99,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
-		Logger: log.With("room", "media"), Metrics: media.NewMetrics(a.reg),
+		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
 	}
 	if cfg.TCPEnabled() {
 		mcfg.TCPAddr = cfg.MediaTCPAddr
@@ -113,7 +113,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	}
 	a.sfu = sfu
 	a.sig = signaling.New(signaling.Config{}, signaling.Deps{
-		SFU: sfu, Links: a.links, Web: web.Static(), Gatherer: a.reg, Logger: log.With("room", "signaling"),
+		SFU: sfu, Links: a.links, Web: web.Static(), Gatherer: a.reg, Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
@@ -155,7 +155,7 @@ func (a *app) startDemo(stdout io.Writer) error {
 		return nil
 	}
 	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: link.RobotToken,
-		Logger: a.log.With("room", "demo")})
+		Logger: a.log.With("component", "demo")})
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 
 	"github.com/pion/logging"
 )
@@ -46,7 +47,17 @@ func (g logger) Debug(msg string)                  { g.log(levelTrace, msg) }
 func (g logger) Debugf(format string, args ...any) { g.logf(levelTrace, format, args...) }
 func (g logger) Info(msg string)                   { g.log(slog.LevelDebug, msg) }
 func (g logger) Infof(format string, args ...any)  { g.logf(slog.LevelDebug, format, args...) }
-func (g logger) Warn(msg string)                   { g.log(slog.LevelWarn, msg) }
-func (g logger) Warnf(format string, args ...any)  { g.logf(slog.LevelWarn, format, args...) }
+func (g logger) Warn(msg string)                   { g.log(warnLevel(msg), msg) }
+func (g logger) Warnf(format string, args ...any) {
+	g.logf(warnLevel(format), format, args...)
+}
+
+// warnLevel demotes Pion warnings that are part of normal operation.
+func warnLevel(msg string) slog.Level {
+	if strings.HasPrefix(msg, "Failed to ping without candidate pairs") {
+		return slog.LevelDebug
+	}
+	return slog.LevelWarn
+}
 func (g logger) Error(msg string)                  { g.log(slog.LevelError, msg) }
 func (g logger) Errorf(format string, args ...any) { g.logf(slog.LevelError, format, args...) }

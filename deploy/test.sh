@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (Debian's Chromium for the
+# browser tests), then runs gofmt, go vet, the JS syntax check, the whole Go
+# test suite with -race, and a short run of every fuzz target.
+#
+# Under CI=true a missing component is a failure, never a skip.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+need_root_install() {
+	if [ "$(id -u)" -ne 0 ]; then
+		log "cannot install $* (not root)"
+		return 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	if [ -z "${APT_UPDATED:-}" ]; then
+		apt-get update -qq
+		APT_UPDATED=1
+	fi
+	apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+# Chromium (headless) drives the pupil page in the browser tests.
+if [ -z "${SEATLINK_CHROMIUM:-}" ]; then
+	if ! command -v chromium >/dev/null 2>&1; then
+		log "installing Debian chromium"
+		need_root_install chromium || { [ -n "${CI:-}" ] && exit 1; log "browser tests will be skipped"; }
+	fi
+	if command -v chromium >/dev/null 2>&1; then
+		export SEATLINK_CHROMIUM="$(command -v chromium)"
+	fi
+fi
+[ -n "${SEATLINK_CHROMIUM:-}" ] && log "chromium: $("$SEATLINK_CHROMIUM" --version 2>/dev/null || echo '?')"
+
+log "gofmt"
+unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
+if [ -n "$unformatted" ]; then
+	echo "gofmt needed on:"; echo "$unformatted"; exit 1
+fi
+
+log "go vet"
+go vet ./...
+
+if command -v node >/dev/null 2>&1; then
+	log "node --check web/static/*.js"
+	for f in web/static/*.js; do node --check "$f"; done
+elif [ -n "${CI:-}" ]; then
+	log "node is missing"; exit 1
+fi
+
+log "go test -race ./..."
+go test -race -count=1 -timeout 20m ./...
+
+log "fuzz smoke (${FUZZTIME:=10s} per target)"
+for pkg in $(go list ./...); do
+	dir="$(go list -f '{{.Dir}}' "$pkg")"
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
+		log "fuzz $pkg $target"
+		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/dev/null
+	done
+done
+
+log "all checks passed"
