@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -26,6 +27,25 @@ func testLogger(t testing.TB) *slog.Logger {
 		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
 	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// checkGoroutines fails the test if goroutines started during it are still
+// running a few seconds after everything was closed (its cleanup runs
+// last, after the server's and clients' cleanups).
+func checkGoroutines(t *testing.T) {
+	base := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(10 * time.Second)
+		for runtime.NumGoroutine() > base {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				n := runtime.Stack(buf, true)
+				t.Errorf("goroutines leaked: %d at start, %d now\n%s", base, runtime.NumGoroutine(), buf[:n])
+				return
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	})
 }
 
 // testApp starts the real server wiring on ephemeral loopback ports.
@@ -67,6 +87,7 @@ func startRobot(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType
 type pupil struct {
 	*agent.Agent
 	videoFrames, audioPackets atomic.Int64
+	tracksEnded               atomic.Int64
 	acks                      chan wire.Control
 }
 
@@ -92,6 +113,7 @@ func joinPupil(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType)
 			for {
 				pkt, _, err := tr.ReadRTP()
 				if err != nil {
+					p.tracksEnded.Add(1)
 					return
 				}
 				if tr.Kind() == webrtc.RTPCodecTypeVideo {
@@ -146,6 +168,7 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 		{"ice-tcp", []webrtc.NetworkType{webrtc.NetworkTypeTCP4}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			checkGoroutines(t)
 			a := testApp(t)
 			link, err := a.links.Create()
 			if err != nil {
@@ -311,5 +334,38 @@ func TestGracefulShutdownTellsClients(t *testing.T) {
 	}
 	if _, err := http.Get(a.baseURL() + "/healthz"); err == nil {
 		t.Error("HTTP still served after stop")
+	}
+}
+
+// A pupil waiting in class sees the robot arrive, leave and come back: each
+// change renegotiates, and media flows again without the pupil rejoining.
+func TestRenegotiationWhenRobotComesAndGoes(t *testing.T) {
+	checkGoroutines(t)
+	a := testApp(t)
+	link, _ := a.links.Create()
+	p := joinPupil(t, a, link, nil)
+	<-p.Connected()
+
+	for round := 1; round <= 2; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		r, err := sim.New(sim.Config{Server: a.baseURL(), Token: link.RobotToken, Logger: testLogger(t)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() { defer close(done); _ = r.Run(ctx) }()
+		before := p.videoFrames.Load()
+		waitFor(t, 15*time.Second, "video after the robot joined", func() bool {
+			return p.videoFrames.Load() >= before+30
+		})
+		ended := p.tracksEnded.Load()
+		cancel()
+		<-done
+		waitFor(t, 10*time.Second, "the robot's tracks to end at the pupil", func() bool {
+			return p.tracksEnded.Load() >= ended+2
+		})
+	}
+	if errs := p.Errors(); len(errs) != 0 {
+		t.Fatalf("pupil got errors: %+v", errs)
 	}
 }
