@@ -16,6 +16,10 @@ type Metrics struct {
 	PLIsSent          prometheus.Counter
 	ControlMessages   *prometheus.CounterVec
 	DroppedRTPPackets prometheus.Counter
+	// SubscriberRTCP counts RTCP feedback from subscribers by kind.
+	SubscriberRTCP *prometheus.CounterVec
+
+	rtcpRR, rtcpTWCC, rtcpREMB, rtcpPLI, rtcpNACK, rtcpOther prometheus.Counter
 }
 
 // NewMetrics creates the SFU metrics and registers them on reg (which may be
@@ -55,10 +59,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		DroppedRTPPackets: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seatlink_sfu_dropped_rtp_packets_total", Help: "Incoming RTP packets that could not be parsed.",
 		}),
+		SubscriberRTCP: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seatlink_sfu_subscriber_rtcp_packets_total",
+			Help: "RTCP packets from subscribers by kind (receiver_report, twcc, remb, pli, nack, other).",
+		}, []string{"kind"}),
 	}
+	m.rtcpRR = m.SubscriberRTCP.WithLabelValues("receiver_report")
+	m.rtcpTWCC = m.SubscriberRTCP.WithLabelValues("twcc")
+	m.rtcpREMB = m.SubscriberRTCP.WithLabelValues("remb")
+	m.rtcpPLI = m.SubscriberRTCP.WithLabelValues("pli")
+	m.rtcpNACK = m.SubscriberRTCP.WithLabelValues("nack")
+	m.rtcpOther = m.SubscriberRTCP.WithLabelValues("other")
 	if reg != nil {
 		reg.MustRegister(m.Rooms, m.Peers, m.PublishedTracks, m.ForwardedTracks, m.ForwardedPackets,
-			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets)
+			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets, m.SubscriberRTCP)
 	}
 	return m
 }

@@ -265,9 +265,17 @@ func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 		}
 		for _, p := range pkts {
 			switch p := p.(type) {
+			case *rtcp.ReceiverReport:
+				m.rtcpRR.Inc()
+			case *rtcp.TransportLayerCC:
+				m.rtcpTWCC.Inc()
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				m.rtcpREMB.Inc()
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+				m.rtcpPLI.Inc()
 				d.up.requestKeyframe()
 			case *rtcp.TransportLayerNack:
+				m.rtcpNACK.Inc()
 				for _, pair := range p.Nacks {
 					for _, seq := range pair.PacketList() {
 						m.NACKsReceived.Inc()
@@ -282,6 +290,8 @@ func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 						m.NACKRetransmits.Inc()
 					}
 				}
+			default:
+				m.rtcpOther.Inc()
 			}
 		}
 	}

@@ -186,6 +186,10 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 			if robot.Stats().PLIs == 0 {
 				t.Error("the SFU sent the robot no keyframe request when the pupil subscribed")
 			}
+			waitFor(t, 10*time.Second, "receiver reports and TWCC feedback from the SFU to the robot", func() bool {
+				st := robot.Stats()
+				return st.ReceiverReports > 0 && st.TWCCFeedback > 0
+			})
 
 			<-p.ControlOpen()
 			if err := p.SendControl(wire.Control{Type: wire.ControlCommand, ID: "c1", Command: wire.CmdRaiseHand}); err != nil {
@@ -203,12 +207,27 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 				t.Error("robot's hand is not up")
 			}
 
+			// An ICE restart (the pupil's network changed) keeps media flowing.
+			offers, frames := p.Offers(), p.videoFrames.Load()
+			if err := p.RestartICE(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, 10*time.Second, "media after an ICE restart", func() bool {
+				return p.Offers() > offers && p.videoFrames.Load() > frames+30
+			})
+
 			// The metrics saw the forwarding.
 			body := get(t, a.baseURL()+"/metrics")
 			for _, want := range []string{"seatlink_sfu_rooms 1", "seatlink_sfu_peers 2", "seatlink_sfu_published_tracks 3",
 				"seatlink_sfu_forwarded_tracks 3"} {
 				if !strings.Contains(body, want+"\n") {
 					t.Errorf("metrics lack %q", want)
+				}
+			}
+			for _, kind := range []string{"receiver_report", "twcc"} {
+				if !strings.Contains(body, `seatlink_sfu_subscriber_rtcp_packets_total{kind="`+kind+`"}`) ||
+					strings.Contains(body, `seatlink_sfu_subscriber_rtcp_packets_total{kind="`+kind+`"} 0`+"\n") {
+					t.Errorf("no %s RTCP from the pupil counted", kind)
 				}
 			}
 			if !strings.Contains(body, "seatlink_sfu_forwarded_rtp_packets_total") ||

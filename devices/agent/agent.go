@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -72,6 +73,8 @@ type Agent struct {
 	connected chan struct{}
 	connOnce  sync.Once
 	ctrlOnce  sync.Once
+
+	offers atomic.Int64
 
 	done    chan struct{}
 	endOnce sync.Once
@@ -132,6 +135,11 @@ func (a *Agent) newPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerCo
 	}
 	ir := &interceptor.Registry{}
 	if err := webrtc.RegisterDefaultInterceptors(me, ir); err != nil {
+		return nil, err
+	}
+	// Stamp transport-wide sequence numbers on what we send, as browsers
+	// do, so the server's TWCC feedback can drive our bandwidth estimate.
+	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
 		return nil, err
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Logger: a.log}}
@@ -351,8 +359,16 @@ func (a *Agent) answer(offer string) error {
 	if err := a.pc.SetLocalDescription(ans); err != nil {
 		return fmt.Errorf("agent: set answer: %w", err)
 	}
+	a.offers.Add(1)
 	return a.send(wire.Message{Type: wire.TypeAnswer, SDP: ans.SDP})
 }
+
+// Offers counts the server offers answered so far.
+func (a *Agent) Offers() int64 { return a.offers.Load() }
+
+// RestartICE asks the server for an offer with fresh ICE credentials, as a
+// client does after a network change.
+func (a *Agent) RestartICE() error { return a.send(wire.Message{Type: wire.TypeRestartICE}) }
 
 func (a *Agent) end(err error) {
 	a.endOnce.Do(func() {

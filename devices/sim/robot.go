@@ -44,6 +44,9 @@ type Stats struct {
 	PupilAudioLevel int
 	PLIs            int64
 	Connects        int64
+	// ReceiverReports and TWCCFeedback count the SFU's RTCP about our media.
+	ReceiverReports int64
+	TWCCFeedback    int64
 }
 
 // Robot is a simulated classroom robot.
@@ -61,6 +64,7 @@ type Robot struct {
 	state wire.RobotState
 
 	commands, audioPackets, plis, connects atomic.Int64
+	receiverReports, twcc                  atomic.Int64
 	level                                  atomic.Int32
 }
 
@@ -94,7 +98,8 @@ func New(cfg Config) (*Robot, error) {
 // Stats returns counters for tests and logs.
 func (r *Robot) Stats() Stats {
 	return Stats{Commands: r.commands.Load(), PupilAudioPackets: r.audioPackets.Load(),
-		PupilAudioLevel: int(r.level.Load()), PLIs: r.plis.Load(), Connects: r.connects.Load()}
+		PupilAudioLevel: int(r.level.Load()), PLIs: r.plis.Load(), Connects: r.connects.Load(),
+		ReceiverReports: r.receiverReports.Load(), TWCCFeedback: r.twcc.Load()}
 }
 
 // State is the robot's head, hand and modes.
@@ -199,18 +204,21 @@ func (r *Robot) onSender(t webrtc.TrackLocal, s *webrtc.RTPSender) {
 		if err != nil {
 			return
 		}
-		if t.Kind() != webrtc.RTPCodecTypeVideo {
-			continue
-		}
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
 		}
 		for _, p := range pkts {
 			switch p.(type) {
+			case *rtcp.ReceiverReport:
+				r.receiverReports.Add(1)
+			case *rtcp.TransportLayerCC:
+				r.twcc.Add(1)
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				r.plis.Add(1)
-				r.keyframe.Store(true)
+				if t.Kind() == webrtc.RTPCodecTypeVideo {
+					r.plis.Add(1)
+					r.keyframe.Store(true)
+				}
 			}
 		}
 	}
