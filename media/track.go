@@ -54,6 +54,7 @@ func (u *upTrack) run() {
 	go drainRTCP(u.recv)
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
+	var scratch rtp.Header
 	for {
 		n, _, err := u.remote.Read(buf)
 		if err != nil {
@@ -63,17 +64,25 @@ func (u *upTrack) run() {
 			}
 			return // io.EOF or a closed pipe: the track or peer ended
 		}
-		if err := pkt.Unmarshal(buf[:n]); err != nil {
-			u.metrics.DroppedRTPPackets.Inc()
-			continue
-		}
-		if u.cache != nil {
-			u.cache.store(pkt.SequenceNumber, buf[:n])
-		}
-		if subs := u.subs.Load(); subs != nil {
-			for _, d := range *subs {
-				d.writeRTP(&pkt.Header, pkt.Payload, n)
-			}
+		u.forward(buf[:n], &pkt, &scratch)
+	}
+}
+
+// forward handles one received packet: parse the header into the reused
+// pkt, keep a copy for NACKs, write to each subscriber. scratch is the
+// caller's reusable header for the per-subscriber rewrite, so that
+// forwarding allocates nothing.
+func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *rtp.Header) {
+	if err := pkt.Unmarshal(raw); err != nil {
+		u.metrics.DroppedRTPPackets.Inc()
+		return
+	}
+	if u.cache != nil {
+		u.cache.store(pkt.SequenceNumber, raw)
+	}
+	if subs := u.subs.Load(); subs != nil {
+		for _, d := range *subs {
+			d.writeRTP(&pkt.Header, scratch, pkt.Payload, len(raw))
 		}
 	}
 }
@@ -229,17 +238,18 @@ func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) StreamID() string          { return d.streamID }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 
-// writeRTP sends one packet to the subscriber. size is the packet's length
-// on the wire as received, for the byte counter.
-func (d *downTrack) writeRTP(h *rtp.Header, payload []byte, size int) {
+// writeRTP sends one packet to the subscriber, rewriting SSRC and payload
+// type in scratch (a copy of h owned by the calling goroutine), never in
+// the shared packet. size is the packet's length as received.
+func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	b := d.bound.Load()
 	if b == nil {
 		return
 	}
-	hdr := *h
-	hdr.SSRC = b.ssrc
-	hdr.PayloadType = b.pt
-	if _, err := b.w.WriteRTP(&hdr, payload); err != nil {
+	*scratch = *h
+	scratch.SSRC = b.ssrc
+	scratch.PayloadType = b.pt
+	if _, err := b.w.WriteRTP(scratch, payload); err != nil {
 		return // the subscriber is going away; its RTCP loop ends too
 	}
 	d.up.metrics.ForwardedPackets.Inc()
@@ -254,6 +264,7 @@ func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 	buf := make([]byte, 1500)
 	scratch := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
+	var hdr rtp.Header
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -286,7 +297,7 @@ func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 						if k == 0 || pkt.Unmarshal(scratch[:k]) != nil {
 							continue
 						}
-						d.writeRTP(&pkt.Header, pkt.Payload, k)
+						d.writeRTP(&pkt.Header, &hdr, pkt.Payload, k)
 						m.NACKRetransmits.Inc()
 					}
 				}
