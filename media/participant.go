@@ -74,6 +74,13 @@ type Participant struct {
 	wantRestart    bool
 	earlyCands     []webrtc.ICECandidateInit
 
+	// Local candidates are held while an offer is being made, so that none
+	// overtakes its offer (the client would drop it as belonging to an
+	// unknown ICE generation).
+	candMu   sync.Mutex
+	holdCand bool
+	heldCand []webrtc.ICECandidateInit
+
 	closing   atomic.Bool
 	closeOnce sync.Once
 }
@@ -128,9 +135,16 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) { r.handleControl(p, msg.Data) })
 
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
-		if c != nil && !p.closing.Load() {
-			p.sig.SendCandidate(c.ToJSON())
+		if c == nil || p.closing.Load() {
+			return
 		}
+		p.candMu.Lock()
+		defer p.candMu.Unlock()
+		if p.holdCand {
+			p.heldCand = append(p.heldCand, c.ToJSON())
+			return
+		}
+		p.sig.SendCandidate(c.ToJSON())
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("peer connection state", "state", s.String())
@@ -185,6 +199,8 @@ func (p *Participant) negotiate(restart bool) {
 		p.pending = true
 		return
 	}
+	p.setHoldCandidates(true)
+	defer p.setHoldCandidates(false)
 	offer, err := p.pc.CreateOffer(&webrtc.OfferOptions{ICERestart: p.wantRestart})
 	if err == nil {
 		err = p.pc.SetLocalDescription(offer)
@@ -198,6 +214,20 @@ func (p *Participant) negotiate(restart bool) {
 	p.pending = false
 	p.awaitingAnswer = true
 	p.sig.SendOffer(offer.SDP)
+}
+
+// setHoldCandidates starts holding local candidates, or stops and sends
+// the held ones in order.
+func (p *Participant) setHoldCandidates(hold bool) {
+	p.candMu.Lock()
+	defer p.candMu.Unlock()
+	p.holdCand = hold
+	if !hold {
+		for _, c := range p.heldCand {
+			p.sig.SendCandidate(c)
+		}
+		p.heldCand = nil
+	}
 }
 
 // HandleAnswer applies the client's answer to the outstanding offer. A bad
@@ -229,7 +259,7 @@ func (p *Participant) HandleAnswer(sdp string) error {
 }
 
 // AddICECandidate adds a trickled client candidate. Candidates that arrive
-// before the first answer are kept until it is applied.
+// before the answer to the outstanding offer are kept until it is applied.
 func (p *Participant) AddICECandidate(c wire.Candidate) error {
 	if c.Candidate == "" {
 		return nil // end of candidates
@@ -242,7 +272,10 @@ func (p *Participant) AddICECandidate(c wire.Candidate) error {
 	init := webrtc.ICECandidateInit{Candidate: c.Candidate, SDPMid: c.SDPMid, SDPMLineIndex: c.SDPMLineIndex,
 		UsernameFragment: c.UsernameFragment}
 	p.negMu.Lock()
-	if p.pc.RemoteDescription() == nil {
+	// Hold candidates that arrive while an offer awaits its answer: after
+	// an ICE restart they belong to the new generation, which starts only
+	// when the answer is applied.
+	if p.pc.RemoteDescription() == nil || p.awaitingAnswer {
 		if len(p.earlyCands) >= 64 {
 			p.negMu.Unlock()
 			return fmt.Errorf("%w: too many candidates before the answer", ErrBadCandidate)

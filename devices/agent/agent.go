@@ -66,6 +66,11 @@ type Agent struct {
 	joined wire.Message
 
 	wmu sync.Mutex // one writer at a time on the socket
+	// Local candidates are held while an answer is made and sent, so that
+	// none overtakes its answer.
+	candMu   sync.Mutex
+	holdCand bool
+	heldCand []wire.Message
 
 	ctrlMu    sync.Mutex
 	ctrl      *webrtc.DataChannel
@@ -249,9 +254,16 @@ func (a *Agent) setupPeer(ice []webrtc.ICEServer) error {
 			return
 		}
 		j := c.ToJSON()
-		_ = a.send(wire.Message{Type: wire.TypeCandidate, Candidate: &wire.Candidate{
+		m := wire.Message{Type: wire.TypeCandidate, Candidate: &wire.Candidate{
 			Candidate: j.Candidate, SDPMid: j.SDPMid, SDPMLineIndex: j.SDPMLineIndex, UsernameFragment: j.UsernameFragment,
-		}})
+		}}
+		a.candMu.Lock()
+		defer a.candMu.Unlock()
+		if a.holdCand {
+			a.heldCand = append(a.heldCand, m)
+			return
+		}
+		_ = a.send(m)
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		a.log.Debug("peer connection state", "state", s.String())
@@ -349,6 +361,8 @@ func (a *Agent) loop() {
 }
 
 func (a *Agent) answer(offer string) error {
+	a.setHoldCandidates(true)
+	defer a.setHoldCandidates(false)
 	if err := a.pc.SetRemoteDescription(webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 		return fmt.Errorf("agent: apply offer: %w", err)
 	}
@@ -361,6 +375,18 @@ func (a *Agent) answer(offer string) error {
 	}
 	a.offers.Add(1)
 	return a.send(wire.Message{Type: wire.TypeAnswer, SDP: ans.SDP})
+}
+
+func (a *Agent) setHoldCandidates(hold bool) {
+	a.candMu.Lock()
+	defer a.candMu.Unlock()
+	a.holdCand = hold
+	if !hold {
+		for _, m := range a.heldCand {
+			_ = a.send(m)
+		}
+		a.heldCand = nil
+	}
 }
 
 // Offers counts the server offers answered so far.
