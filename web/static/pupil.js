@@ -1,0 +1,337 @@
+// The pupil's page: joins the link named by the token in the URL fragment,
+// shows and plays the classroom, sends the pupil's microphone, and sends
+// commands to the robot over the control data channel. Protocol:
+// docs/PROTOCOL.md.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const ui = {
+    state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'),
+    hand: $('hand'), handLabel: $('hand-label'), whisper: $('whisper'), passive: $('passive'),
+    up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
+  };
+  const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right];
+
+  // For tests and for people: the page's state in one word.
+  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null };
+  window.seatlink = api;
+
+  let stateWord = 'connecting';
+  function setState(word, text) {
+    stateWord = word;
+    ui.state.textContent = text;
+    ui.state.classList.toggle('in-class', word === 'in_class');
+  }
+  function notice(text) { ui.notice.textContent = text || ''; }
+  function say(text) { ui.robot.textContent = text || ''; }
+
+  const token = decodeURIComponent(location.hash.replace(/^#/, ''));
+
+  let mic = null;           // the pupil's microphone stream, if allowed
+  let ws = null;
+  let pc = null;
+  let ctrl = null;           // the control data channel
+  let resume = '';
+  let backoff = 1000;
+  let retryTimer = null;
+  let pingTimer = null;
+  let restartTimer = null;
+  let stopped = false;
+  let seq = 0;
+  let negotiation = Promise.resolve();
+  const robot = { hand: false, whisper: false, passive: false };
+  const videoStream = new MediaStream();
+  const audioEl = new Audio();
+  audioEl.autoplay = true;
+
+  function setControls(enabled) { for (const b of controls) b.disabled = !enabled; }
+
+  function send(msg) {
+    if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
+  }
+
+  async function getMic() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      notice('Your microphone is off. You can still see and hear your class.');
+      return;
+    }
+    try {
+      mic = await navigator.mediaDevices.getUserMedia({
+        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
+      });
+    } catch (e) {
+      mic = null;
+      notice('Your microphone is off. You can still see and hear your class.');
+    }
+  }
+
+  function cleanup() {
+    clearInterval(pingTimer);
+    clearTimeout(restartTimer);
+    if (ws) {
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      try { ws.close(); } catch (e) { /* already closed */ }
+      ws = null;
+    }
+    if (pc) {
+      pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.ondatachannel = null;
+      pc.close();
+      pc = null;
+    }
+    ctrl = null;
+    setControls(false);
+    negotiation = Promise.resolve();
+  }
+
+  function connect() {
+    cleanup();
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    const sock = new WebSocket(scheme + location.host + '/ws');
+    ws = sock;
+    sock.onopen = () => {
+      const join = { type: 'join', token, role: 'pupil', publish: { audio: !!mic, video: false }, client: 'pupil-web/1' };
+      if (resume) join.resume = resume;
+      send(join);
+      pingTimer = setInterval(() => send({ type: 'ping' }), 10000);
+    };
+    sock.onmessage = (ev) => {
+      if (sock !== ws) return;
+      let msg;
+      try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      onMessage(msg);
+    };
+    sock.onclose = () => { if (sock === ws) retry(); };
+  }
+
+  function retry(delay) {
+    if (stopped) return;
+    cleanup();
+    if (stateWord !== 'ended') setState('reconnecting', 'Reconnecting…');
+    clearTimeout(retryTimer);
+    retryTimer = setTimeout(connect, delay || backoff);
+    backoff = Math.min(backoff * 2, 10000);
+  }
+
+  function stop(word, text) {
+    stopped = true;
+    cleanup();
+    setState(word, text);
+  }
+
+  function onMessage(msg) {
+    switch (msg.type) {
+      case 'joined': onJoined(msg); break;
+      case 'offer':
+        negotiation = negotiation.then(() => answer(msg.sdp)).catch(() => retry());
+        break;
+      case 'candidate':
+        if (pc && msg.candidate && msg.candidate.candidate) {
+          negotiation = negotiation.then(() => pc && pc.addIceCandidate(msg.candidate)).catch(() => {});
+        }
+        break;
+      case 'peer_joined':
+        if (msg.role === 'robot') say('');
+        break;
+      case 'peer_left':
+        if (msg.role === 'robot') say('The classroom robot is not connected right now.');
+        break;
+      case 'error': onError(msg); break;
+      case 'bye':
+        if (msg.reason === 'replaced') stop('ended', 'Your class is open on another screen.');
+        else if (msg.reason !== 'left') retry();
+        break;
+      default: break; // pong and anything newer
+    }
+  }
+
+  function onError(msg) {
+    if (!msg.fatal) return;
+    switch (msg.code) {
+      case 'bad_token':
+        stop('bad_link', 'This join link has expired or is not right. Ask your teacher for a new one.');
+        break;
+      case 'role_taken':
+        setState('reconnecting', 'Your class is already open on another screen.');
+        retry(10000);
+        break;
+      case 'shutting_down':
+        setState('ended', 'Class has ended for now.');
+        retry(5000);
+        break;
+      default:
+        retry();
+    }
+  }
+
+  function onJoined(msg) {
+    resume = msg.resume || '';
+    api.joinedAt = performance.now();
+    pc = new RTCPeerConnection({ iceServers: msg.ice_servers || [] });
+    if (mic) {
+      for (const track of mic.getTracks()) {
+        track.enabled = !robot.passive;
+        pc.addTrack(track, mic);
+      }
+    }
+    pc.ontrack = (ev) => attach(ev.track);
+    pc.onicecandidate = (ev) => {
+      if (ev.candidate) send({ type: 'candidate', candidate: ev.candidate.toJSON() });
+    };
+    pc.onconnectionstatechange = () => onConnectionState();
+    pc.ondatachannel = (ev) => {
+      if (ev.channel.label !== 'control') return;
+      const dc = ev.channel;
+      dc.onopen = () => { ctrl = dc; setControls(true); };
+      dc.onclose = () => { if (ctrl === dc) { ctrl = null; setControls(false); } };
+      dc.onmessage = (m) => onControl(m.data);
+    };
+  }
+
+  async function answer(sdp) {
+    if (!pc) return;
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    await pc.setLocalDescription(await pc.createAnswer());
+    send({ type: 'answer', sdp: pc.localDescription.sdp });
+  }
+
+  function onConnectionState() {
+    if (!pc) return;
+    switch (pc.connectionState) {
+      case 'connected':
+        backoff = 1000;
+        clearTimeout(restartTimer);
+        updateInClass();
+        break;
+      case 'disconnected':
+        setState('reconnecting', 'Reconnecting…');
+        // Give the network a moment, then ask for fresh ICE.
+        clearTimeout(restartTimer);
+        restartTimer = setTimeout(() => send({ type: 'restart_ice' }), 3000);
+        break;
+      case 'failed':
+        retry();
+        break;
+      default: break;
+    }
+  }
+
+  function updateInClass() {
+    if (pc && pc.connectionState === 'connected' && ui.video.videoWidth > 0) {
+      setState('in_class', "You're in class");
+    } else if (pc && pc.connectionState === 'connected') {
+      setState('connecting', 'Connecting…');
+    }
+  }
+
+  // The robot's camera goes to the (muted) video element, its microphone to
+  // an audio element, so that a browser refusing to autoplay sound never
+  // stops the picture.
+  function attach(track) {
+    if (track.kind === 'video') {
+      for (const old of videoStream.getVideoTracks()) videoStream.removeTrack(old);
+      videoStream.addTrack(track);
+      if (ui.video.srcObject !== videoStream) ui.video.srcObject = videoStream;
+      ui.video.play().catch(() => {});
+    } else {
+      audioEl.srcObject = new MediaStream([track]);
+      audioEl.play().then(() => { ui.unmute.hidden = true; }).catch(() => { ui.unmute.hidden = false; });
+    }
+    track.onended = () => {
+      if (track.kind === 'video') videoStream.removeTrack(track);
+    };
+  }
+
+  ui.video.addEventListener('playing', updateInClass);
+  ui.video.addEventListener('resize', updateInClass);
+  if (ui.video.requestVideoFrameCallback) {
+    ui.video.requestVideoFrameCallback(() => {
+      api.firstFrameAt = performance.now();
+      updateInClass();
+    });
+  }
+  ui.unmute.addEventListener('click', () => {
+    audioEl.play().then(() => { ui.unmute.hidden = true; }).catch(() => {});
+  });
+
+  function command(name, fields) {
+    if (!ctrl || ctrl.readyState !== 'open') {
+      say('Not connected to the robot yet.');
+      return;
+    }
+    seq += 1;
+    ctrl.send(JSON.stringify(Object.assign({ type: 'command', id: String(seq), command: name }, fields || {})));
+  }
+
+  const friendly = {
+    robot_not_connected: 'The classroom robot is not connected right now.',
+    rate_limited: 'Slow down a little, then try again.',
+    bad_command: "That didn't work. Try again.",
+    not_allowed: "That didn't work. Try again.",
+  };
+
+  function onControl(data) {
+    let ack;
+    try { ack = JSON.parse(data); } catch (e) { return; }
+    if (ack.type !== 'ack') return;
+    api.lastAck = ack;
+    if (!ack.ok) {
+      say(friendly[ack.error] || "That didn't work. Try again.");
+      return;
+    }
+    const s = ack.state || {};
+    const was = Object.assign({}, robot);
+    robot.hand = !!s.hand;
+    robot.whisper = !!s.whisper;
+    robot.passive = !!s.passive;
+    ui.hand.setAttribute('aria-pressed', String(robot.hand));
+    ui.handLabel.textContent = robot.hand ? 'Lower my hand' : 'Raise my hand';
+    ui.whisper.setAttribute('aria-pressed', String(robot.whisper));
+    ui.passive.setAttribute('aria-pressed', String(robot.passive));
+    if (mic) for (const t of mic.getAudioTracks()) t.enabled = !robot.passive;
+    if (robot.hand !== was.hand) say(robot.hand ? 'Your hand is up. Your teacher can see it.' : 'Your hand is down.');
+    else if (robot.whisper !== was.whisper) say(robot.whisper ? 'Whispering: the robot speaks quietly.' : 'Speaking normally.');
+    else if (robot.passive !== was.passive) say(robot.passive ? 'Just listening. Your microphone is off.' : 'Taking part. Your microphone is on.');
+    else say('The robot is looking ' + direction(s.pan || 0, s.tilt || 0) + '.');
+  }
+
+  function direction(pan, tilt) {
+    const parts = [];
+    if (tilt > 0) parts.push('up'); else if (tilt < 0) parts.push('down');
+    if (pan > 0) parts.push('right'); else if (pan < 0) parts.push('left');
+    return parts.length ? parts.join(' and ') : 'straight ahead';
+  }
+
+  const actions = {
+    hand: () => command(robot.hand ? 'lower_hand' : 'raise_hand'),
+    whisper: () => command('whisper', { on: !robot.whisper }),
+    passive: () => command('passive', { on: !robot.passive }),
+    up: () => command('turn', { tilt: 10 }),
+    down: () => command('turn', { tilt: -10 }),
+    left: () => command('turn', { pan: -15 }),
+    right: () => command('turn', { pan: 15 }),
+  };
+  for (const name of Object.keys(actions)) ui[name].addEventListener('click', actions[name]);
+
+  const keys = {
+    h: 'hand', w: 'whisper', p: 'passive',
+    ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right',
+  };
+  document.addEventListener('keydown', (ev) => {
+    if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.repeat) return;
+    const t = ev.target;
+    if (t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName))) return;
+    const name = keys[ev.key] || keys[ev.key.toLowerCase()];
+    if (!name) return;
+    ev.preventDefault();
+    actions[name]();
+  });
+
+  setControls(false);
+  if (!token) {
+    stop('bad_link', 'This join link is not complete. Ask your teacher for a new one.');
+    return;
+  }
+  setState('connecting', 'Connecting…');
+  getMic().then(connect);
+})();
