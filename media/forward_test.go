@@ -2,10 +2,14 @@ package media
 
 import (
 	"fmt"
+	"sync/atomic"
 	"testing"
+	"time"
 
+	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
 	"github.com/pion/webrtc/v4"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 )
 
 // countingWriter stands in for a subscriber's SRTP stream.
@@ -104,5 +108,67 @@ func BenchmarkForward(b *testing.B) {
 				u.forward(raw, &pkt, &scratch)
 			}
 		})
+	}
+}
+
+func TestKeyframeRequestsAreRateLimited(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeVideo)
+	u.minPLI = 200 * time.Millisecond
+	var sent atomic.Int32
+	u.pli = func() error { sent.Add(1); return nil }
+
+	u.requestKeyframe() // sent at once
+	if got := sent.Load(); got != 1 {
+		t.Fatalf("first request: %d PLIs sent, want 1 at once", got)
+	}
+	for i := 0; i < 5; i++ { // a burst inside the window: one deferred PLI
+		u.requestKeyframe()
+	}
+	if got := sent.Load(); got != 1 {
+		t.Fatalf("burst: %d PLIs sent at once, want still 1", got)
+	}
+	time.Sleep(400 * time.Millisecond)
+	if got := sent.Load(); got != 2 {
+		t.Fatalf("after the window: %d PLIs, want 2 (the burst's, deferred)", got)
+	}
+	u.close()
+	u.requestKeyframe()
+	if got := sent.Load(); got != 2 {
+		t.Fatalf("after close: %d PLIs, want 2", got)
+	}
+
+	audio := testUpTrack(webrtc.RTPCodecTypeAudio)
+	audio.pli = func() error { t.Error("PLI sent for an audio track"); return nil }
+	audio.requestKeyframe()
+}
+
+func TestSubscriberNACKsAreAnsweredFromCache(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeVideo)
+	u.minPLI = time.Hour
+	var plis atomic.Int32
+	u.pli = func() error { plis.Add(1); return nil }
+	w := &countingWriter{}
+	d := newDownTrack(u, "robot")
+	d.bound.Store(&binding{ssrc: 7, pt: 96, w: w})
+	for seq := uint16(100); seq < 110; seq++ {
+		u.cache.store(seq, rawPacket(t, seq, 500))
+	}
+	h := newRTCPHandler(d, u.metrics)
+	// NACK 101, 103 (bitmask) and 2000 (never cached); then a PLI.
+	h.handle([]rtcp.Packet{
+		&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 101, LostPackets: 0b10}, {PacketID: 2000}}},
+		&rtcp.PictureLossIndication{},
+	})
+	if w.packets != 2 || w.last.SequenceNumber != 103 || w.last.SSRC != 7 {
+		t.Fatalf("retransmitted %d packets, last %+v; want 101 and 103 with ssrc 7", w.packets, w.last)
+	}
+	if got := testutil.ToFloat64(u.metrics.NACKsReceived); got != 3 {
+		t.Errorf("NACKs counted %v, want 3", got)
+	}
+	if got := testutil.ToFloat64(u.metrics.NACKRetransmits); got != 2 {
+		t.Errorf("retransmits counted %v, want 2", got)
+	}
+	if plis.Load() != 1 {
+		t.Errorf("PLI from subscriber gave %d keyframe requests, want 1", plis.Load())
 	}
 }

@@ -31,6 +31,7 @@ type upTrack struct {
 	subs   atomic.Pointer[[]*downTrack]
 
 	minPLI  time.Duration
+	pli     func() error // sends one PLI to the publisher
 	kfMu    sync.Mutex
 	lastPLI time.Time
 	kfTimer *time.Timer
@@ -45,6 +46,9 @@ func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	}
 	if u.kind == webrtc.RTPCodecTypeVideo {
 		u.cache = newPacketCache(s.cfg.PacketCacheSize)
+	}
+	u.pli = func() error {
+		return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
 	}
 	return u
 }
@@ -161,8 +165,7 @@ func (u *upTrack) requestKeyframe() {
 }
 
 func (u *upTrack) sendPLI() {
-	err := u.owner.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(u.remote.SSRC())}})
-	if err == nil {
+	if u.pli() == nil {
 		u.metrics.PLIsSent.Inc()
 	}
 }
@@ -256,15 +259,12 @@ func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	d.up.metrics.ForwardedBytes.Add(float64(size))
 }
 
-// readSubscriberRTCP reads what a subscriber says about one forwarded track:
-// PLI/FIR become (rate-limited) keyframe requests to the publisher, NACKs
-// are answered from the packet cache. Reading also feeds the interceptors
-// (receiver reports, TWCC feedback). It returns when the sender stops.
+// readSubscriberRTCP reads what a subscriber says about one forwarded track
+// until the sender stops. Reading also feeds the interceptors (receiver
+// reports, TWCC feedback).
 func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 	buf := make([]byte, 1500)
-	scratch := make([]byte, maxPacketSize)
-	var pkt rtp.Packet
-	var hdr rtp.Header
+	h := newRTCPHandler(d, m)
 	for {
 		n, _, err := sender.Read(buf)
 		if err != nil {
@@ -274,36 +274,61 @@ func readSubscriberRTCP(sender *webrtc.RTPSender, d *downTrack, m *Metrics) {
 		if err != nil {
 			continue
 		}
-		for _, p := range pkts {
-			switch p := p.(type) {
-			case *rtcp.ReceiverReport:
-				m.rtcpRR.Inc()
-			case *rtcp.TransportLayerCC:
-				m.rtcpTWCC.Inc()
-			case *rtcp.ReceiverEstimatedMaximumBitrate:
-				m.rtcpREMB.Inc()
-			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
-				m.rtcpPLI.Inc()
-				d.up.requestKeyframe()
-			case *rtcp.TransportLayerNack:
-				m.rtcpNACK.Inc()
-				for _, pair := range p.Nacks {
-					for _, seq := range pair.PacketList() {
-						m.NACKsReceived.Inc()
-						if d.up.cache == nil {
-							continue
-						}
-						k := d.up.cache.get(seq, scratch)
-						if k == 0 || pkt.Unmarshal(scratch[:k]) != nil {
-							continue
-						}
-						d.writeRTP(&pkt.Header, &hdr, pkt.Payload, k)
-						m.NACKRetransmits.Inc()
-					}
-				}
-			default:
-				m.rtcpOther.Inc()
+		h.handle(pkts)
+	}
+}
+
+// rtcpHandler acts on a subscriber's RTCP: PLI/FIR become (rate-limited)
+// keyframe requests to the publisher, NACKs are answered from the packet
+// cache, and everything is counted.
+type rtcpHandler struct {
+	d       *downTrack
+	m       *Metrics
+	scratch []byte
+	pkt     rtp.Packet
+	hdr     rtp.Header
+}
+
+func newRTCPHandler(d *downTrack, m *Metrics) *rtcpHandler {
+	return &rtcpHandler{d: d, m: m, scratch: make([]byte, maxPacketSize)}
+}
+
+func (h *rtcpHandler) handle(pkts []rtcp.Packet) {
+	m := h.m
+	for _, p := range pkts {
+		switch p := p.(type) {
+		case *rtcp.ReceiverReport:
+			m.rtcpRR.Inc()
+		case *rtcp.TransportLayerCC:
+			m.rtcpTWCC.Inc()
+		case *rtcp.ReceiverEstimatedMaximumBitrate:
+			m.rtcpREMB.Inc()
+		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
+			m.rtcpPLI.Inc()
+			h.d.up.requestKeyframe()
+		case *rtcp.TransportLayerNack:
+			m.rtcpNACK.Inc()
+			for _, pair := range p.Nacks {
+				pair.Range(func(seq uint16) bool {
+					h.retransmit(seq)
+					return true
+				})
 			}
+		default:
+			m.rtcpOther.Inc()
 		}
 	}
+}
+
+func (h *rtcpHandler) retransmit(seq uint16) {
+	h.m.NACKsReceived.Inc()
+	if h.d.up.cache == nil {
+		return
+	}
+	k := h.d.up.cache.get(seq, h.scratch)
+	if k == 0 || h.pkt.Unmarshal(h.scratch[:k]) != nil {
+		return
+	}
+	h.d.writeRTP(&h.pkt.Header, &h.hdr, h.pkt.Payload, k)
+	h.m.NACKRetransmits.Inc()
 }

@@ -16,6 +16,7 @@ import (
 	"seatlink/devices"
 	"seatlink/internal/wire"
 	"seatlink/media"
+	"seatlink/web"
 )
 
 type fixture struct {
@@ -275,6 +276,37 @@ func TestHealthReadyAndErrors(t *testing.T) {
 		}
 		if resp.Header.Get("X-Content-Type-Options") != "nosniff" || resp.Header.Get("Content-Security-Policy") == "" {
 			t.Errorf("%s: security headers missing", tc.path)
+		}
+	}
+}
+
+func TestWebRoutes(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s := New(Config{}, Deps{Links: devices.NewLinks(), Web: web.Static(), Logger: log})
+	hs := httptest.NewServer(s.Handler())
+	defer hs.Close()
+	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for _, tc := range []struct {
+		path, wantType string
+		status         int
+	}{
+		{"/join", "text/html", 200},
+		{"/static/pupil.js", "text/javascript", 200},
+		{"/static/pupil.css", "text/css", 200},
+		{"/static/", "application/json", 404},
+		{"/static/nope.js", "text/plain", 404},
+		{"/", "", 302},
+	} {
+		resp, err := client.Get(hs.URL + tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.status || !strings.HasPrefix(resp.Header.Get("Content-Type"), tc.wantType) {
+			t.Errorf("GET %s = %d %q, want %d %q", tc.path, resp.StatusCode, resp.Header.Get("Content-Type"), tc.status, tc.wantType)
+		}
+		if csp := resp.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'self'") {
+			t.Errorf("GET %s: CSP %q", tc.path, csp)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package signaling
 import (
 	"io/fs"
 	"net/http"
+	"strings"
 
 	"github.com/gin-gonic/gin"
 )
@@ -25,5 +26,13 @@ func (s *Server) routeWeb(e *gin.Engine) {
 		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
 	})
 	static := http.StripPrefix("/static/", http.FileServer(http.FS(s.deps.Web)))
-	e.GET("/static/*file", gin.WrapH(static))
+	e.GET("/static/*file", func(c *gin.Context) {
+		// Files only: no directory listings.
+		if strings.HasSuffix(c.Param("file"), "/") {
+			writeHTTPError(c, http.StatusNotFound, "not_found", "no such page")
+			return
+		}
+		c.Header("Cache-Control", "no-cache")
+		static.ServeHTTP(c.Writer, c.Request)
+	})
 }

@@ -388,3 +388,67 @@ func TestRenegotiationWhenRobotComesAndGoes(t *testing.T) {
 		t.Fatalf("pupil got errors: %+v", errs)
 	}
 }
+
+// A robot whose camera encodes H.264 reaches the pupil as H.264: the SFU
+// negotiates it and forwards it untouched, as it does VP8.
+func TestH264IsNegotiatedAndForwarded(t *testing.T) {
+	a := testApp(t)
+	link, _ := a.links.Create()
+	cam, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
+		ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
+		"camera", "robot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	robot, err := agent.Dial(ctx, agent.Config{Server: a.baseURL(), Token: link.RobotToken, Role: wire.RoleRobot,
+		Publish: wire.Publish{Video: true}, Tracks: []webrtc.TrackLocal{cam}, Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer robot.Close()
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		// Annex B access units: SPS, PPS and an IDR slice, then P slices.
+		idr := []byte{0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88, 0x84}
+		p := []byte{0, 0, 0, 1, 0x41, 0x9a, 0x02}
+		tick := time.NewTicker(time.Second / 30)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			frame := p
+			if i%30 == 0 {
+				frame = idr
+			}
+			_ = cam.WriteSample(media.Sample{Data: frame, Duration: time.Second / 30})
+		}
+	}()
+
+	var codec atomic.Value
+	var packets atomic.Int64
+	pupil, err := agent.Dial(ctx, agent.Config{Server: a.baseURL(), Token: link.PupilToken, Role: wire.RolePupil,
+		Logger: testLogger(t),
+		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+			codec.Store(tr.Codec().MimeType)
+			for {
+				if _, _, err := tr.ReadRTP(); err != nil {
+					return
+				}
+				packets.Add(1)
+			}
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pupil.Close()
+	waitFor(t, 10*time.Second, "H.264 packets at the pupil", func() bool { return packets.Load() >= 30 })
+	if got, _ := codec.Load().(string); !strings.EqualFold(got, webrtc.MimeTypeH264) {
+		t.Fatalf("pupil received %q, want H.264", got)
+	}
+}

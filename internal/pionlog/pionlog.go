@@ -52,10 +52,23 @@ func (g logger) Warnf(format string, args ...any) {
 	g.logf(warnLevel(format), format, args...)
 }
 
+// routineWarnings are what Pion warns about while a connection starts or
+// closes normally.
+var routineWarnings = []string{
+	"Failed to ping without candidate pairs",
+	"Failed to accept RTP stream is already closed",
+	"Failed to accept RTCP stream is already closed",
+	"Failed to read from candidate",
+	"Failed to read streaming packet",
+	"failed to close connection",
+}
+
 // warnLevel demotes Pion warnings that are part of normal operation.
 func warnLevel(msg string) slog.Level {
-	if strings.HasPrefix(msg, "Failed to ping without candidate pairs") {
-		return slog.LevelDebug
+	for _, p := range routineWarnings {
+		if strings.HasPrefix(msg, p) {
+			return slog.LevelDebug
+		}
 	}
 	return slog.LevelWarn
 }
