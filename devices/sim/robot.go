@@ -162,37 +162,38 @@ func (r *Robot) Run(ctx context.Context) error {
 	return nil
 }
 
-func (r *Robot) playVideo(ctx context.Context) {
-	t := time.NewTicker(r.clip.FrameDuration)
+// every calls f every d until ctx ends; a ticker, not sleeps, so that
+// the time spent in f does not accumulate as drift.
+func every(ctx context.Context, d time.Duration, f func()) {
+	t := time.NewTicker(d)
 	defer t.Stop()
-	i := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			f()
 		}
+	}
+}
+
+func (r *Robot) playVideo(ctx context.Context) {
+	i := 0
+	every(ctx, r.clip.FrameDuration, func() {
 		if r.keyframe.Swap(false) {
 			i = r.clip.nextKeyframe(i)
 		}
 		_ = r.video.WriteSample(media.Sample{Data: r.clip.Video[i], Duration: r.clip.FrameDuration})
 		i = (i + 1) % len(r.clip.Video)
-	}
+	})
 }
 
 func (r *Robot) playAudio(ctx context.Context) {
-	t := time.NewTicker(r.clip.AudioDuration)
-	defer t.Stop()
 	i := 0
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	every(ctx, r.clip.AudioDuration, func() {
 		_ = r.audio.WriteSample(media.Sample{Data: r.clip.Audio[i], Duration: r.clip.AudioDuration})
 		i = (i + 1) % len(r.clip.Audio)
-	}
+	})
 }
 
 // onSender reads the RTCP of our senders: a PLI or FIR makes the video
