@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The test command: installs what the tests need (Debian's Chromium for the
-# browser tests), then runs gofmt, go vet, the JS syntax check, the whole Go
+# The test command: installs and starts what the tests need (Debian's
+# Chromium for the browser tests, a throwaway PostgreSQL on 127.0.0.1 for
+# the store tests), then runs gofmt, go vet, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
 # Under CI=true a missing component is a failure, never a skip.
@@ -33,6 +34,17 @@ if [ -z "${SEATLINK_CHROMIUM:-}" ]; then
 	fi
 fi
 [ -n "${SEATLINK_CHROMIUM:-}" ] && log "chromium: $("$SEATLINK_CHROMIUM" --version 2>/dev/null || echo '?')"
+
+# PostgreSQL: the store tests run on SQLite and on PostgreSQL.
+if [ -z "${SEATLINK_TEST_DATABASE_URL:-}" ]; then
+	if source deploy/postgres.sh; then
+		trap seatlink_pg_stop EXIT
+	elif [ -n "${CI:-}" ]; then
+		log "PostgreSQL could not be started"; exit 1
+	else
+		log "PostgreSQL tests will be skipped"
+	fi
+fi
 
 log "gofmt"
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
