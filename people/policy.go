@@ -1,0 +1,162 @@
+package people
+
+import (
+	"context"
+	"sort"
+)
+
+// Action is something a person may do.
+type Action string
+
+// The actions. Each route and WebSocket message names one.
+const (
+	ActSchoolCreate     Action = "school.create"
+	ActSchoolList       Action = "school.list"
+	ActClassroomCreate  Action = "classroom.create"
+	ActClassroomList    Action = "classroom.list"
+	ActStaffCreate      Action = "staff.create"
+	ActStaffList        Action = "staff.list"
+	ActStaffReset       Action = "staff.reset_password"
+	ActTeacherClassroom Action = "staff.assign_classroom"
+	ActCaseloadAssign   Action = "caseload.assign"
+	ActPupilCreate      Action = "pupil.create"
+	ActPupilImport      Action = "pupil.import"
+	ActPupilList        Action = "pupil.list"
+	ActPupilView        Action = "pupil.view"
+	ActPupilExport      Action = "pupil.export"
+	ActPupilErase       Action = "pupil.erase"
+	ActParentCreate     Action = "parent.create"
+	ActJoinLinkIssue    Action = "joinlink.issue"
+	ActJoinLinkList     Action = "joinlink.list"
+	ActJoinLinkRevoke   Action = "joinlink.revoke"
+	ActAuditRead        Action = "audit.read"
+	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
+	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
+)
+
+// Scope limits an action to records related to the actor.
+type Scope string
+
+// The scopes.
+const (
+	ScopeLA       Scope = "la"       // records in the actor's local authority
+	ScopeSchool   Scope = "school"   // records in the actor's school
+	ScopeCaseload Scope = "caseload" // pupils on the actor's (EWO's) caseload
+	ScopeChild    Scope = "child"    // the actor's (parent's) own children
+	ScopeSelf     Scope = "self"     // the actor's own record
+)
+
+// policy is the one permissions table: role × action → scope. An action
+// missing for a role is forbidden to it.
+var policy = map[Role]map[Action]Scope{
+	RoleAdmin: {
+		ActSchoolCreate: ScopeLA, ActSchoolList: ScopeLA,
+		ActClassroomCreate: ScopeLA, ActClassroomList: ScopeLA,
+		ActStaffCreate: ScopeLA, ActStaffList: ScopeLA, ActStaffReset: ScopeLA,
+		ActTeacherClassroom: ScopeLA, ActCaseloadAssign: ScopeLA,
+		ActPupilCreate: ScopeLA, ActPupilImport: ScopeLA, ActPupilList: ScopeLA, ActPupilView: ScopeLA,
+		ActPupilExport: ScopeLA, ActPupilErase: ScopeLA,
+		ActParentCreate:  ScopeLA,
+		ActJoinLinkIssue: ScopeLA, ActJoinLinkList: ScopeLA, ActJoinLinkRevoke: ScopeLA,
+		ActAuditRead: ScopeLA,
+	},
+	RoleTeacher: {
+		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
+		ActPupilList: ScopeSchool, ActPupilView: ScopeSchool,
+		ActJoinLinkIssue: ScopeSchool, ActJoinLinkList: ScopeSchool, ActJoinLinkRevoke: ScopeSchool,
+	},
+	RoleEWO: {
+		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
+		ActPupilList: ScopeCaseload, ActPupilView: ScopeCaseload,
+		ActJoinLinkIssue: ScopeCaseload, ActJoinLinkList: ScopeCaseload, ActJoinLinkRevoke: ScopeCaseload,
+	},
+	RoleParent: {
+		ActPupilList: ScopeChild, ActPupilView: ScopeChild,
+	},
+	RolePupil: {
+		ActPupilView: ScopeSelf, ActLinkJoin: ScopeSelf, ActLinkSignal: ScopeSelf,
+	},
+}
+
+// ScopeOf returns the scope in which role may do act, if at all.
+func ScopeOf(role Role, act Action) (Scope, bool) {
+	s, ok := policy[role][act]
+	return s, ok
+}
+
+// RolesFor lists the roles that may do act (for the API document).
+func RolesFor(act Action) []Role {
+	var out []Role
+	for role, acts := range policy {
+		if _, ok := acts[act]; ok {
+			out = append(out, role)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
+}
+
+// Target is the record an action is on; the fields that matter depend on
+// the scope, and the rest are looked up.
+type Target struct {
+	LAID     string
+	SchoolID string
+	PupilID  string
+	StaffID  string
+}
+
+// Authorize checks that a may do act on t. A role that may never do act
+// gets ErrForbidden; a record outside the actor's scope gets ErrNotFound.
+func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) error {
+	if a.Kind == "system" {
+		return nil
+	}
+	scope, ok := ScopeOf(a.Role, act)
+	if !ok {
+		return ErrForbidden
+	}
+	if t.PupilID != "" && (t.SchoolID == "" || t.LAID == "") {
+		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id FROM pupils p JOIN schools s ON s.id = p.school_id
+			WHERE p.id = ?`, t.PupilID).Scan(&t.SchoolID, &t.LAID); err != nil {
+			return notFoundIfNoRows(err)
+		}
+	}
+	if t.SchoolID != "" && t.LAID == "" {
+		if err := s.q().QueryRow(ctx, `SELECT la_id FROM schools WHERE id = ?`, t.SchoolID).Scan(&t.LAID); err != nil {
+			return notFoundIfNoRows(err)
+		}
+	}
+	if t.StaffID != "" && t.LAID == "" {
+		if err := s.q().QueryRow(ctx, `SELECT la_id FROM staff WHERE id = ?`, t.StaffID).Scan(&t.LAID); err != nil {
+			return notFoundIfNoRows(err)
+		}
+	}
+	var in bool
+	switch scope {
+	case ScopeLA:
+		in = t.LAID != "" && t.LAID == a.LAID
+	case ScopeSchool:
+		in = t.SchoolID != "" && t.SchoolID == a.SchoolID
+	case ScopeCaseload:
+		in = s.exists(ctx, `SELECT 1 FROM caseload WHERE staff_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
+		if t.PupilID == "" { // listing: within the EWO's school, filtered to the caseload by the query
+			in = t.SchoolID == "" || t.SchoolID == a.SchoolID
+		}
+	case ScopeChild:
+		in = s.exists(ctx, `SELECT 1 FROM parent_pupils WHERE parent_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
+		if t.PupilID == "" {
+			in = t.SchoolID == ""
+		}
+	case ScopeSelf:
+		in = (t.PupilID != "" && t.PupilID == a.ID) || (t.StaffID != "" && t.StaffID == a.ID)
+	}
+	if !in {
+		return ErrNotFound
+	}
+	return nil
+}
+
+func (s *Store) exists(ctx context.Context, q string, args ...any) bool {
+	var one int
+	return s.q().QueryRow(ctx, q, args...).Scan(&one) == nil
+}
