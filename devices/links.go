@@ -1,85 +1,91 @@
 // Package devices holds Seatlink's classroom robots and pupils' home
-// devices. For now it knows links: the pairing of one robot with one pupil,
-// each side admitted by its own unguessable token.
+// devices. For now it knows links: a classroom robot paired with one pupil.
+// The robot is admitted by its own unguessable token (stored hashed); the
+// pupil by their session (package people).
 package devices
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"sync"
+	"time"
+
+	"seatlink/internal/store"
 )
 
-// ErrUnknownToken is returned for a token that names no link (or a revoked one).
-var ErrUnknownToken = errors.New("devices: unknown or revoked link token")
+// ErrUnknownToken is returned for a robot token that names no link.
+var ErrUnknownToken = errors.New("devices: unknown or revoked robot token")
 
-// Link is a robot–pupil pairing. The tokens are only known when the link
-// is created; the registry keeps their hashes.
+// ErrNoLink is returned when a pupil has no robot link.
+var ErrNoLink = errors.New("devices: the pupil has no robot link")
+
+// Link is a robot–pupil pairing. RobotToken is only known at creation.
 type Link struct {
 	ID         string
+	PupilID    string
 	RobotToken string
-	PupilToken string
 }
 
-// Links is an in-memory registry of links. Tokens are looked up by their
-// SHA-256, so the map never holds a usable token and lookups do not compare
-// secrets byte by byte.
+// Links is the registry of links in the database.
 type Links struct {
-	mu     sync.RWMutex
-	tokens map[[sha256.Size]byte]tokenEntry
+	db *store.DB
 }
 
-type tokenEntry struct {
-	link string
-	role string
+// NewLinks returns the registry.
+func NewLinks(db *store.DB) *Links { return &Links{db: db} }
+
+func hashToken(t string) string {
+	h := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(h[:])
 }
 
-// NewLinks returns an empty registry.
-func NewLinks() *Links {
-	return &Links{tokens: make(map[[sha256.Size]byte]tokenEntry)}
-}
-
-// Create makes a new link with fresh tokens for its robot and pupil.
-func (l *Links) Create() (Link, error) {
+// Create pairs a new robot with a pupil (replacing an earlier pairing of
+// that pupil) and returns the robot's token.
+func (l *Links) Create(ctx context.Context, pupilID string) (Link, error) {
 	id := make([]byte, 6)
+	tok := make([]byte, 32)
 	if _, err := rand.Read(id); err != nil {
 		return Link{}, err
 	}
-	link := Link{ID: "l-" + hex.EncodeToString(id), RobotToken: newToken(), PupilToken: newToken()}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.tokens[sha256.Sum256([]byte(link.RobotToken))] = tokenEntry{link: link.ID, role: "robot"}
-	l.tokens[sha256.Sum256([]byte(link.PupilToken))] = tokenEntry{link: link.ID, role: "pupil"}
-	return link, nil
-}
-
-// newToken returns 256 random bits, URL-safe.
-func newToken() string {
-	b := make([]byte, 32)
-	_, _ = rand.Read(b) // crypto/rand.Read never fails on Linux
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// Resolve returns the link and role a token admits.
-func (l *Links) Resolve(token string) (link, role string, err error) {
-	l.mu.RLock()
-	defer l.mu.RUnlock()
-	e, ok := l.tokens[sha256.Sum256([]byte(token))]
-	if !ok {
-		return "", "", ErrUnknownToken
-	}
-	return e.link, e.role, nil
-}
-
-// Revoke forgets both tokens of a link.
-func (l *Links) Revoke(linkID string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	for h, e := range l.tokens {
-		if e.link == linkID {
-			delete(l.tokens, h)
+	_, _ = rand.Read(tok)
+	link := Link{ID: "l-" + hex.EncodeToString(id), PupilID: pupilID, RobotToken: base64.RawURLEncoding.EncodeToString(tok)}
+	err := l.db.Tx(ctx, func(q store.Q) error {
+		if _, err := q.Exec(ctx, `DELETE FROM robot_links WHERE pupil_id = ?`, pupilID); err != nil {
+			return err
 		}
+		_, err := q.Exec(ctx, `INSERT INTO robot_links (id, pupil_id, robot_token_hash, created_at) VALUES (?, ?, ?, ?)`,
+			link.ID, pupilID, hashToken(link.RobotToken), time.Now().UnixMilli())
+		return err
+	})
+	return link, err
+}
+
+// ResolveRobot returns the link a robot token admits.
+func (l *Links) ResolveRobot(ctx context.Context, token string) (string, error) {
+	if token == "" || len(token) > 128 {
+		return "", ErrUnknownToken
 	}
+	var id string
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM robot_links WHERE robot_token_hash = ?`, hashToken(token)).Scan(&id); err != nil {
+		return "", ErrUnknownToken
+	}
+	return id, nil
+}
+
+// ForPupil returns the pupil's link.
+func (l *Links) ForPupil(ctx context.Context, pupilID string) (string, error) {
+	var id string
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM robot_links WHERE pupil_id = ?`, pupilID).Scan(&id); err != nil {
+		return "", ErrNoLink
+	}
+	return id, nil
+}
+
+// Revoke removes a link; its robot token stops working.
+func (l *Links) Revoke(ctx context.Context, linkID string) error {
+	_, err := l.db.Q().Exec(ctx, `DELETE FROM robot_links WHERE id = ?`, linkID)
+	return err
 }

@@ -1,12 +1,14 @@
 package signaling
 
 import (
+	"context"
 	"errors"
 
 	"github.com/gorilla/websocket"
 
 	"seatlink/internal/wire"
 	"seatlink/media"
+	"seatlink/people"
 )
 
 // handle processes one client message and reports whether the session
@@ -39,13 +41,36 @@ func (ss *session) handle(data []byte) bool {
 	return ss.handleJoined(m)
 }
 
-// join admits the client to its link.
+// join admits the client to its link: a robot by its token, a pupil by
+// their session (the remembered-device cookie) or by a join link token.
 func (ss *session) join(m wire.Message) bool {
-	link, role, err := ss.srv.deps.Links.Resolve(m.Token)
-	if err != nil || role != m.Role {
-		ss.fail(wire.Errorf(wire.CodeBadToken, "this link token is not valid for a %s", m.Role))
-		return false
+	ctx := context.Background()
+	var link string
+	badToken := wire.Errorf(wire.CodeBadToken, "this link or token is not valid for a %s", m.Role)
+	switch m.Role {
+	case wire.RoleRobot:
+		var err error
+		if link, err = ss.srv.deps.Links.ResolveRobot(ctx, m.Token); err != nil {
+			ss.fail(badToken)
+			return false
+		}
+	case wire.RolePupil:
+		a, err := ss.pupilActor(ctx, m.Token)
+		if err != nil {
+			ss.fail(badToken)
+			return false
+		}
+		if err := ss.srv.deps.People.Authorize(ctx, a, people.ActLinkJoin, people.Target{PupilID: a.ID}); err != nil {
+			ss.fail(badToken)
+			return false
+		}
+		if link, err = ss.srv.deps.Links.ForPupil(ctx, a.ID); err != nil {
+			ss.fail(wire.Errorf(wire.CodeNoRobot, "no classroom robot is paired with this pupil yet"))
+			return false
+		}
+		ss.actor = &a
 	}
+	role := m.Role
 	opts := media.JoinOptions{PublishAudio: m.Publish.Audio, PublishVideo: m.Publish.Video, Resume: m.Resume}
 	p, err := ss.srv.deps.SFU.Join(link, media.Role(role), opts, ss)
 	switch {
@@ -78,7 +103,34 @@ func (ss *session) join(m wire.Message) bool {
 	return true
 }
 
+// pupilActor finds the pupil: from a join link token if one is given,
+// otherwise from the session cookie, which must be a pupil's.
+func (ss *session) pupilActor(ctx context.Context, token string) (people.Actor, error) {
+	if ss.srv.deps.People == nil {
+		return people.Actor{}, people.ErrUnauthenticated
+	}
+	if token != "" {
+		_, a, err := ss.srv.deps.People.RedeemJoinToken(ctx, token)
+		return a, err
+	}
+	a, _, err := ss.srv.deps.People.Authenticate(ctx, ss.cookie)
+	if err != nil {
+		return people.Actor{}, err
+	}
+	if a.Role != people.RolePupil {
+		return people.Actor{}, people.ErrForbidden
+	}
+	return a, nil
+}
+
 func (ss *session) handleJoined(m wire.Message) bool {
+	// Every message after join is checked against the caller's role.
+	if ss.actor != nil {
+		if _, ok := people.ScopeOf(ss.actor.Role, people.ActLinkSignal); !ok {
+			ss.fail(wire.Errorf(wire.CodeForbidden, "your role may not do this"))
+			return false
+		}
+	}
 	switch m.Type {
 	case wire.TypeJoin:
 		ss.reply(wire.Errorf(wire.CodeAlreadyJoined, "this connection has already joined"))

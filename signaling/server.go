@@ -20,11 +20,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"seatlink/media"
+	"seatlink/people"
 )
 
-// LinkResolver maps a join token to the link and the role it admits.
+// LinkResolver finds the link a robot token admits, or a pupil's link.
 type LinkResolver interface {
-	Resolve(token string) (link, role string, err error)
+	ResolveRobot(ctx context.Context, token string) (link string, err error)
+	ForPupil(ctx context.Context, pupilID string) (link string, err error)
 }
 
 // Config configures the signaling server.
@@ -37,6 +39,12 @@ type Config struct {
 	// MessageRate and MessageBurst bound client messages per second.
 	MessageRate  float64
 	MessageBurst int
+	// PublicURL is the base of links the API hands out (join links,
+	// invitations); default: the request's host.
+	PublicURL string
+	// SecureCookies marks cookies Secure even without TLS here (behind a
+	// TLS-terminating proxy).
+	SecureCookies bool
 }
 
 func (c *Config) setDefaults() {
@@ -58,7 +66,8 @@ func (c *Config) setDefaults() {
 type Deps struct {
 	SFU      *media.SFU
 	Links    LinkResolver
-	Web      fs.FS // the embedded UI: join.html and static files
+	People   *people.Store // records, sessions, permissions (the REST API)
+	Web      fs.FS         // the embedded UI: join.html and static files
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
 }
@@ -109,6 +118,7 @@ func New(cfg Config, deps Deps) *Server {
 		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})))
 	}
 	e.GET("/ws", s.serveWS)
+	s.routeAPI(e)
 	s.routeWeb(e)
 	s.engine = e
 	return s

@@ -15,6 +15,7 @@ import (
 
 	"seatlink/internal/wire"
 	"seatlink/media"
+	"seatlink/people"
 )
 
 // writeWait bounds one WebSocket write; a client that cannot take a
@@ -42,6 +43,10 @@ type session struct {
 
 	limiter *rate.Limiter
 	part    *media.Participant
+	// cookie is the session cookie sent with the upgrade request: a
+	// pupil's remembered device joins with it.
+	cookie string
+	actor  *people.Actor
 }
 
 type closeFrame struct {
@@ -67,6 +72,7 @@ func (s *Server) serveWS(c *gin.Context) {
 	}
 	s.sessions.Add(1)
 	defer s.sessions.Done()
+	cookie, _ := c.Cookie(sessionCookie)
 	ss := &session{
 		srv:       s,
 		conn:      conn,
@@ -76,6 +82,7 @@ func (s *Server) serveWS(c *gin.Context) {
 		closed:    make(chan struct{}),
 		mediaGone: make(chan error, 1),
 		limiter:   rate.NewLimiter(rate.Limit(s.cfg.MessageRate), s.cfg.MessageBurst),
+		cookie:    cookie,
 	}
 	ss.run()
 }

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -14,37 +15,73 @@ import (
 	"github.com/gorilla/websocket"
 
 	"seatlink/devices"
+	"seatlink/internal/store/storetest"
 	"seatlink/internal/wire"
 	"seatlink/media"
+	"seatlink/people"
 	"seatlink/web"
 )
 
 type fixture struct {
-	srv   *httptest.Server
-	links *devices.Links
-	link  devices.Link
+	srv    *httptest.Server
+	people *people.Store
+	links  *devices.Links
+	link   testLink
 }
+
+type testLink struct{ RobotToken, PupilToken, PupilID string }
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
 func newFixture(t *testing.T, cfg Config) *fixture {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	log := quietLog()
 	sfu, err := media.New(media.Config{UDPAddr: "127.0.0.1:0", Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
-	links := devices.NewLinks()
-	link, err := links.Create()
+	db := storetest.SQLite(t)
+	ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1}, Logger: log})
+	f := &fixture{people: ps, links: devices.NewLinks(db)}
+	f.link = f.newLink(t)
+	s := New(cfg, Deps{SFU: sfu, Links: f.links, People: ps, Web: web.Static(), Logger: log})
+	s.SetReady(true)
+	f.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(func() {
+		_ = sfu.Close()
+		f.srv.Close()
+	})
+	return f
+}
+
+// newLink makes an LA, school and pupil with a robot link and a join link.
+func (f *fixture) newLink(t *testing.T) testLink {
+	t.Helper()
+	ctx := context.Background()
+	sys := people.System
+	la, err := f.people.CreateLA(ctx, sys, "LA "+t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := New(cfg, Deps{SFU: sfu, Links: links, Logger: log})
-	s.SetReady(true)
-	hs := httptest.NewServer(s.Handler())
-	t.Cleanup(func() {
-		_ = sfu.Close()
-		hs.Close()
-	})
-	return &fixture{srv: hs, links: links, link: link}
+	sys.LAID = la.ID
+	school, err := f.people.CreateSchool(ctx, sys, la.ID, "School")
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := 6
+	p, err := f.people.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1", DisplayName: "P", YearGroup: &year})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := f.links.Create(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jl, err := f.people.IssueJoinLink(ctx, sys, p.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testLink{RobotToken: l.RobotToken, PupilToken: jl.Token, PupilID: p.ID}
 }
 
 type client struct {
@@ -140,6 +177,13 @@ func TestBadInput(t *testing.T) {
 		{name: "answer before join", send: func(c *client) { c.sendRaw(`{"type":"answer","sdp":"v=0"}`) },
 			code: wire.CodeNotJoined, fatal: true, close: websocket.ClosePolicyViolation},
 		{name: "join without role", send: func(c *client) { c.sendRaw(`{"type":"join","token":"abc"}`) },
+			code: wire.CodeBadMessage, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "pupil without token or session", send: func(c *client) { c.sendRaw(`{"type":"join","role":"pupil"}`) },
+			code: wire.CodeBadToken, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "robot with a pupil's join token", send: func(c *client) {
+			c.send(wire.Message{Type: wire.TypeJoin, Token: f.link.PupilToken, Role: wire.RoleRobot})
+		}, code: wire.CodeBadToken, fatal: true, close: websocket.ClosePolicyViolation},
+		{name: "robot without token", send: func(c *client) { c.sendRaw(`{"type":"join","role":"robot"}`) },
 			code: wire.CodeBadMessage, fatal: true, close: websocket.ClosePolicyViolation},
 		{name: "unknown token", send: func(c *client) {
 			c.send(wire.Message{Type: wire.TypeJoin, Token: "not-a-real-token", Role: wire.RolePupil})
@@ -281,10 +325,8 @@ func TestHealthReadyAndErrors(t *testing.T) {
 }
 
 func TestWebRoutes(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := New(Config{}, Deps{Links: devices.NewLinks(), Web: web.Static(), Logger: log})
-	hs := httptest.NewServer(s.Handler())
-	defer hs.Close()
+	f := newFixture(t, Config{})
+	hs := f.srv
 	client := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for _, tc := range []struct {
 		path, wantType string

@@ -17,10 +17,7 @@ import (
 func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 	ctx, _ := browsertest.New(t)
 	a := testApp(t)
-	link, err := a.links.Create()
-	if err != nil {
-		t.Fatal(err)
-	}
+	link := newTestLink(t, a)
 	robot := startRobot(t, a, link, nil)
 	waitFor(t, 10*time.Second, "the robot to join", func() bool { return robot.Stats().Connects > 0 })
 
@@ -102,9 +99,9 @@ func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 func TestBrowserBadLink(t *testing.T) {
 	ctx, _ := browsertest.New(t)
 	a := testApp(t)
-	for _, tc := range []struct{ fragment, want string }{
-		{"#not-a-real-token", "This join link has expired or is not right. Ask your teacher for a new one."},
-		{"", "This join link is not complete. Ask your teacher for a new one."},
+	for _, tc := range []struct{ fragment, want, state string }{
+		{"#not-a-real-token", "This join link has expired or is not right. Ask your teacher for a new one.", "bad_link"},
+		{"", "This device is not signed in to a class yet.", "need_code"},
 	} {
 		if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/join"+tc.fragment)); err != nil {
 			t.Fatal(err)
@@ -115,8 +112,8 @@ func TestBrowserBadLink(t *testing.T) {
 			return got == tc.want
 		})
 		state, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seatlink.state()`))
-		if state != "bad_link" {
-			t.Errorf("%q: state %q, want bad_link", tc.fragment, state)
+		if state != tc.state {
+			t.Errorf("%q: state %q, want %s", tc.fragment, state, tc.state)
 		}
 	}
 }

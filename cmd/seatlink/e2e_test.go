@@ -2,10 +2,12 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync/atomic"
@@ -15,11 +17,11 @@ import (
 	"github.com/pion/webrtc/v4"
 	"github.com/pion/webrtc/v4/pkg/media"
 
-	"seatlink/devices"
 	"seatlink/devices/agent"
 	"seatlink/devices/sim"
 	"seatlink/internal/config"
 	"seatlink/internal/wire"
+	"seatlink/people"
 )
 
 func testLogger(t testing.TB) *slog.Logger {
@@ -48,12 +50,51 @@ func checkGoroutines(t *testing.T) {
 	})
 }
 
+// testLink is a pupil with a robot link: the robot's token and a join
+// link token for the pupil.
+type testLink struct {
+	PupilID, RobotToken, PupilToken string
+}
+
+var testPupils atomic.Int64
+
+func newTestLink(t testing.TB, a *app) testLink {
+	t.Helper()
+	ctx := context.Background()
+	sys := people.System
+	la, err := a.people.CreateLA(ctx, sys, fmt.Sprintf("LA %d", testPupils.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.LAID = la.ID
+	school, err := a.people.CreateSchool(ctx, sys, la.ID, "School")
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := 4
+	pupil, err := a.people.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1",
+		DisplayName: "Pupil", YearGroup: &year})
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := a.links.Create(ctx, pupil.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jl, err := a.people.IssueJoinLink(ctx, sys, pupil.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return testLink{PupilID: pupil.ID, RobotToken: link.RobotToken, PupilToken: jl.Token}
+}
+
 // testApp starts the real server wiring on ephemeral loopback ports.
 func testApp(t testing.TB) *app {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DemoRobot = false
+	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +110,7 @@ func testApp(t testing.TB) *app {
 	return a
 }
 
-func startRobot(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType) *sim.Robot {
+func startRobot(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *sim.Robot {
 	t.Helper()
 	r, err := sim.New(sim.Config{Server: a.baseURL(), Token: link.RobotToken, Logger: testLogger(t), NetworkTypes: nt})
 	if err != nil {
@@ -91,7 +132,7 @@ type pupil struct {
 	acks                      chan wire.Control
 }
 
-func joinPupil(t testing.TB, a *app, link devices.Link, nt []webrtc.NetworkType) *pupil {
+func joinPupil(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *pupil {
 	t.Helper()
 	clip, err := sim.LoadClip()
 	if err != nil {
@@ -170,10 +211,7 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			checkGoroutines(t)
 			a := testApp(t)
-			link, err := a.links.Create()
-			if err != nil {
-				t.Fatal(err)
-			}
+			link := newTestLink(t, a)
 			robot := startRobot(t, a, link, tc.nt)
 			p := joinPupil(t, a, link, tc.nt)
 
@@ -240,7 +278,7 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 
 func TestCommandsAreCheckedAndAnsweredWithoutRobot(t *testing.T) {
 	a := testApp(t)
-	link, _ := a.links.Create()
+	link := newTestLink(t, a)
 	p := joinPupil(t, a, link, nil)
 	select {
 	case <-p.ControlOpen():
@@ -277,7 +315,7 @@ func TestCommandsAreCheckedAndAnsweredWithoutRobot(t *testing.T) {
 
 func TestRobotResumesAfterReconnect(t *testing.T) {
 	a := testApp(t)
-	link, _ := a.links.Create()
+	link := newTestLink(t, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	cfg := agent.Config{Server: a.baseURL(), Token: link.RobotToken, Role: wire.RoleRobot, Logger: testLogger(t)}
@@ -323,11 +361,12 @@ func get(t testing.TB, url string) string {
 func TestGracefulShutdownTellsClients(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "off"
+	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
 	a, err := startApp(cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, _ := a.links.Create()
+	link := newTestLink(t, a)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	robot, err := agent.Dial(ctx, agent.Config{Server: a.baseURL(), Token: link.RobotToken, Role: wire.RoleRobot,
@@ -361,7 +400,7 @@ func TestGracefulShutdownTellsClients(t *testing.T) {
 func TestRenegotiationWhenRobotComesAndGoes(t *testing.T) {
 	checkGoroutines(t)
 	a := testApp(t)
-	link, _ := a.links.Create()
+	link := newTestLink(t, a)
 	p := joinPupil(t, a, link, nil)
 	<-p.Connected()
 
@@ -393,7 +432,7 @@ func TestRenegotiationWhenRobotComesAndGoes(t *testing.T) {
 // negotiates it and forwards it untouched, as it does VP8.
 func TestH264IsNegotiatedAndForwarded(t *testing.T) {
 	a := testApp(t)
-	link, _ := a.links.Create()
+	link := newTestLink(t, a)
 	cam, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeH264,
 		ClockRate: 90000, SDPFmtpLine: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"},
 		"camera", "robot")

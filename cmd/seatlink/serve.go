@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -19,7 +20,9 @@ import (
 	"seatlink/devices"
 	"seatlink/devices/sim"
 	"seatlink/internal/config"
+	"seatlink/internal/store"
 	"seatlink/media"
+	"seatlink/people"
 	"seatlink/signaling"
 	"seatlink/web"
 )
@@ -77,8 +80,11 @@ type app struct {
 	cfg      config.Serve
 	log      *slog.Logger
 	reg      *prometheus.Registry
+	db       *store.DB
+	people   *people.Store
 	sfu      *media.SFU
 	links    *devices.Links
+	tmpDir   string
 	sig      *signaling.Server
 	ln       net.Listener
 	http     *http.Server
@@ -88,15 +94,26 @@ type app struct {
 	demoCancel context.CancelFunc
 	demoDone   chan struct{}
 	demoRobot  *sim.Robot
-	demoLink   devices.Link
+	demo       demoWorld
 }
 
-// startApp opens every listener (HTTP, media UDP, ICE-TCP) and starts
-// serving; readiness is reported only once all are open.
+// startApp opens the database (migrating it) and every listener (HTTP,
+// media UDP, ICE-TCP) and starts serving; readiness is reported only once
+// all are open.
 func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
-	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry(), links: devices.NewLinks(),
-		serveErr: make(chan error, 1)}
+	a := &app{cfg: cfg, log: log, reg: prometheus.NewRegistry(), serveErr: make(chan error, 1)}
 	a.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ok := false
+	defer func() {
+		if !ok {
+			a.closeResources()
+		}
+	}()
+	if err := a.openDatabase(); err != nil {
+		return nil, err
+	}
+	a.people = people.New(a.db, people.Config{Logger: log.With("component", "people")})
+	a.links = devices.NewLinks(a.db)
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
@@ -112,12 +129,12 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.sfu = sfu
-	a.sig = signaling.New(signaling.Config{}, signaling.Deps{
-		SFU: sfu, Links: a.links, Web: web.Static(), Gatherer: a.reg, Logger: log.With("component", "signaling"),
+	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
+		SFU: sfu, Links: a.links, People: a.people, Web: web.Static(), Gatherer: a.reg,
+		Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
-		_ = sfu.Close()
 		return nil, fmt.Errorf("listen HTTP: %w", err)
 	}
 	a.ln = ln
@@ -128,7 +145,52 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		}
 	}()
 	a.sig.SetReady(true)
+	ok = true
 	return a, nil
+}
+
+// openDatabase opens and migrates the configured database; with --demo
+// and no database configured, a fresh temporary one.
+func (a *app) openDatabase() error {
+	url := a.cfg.DatabaseURL
+	if url == "" && a.cfg.Demo {
+		dir, err := os.MkdirTemp("", "seatlink-demo-")
+		if err != nil {
+			return err
+		}
+		a.tmpDir = dir
+		url = filepath.Join(dir, "demo.db")
+	} else if url == "" {
+		url = filepath.Join(a.cfg.DataDir, "seatlink.db")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	a.db = db
+	if err := db.Migrate(ctx); err != nil {
+		return err
+	}
+	a.log.Info("database ready", "dialect", db.Dialect.String())
+	return nil
+}
+
+// closeResources closes what startApp opened, after a partial start too.
+func (a *app) closeResources() {
+	if a.sfu != nil {
+		_ = a.sfu.Close()
+	}
+	if a.ln != nil && a.http == nil {
+		_ = a.ln.Close()
+	}
+	if a.db != nil {
+		_ = a.db.Close()
+	}
+	if a.tmpDir != "" {
+		_ = os.RemoveAll(a.tmpDir)
+	}
 }
 
 func (a *app) httpAddr() net.Addr { return a.ln.Addr() }
@@ -139,38 +201,6 @@ func (a *app) baseURL() string {
 		return a.cfg.PublicURL
 	}
 	return "http://" + a.httpAddr().String()
-}
-
-// startDemo creates a demo link, starts a simulated robot on it in this
-// process, and prints the pupil's join link.
-func (a *app) startDemo(stdout io.Writer) error {
-	link, err := a.links.Create()
-	if err != nil {
-		return err
-	}
-	a.demoLink = link
-	fmt.Fprintf(stdout, "pupil join link: %s/join#%s\n", a.baseURL(), link.PupilToken)
-	if !a.cfg.DemoRobot {
-		fmt.Fprintf(stdout, "robot token: %s\n", link.RobotToken)
-		return nil
-	}
-	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: link.RobotToken,
-		Logger: a.log.With("component", "demo")})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	a.demoMu.Lock()
-	a.demoRobot, a.demoCancel, a.demoDone = robot, cancel, done
-	a.demoMu.Unlock()
-	go func() {
-		defer close(done)
-		if err := robot.Run(ctx); err != nil {
-			a.log.Error("demo robot stopped", "err", err)
-		}
-	}()
-	return nil
 }
 
 // stop drains in stages: not ready, the demo robot leaves, peers are
@@ -192,4 +222,6 @@ func (a *app) stop(ctx context.Context) {
 	if err := a.http.Shutdown(ctx); err != nil {
 		_ = a.http.Close()
 	}
+	a.sfu = nil // closed above
+	a.closeResources()
 }

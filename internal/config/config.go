@@ -38,6 +38,14 @@ type Serve struct {
 	// LogLevel is debug, info, warn or error; LogFormat is text or json.
 	LogLevel  string
 	LogFormat string
+	// DatabaseURL is postgres://… for PostgreSQL, or a SQLite file path.
+	// Empty: ./seatlink-data/seatlink.db, or with --demo a fresh temporary
+	// database, so the demo never mixes with real records.
+	DatabaseURL string
+	// DataDir holds the embedded defaults' files.
+	DataDir string
+	// SecureCookies marks cookies Secure behind a TLS-terminating proxy.
+	SecureCookies bool
 	// Demo creates a demo link with an in-process simulated robot.
 	Demo bool
 	// DemoRobot runs the demo's simulated robot in-process (with Demo).
@@ -51,6 +59,7 @@ func Defaults() Serve {
 		MediaUDPAddr:  "127.0.0.1:8443",
 		MediaTCPAddr:  "127.0.0.1:8443",
 		ShutdownGrace: 5 * time.Second,
+		DataDir:       "seatlink-data",
 		LogLevel:      "info",
 		LogFormat:     "text",
 		DemoRobot:     true,
@@ -93,6 +102,10 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.DurationVar(&c.ShutdownGrace, "shutdown-grace", c.ShutdownGrace, "time to drain sessions on shutdown")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "text or json")
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL,
+		"postgres://… or a SQLite file (default DATA-DIR/seatlink.db; with --demo a temporary one)")
+	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder for the embedded defaults' files")
+	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (behind a TLS proxy)")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo link with a simulated robot and print the pupil's join link")
 	fs.BoolVar(&c.DemoRobot, "demo-robot", c.DemoRobot, "with --demo, run the simulated robot in-process")
 }
@@ -148,8 +161,11 @@ func applyEnv(fs *flag.FlagSet, environ []string) error {
 // allowedElsewhere are SEATLINK_* variables read by other parts (tests,
 // device-sim), not by serve.
 var allowedElsewhere = map[string]bool{
-	"SEATLINK_CHROMIUM":    true,
-	"SEATLINK_ROBOT_TOKEN": true,
+	"SEATLINK_CHROMIUM":          true,
+	"SEATLINK_ROBOT_TOKEN":       true,
+	"SEATLINK_TEST_DATABASE_URL": true,
+	"SEATLINK_TEST_LOG":          true,
+	"SEATLINK_SCREENSHOTS":       true,
 }
 
 // Validate checks every setting and says what is wrong with each.
@@ -187,6 +203,9 @@ func (c *Serve) Validate() error {
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data-dir must not be empty"))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))

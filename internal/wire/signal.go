@@ -53,6 +53,8 @@ const (
 	CodeJoinTimeout       = "join_timeout"
 	CodeShuttingDown      = "shutting_down"
 	CodeInternal          = "internal"
+	CodeNoRobot           = "no_robot"
+	CodeForbidden         = "forbidden"
 )
 
 // Limits of the signaling protocol.
@@ -150,11 +152,12 @@ func DecodeClient(data []byte) (Message, error) {
 	}
 	switch m.Type {
 	case TypeJoin:
-		if m.Token == "" || len(m.Token) > MaxTokenLen {
-			return m, Errorf(CodeBadMessage, "join needs a token of 1 to %d characters", MaxTokenLen)
-		}
 		if m.Role != RoleRobot && m.Role != RolePupil {
 			return m, Errorf(CodeBadMessage, "role must be %q or %q", RoleRobot, RolePupil)
+		}
+		// A pupil may join with their session cookie instead of a token.
+		if (m.Token == "" && m.Role == RoleRobot) || len(m.Token) > MaxTokenLen {
+			return m, Errorf(CodeBadMessage, "join needs a token of 1 to %d characters", MaxTokenLen)
 		}
 		if len(m.Client) > 256 {
 			return m, Errorf(CodeBadMessage, "client is longer than 256 characters")

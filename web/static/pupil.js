@@ -9,12 +9,14 @@
   const ui = {
     state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'),
     hand: $('hand'), handLabel: $('hand-label'), whisper: $('whisper'), passive: $('passive'),
+    codeForm: $('code-form'), code: $('code'),
     up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
   };
   const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right];
 
   // For tests and for people: the page's state in one word.
   const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null };
+  // States: connecting, in_class, reconnecting, ended, bad_link, need_code.
   window.seatlink = api;
 
   let stateWord = 'connecting';
@@ -26,7 +28,7 @@
   function notice(text) { ui.notice.textContent = text || ''; }
   function say(text) { ui.robot.textContent = text || ''; }
 
-  const token = decodeURIComponent(location.hash.replace(/^#/, ''));
+  let token = decodeURIComponent(location.hash.replace(/^#/, ''));
 
   let mic = null;           // the pupil's microphone stream, if allowed
   let ws = null;
@@ -90,7 +92,9 @@
     const sock = new WebSocket(scheme + location.host + '/ws');
     ws = sock;
     sock.onopen = () => {
-      const join = { type: 'join', token, role: 'pupil', publish: { audio: !!mic, video: false }, client: 'pupil-web/1' };
+      // The device is signed in by its session cookie (set from the join
+      // link or code), so the join needs no token.
+      const join = { type: 'join', role: 'pupil', publish: { audio: !!mic, video: false }, client: 'pupil-web/1' };
       if (resume) join.resume = resume;
       send(join);
       pingTimer = setInterval(() => send({ type: 'ping' }), 10000);
@@ -149,7 +153,11 @@
     if (!msg.fatal) return;
     switch (msg.code) {
       case 'bad_token':
-        stop('bad_link', 'This join link has expired or is not right. Ask your teacher for a new one.');
+        askForCode('This device is not signed in to a class yet.');
+        break;
+      case 'no_robot':
+        setState('reconnecting', 'Your classroom robot is not set up yet.');
+        retry(30000);
         break;
       case 'role_taken':
         setState('reconnecting', 'Your class is already open on another screen.');
@@ -327,11 +335,63 @@
     actions[name]();
   });
 
-  setControls(false);
-  if (!token) {
-    stop('bad_link', 'This join link is not complete. Ask your teacher for a new one.');
-    return;
+  // signIn trades a join link token or a typed code for this device's
+  // session cookie, so the pupil is not asked again on this device.
+  async function signIn(body) {
+    let r;
+    try {
+      r = await fetch('/api/v1/pupil/session', {
+        method: 'POST', credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body),
+      });
+    } catch (e) {
+      return 'offline';
+    }
+    if (r.ok) return 'ok';
+    return r.status === 410 || r.status === 400 ? 'expired' : 'error';
   }
-  setState('connecting', 'Connecting…');
-  getMic().then(connect);
+
+  function askForCode(text) {
+    stopped = true;
+    cleanup();
+    setState('need_code', text || 'Type the code your teacher gave you.');
+    ui.codeForm.hidden = false;
+    ui.code.focus();
+  }
+
+  ui.codeForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const result = await signIn({ code: ui.code.value });
+    if (result === 'ok') {
+      ui.codeForm.hidden = true;
+      start(false);
+    } else if (result === 'expired') {
+      notice('That code did not work. Check it, or ask your teacher for a new one.');
+    } else {
+      notice('Could not reach your class. Check the internet connection and try again.');
+    }
+  });
+
+  async function start(fromLink) {
+    stopped = false;
+    notice('');
+    setState('connecting', 'Connecting…');
+    if (fromLink) {
+      const result = await signIn({ token });
+      if (result === 'expired') {
+        stop('bad_link', 'This join link has expired or is not right. Ask your teacher for a new one.');
+        return;
+      }
+      if (result === 'ok') {
+        // The device is remembered now: the link can leave the address bar.
+        token = '';
+        history.replaceState(null, '', location.pathname);
+      }
+    }
+    if (!mic) await getMic();
+    connect();
+  }
+
+  setControls(false);
+  start(token !== '');
 })();

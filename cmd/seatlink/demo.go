@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"io"
+	"time"
+
+	"seatlink/devices"
+	"seatlink/devices/sim"
+	"seatlink/people"
+)
+
+// demoWorld is what --demo creates.
+type demoWorld struct {
+	Admin, Teacher, EWO people.Staff
+	ParentEmail         string
+	Pupil               people.Pupil
+	Link                devices.Link
+	JoinURL, JoinCode   string
+	passwords           map[string]string
+}
+
+func demoPassword() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// startDemo creates a demo LA, school, classroom, admin, teacher, EWO,
+// parent and pupil with a robot link, prints the logins and the pupil's
+// join link, and starts a simulated robot in this process.
+func (a *app) startDemo(stdout io.Writer) error {
+	ctx := context.Background()
+	p := a.people
+	w := demoWorld{passwords: map[string]string{}}
+	la, err := p.CreateLA(ctx, people.System, "Demo Local Authority")
+	if err != nil {
+		return err
+	}
+	sys := people.System
+	sys.LAID = la.ID
+	staff := func(role people.Role, email, name, school string) (people.Staff, error) {
+		pw := demoPassword()
+		w.passwords[email] = pw
+		return p.CreateStaff(ctx, sys, people.StaffInput{Role: role, Email: email, Name: name, SchoolID: school, Password: pw})
+	}
+	if w.Admin, err = staff(people.RoleAdmin, "admin@demo.seatlink.test", "Demo Admin", ""); err != nil {
+		return err
+	}
+	school, err := p.CreateSchool(ctx, sys, la.ID, "Demo Primary School")
+	if err != nil {
+		return err
+	}
+	class, err := p.CreateClassroom(ctx, sys, school.ID, "Year 5 Oak")
+	if err != nil {
+		return err
+	}
+	if w.Teacher, err = staff(people.RoleTeacher, "teacher@demo.seatlink.test", "Demo Teacher", school.ID); err != nil {
+		return err
+	}
+	if w.EWO, err = staff(people.RoleEWO, "ewo@demo.seatlink.test", "Demo EWO", school.ID); err != nil {
+		return err
+	}
+	if err := p.AssignClassroom(ctx, sys, w.Teacher.ID, class.ID); err != nil {
+		return err
+	}
+	year := 5
+	if w.Pupil, err = p.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, ClassroomID: class.ID,
+		PupilNumber: "D0001", DisplayName: "Demo Pupil", YearGroup: &year}); err != nil {
+		return err
+	}
+	if err := p.AssignCaseload(ctx, sys, w.EWO.ID, w.Pupil.ID); err != nil {
+		return err
+	}
+	w.ParentEmail = "parent@demo.seatlink.test"
+	_, invite, err := p.InviteParent(ctx, sys, people.ParentInput{Email: w.ParentEmail, Name: "Demo Parent",
+		PupilIDs: []string{w.Pupil.ID}})
+	if err != nil {
+		return err
+	}
+	w.passwords[w.ParentEmail] = demoPassword()
+	if _, err := p.AcceptInvite(ctx, invite, w.passwords[w.ParentEmail]); err != nil {
+		return err
+	}
+	if w.Link, err = a.links.Create(ctx, w.Pupil.ID); err != nil {
+		return err
+	}
+	teacher := people.Actor{Kind: "staff", ID: w.Teacher.ID, Role: people.RoleTeacher, LAID: la.ID, SchoolID: school.ID}
+	jl, err := p.IssueJoinLink(ctx, teacher, w.Pupil.ID, 7*24*time.Hour)
+	if err != nil {
+		return err
+	}
+	w.JoinURL, w.JoinCode = a.baseURL()+"/join#"+jl.Token, jl.Code
+	a.demo = w
+
+	fmt.Fprintf(stdout, "admin login: %s %s\n", w.Admin.Email, w.passwords[w.Admin.Email])
+	fmt.Fprintf(stdout, "teacher login: %s %s\n", w.Teacher.Email, w.passwords[w.Teacher.Email])
+	fmt.Fprintf(stdout, "ewo login: %s %s\n", w.EWO.Email, w.passwords[w.EWO.Email])
+	fmt.Fprintf(stdout, "parent login: %s %s\n", w.ParentEmail, w.passwords[w.ParentEmail])
+	fmt.Fprintf(stdout, "pupil join code: %s\n", jl.Code)
+	fmt.Fprintf(stdout, "pupil join link: %s\n", w.JoinURL)
+	if !a.cfg.DemoRobot {
+		fmt.Fprintf(stdout, "robot token: %s\n", w.Link.RobotToken)
+		return nil
+	}
+	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: w.Link.RobotToken,
+		Logger: a.log.With("component", "demo")})
+	if err != nil {
+		return err
+	}
+	rctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	a.demoMu.Lock()
+	a.demoRobot, a.demoCancel, a.demoDone = robot, cancel, done
+	a.demoMu.Unlock()
+	go func() {
+		defer close(done)
+		if err := robot.Run(rctx); err != nil {
+			a.log.Error("demo robot stopped", "err", err)
+		}
+	}()
+	return nil
+}

@@ -1,0 +1,383 @@
+package signaling
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"seatlink/people"
+)
+
+// sessionCookie holds the session token; HttpOnly, SameSite=Lax, Secure
+// when served over TLS.
+const sessionCookie = "seatlink_session"
+
+// csrfHeader carries the session's CSRF token on state-changing requests.
+const csrfHeader = "X-CSRF-Token"
+
+// apiRoute is one REST route: the table below is what is served, what the
+// OpenAPI document lists, and what the permissions test walks.
+type apiRoute struct {
+	Method  string
+	Path    string // Gin syntax (:param)
+	Summary string
+	// Action is checked by the people store for the caller; Public routes
+	// need no session.
+	Action people.Action
+	Public bool
+	// Query parameters the route reads (documented).
+	Query []string
+	// Body names the request body's JSON shape, for the document.
+	Body   string
+	Status int // success status (200 if 0)
+	handle func(c *gin.Context, a people.Actor) (any, error)
+}
+
+func (s *Server) apiRoutes() []apiRoute {
+	return []apiRoute{
+		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Public: true,
+			handle: func(c *gin.Context, _ people.Actor) (any, error) { return s.openAPI(), nil }},
+		{Method: "POST", Path: "/api/v1/session", Summary: "Staff sign-in (sets the session cookie)", Public: true,
+			Body: "SignIn", handle: s.staffSignIn},
+		{Method: "GET", Path: "/api/v1/session", Summary: "Who is signed in, and the CSRF token",
+			handle: s.whoAmI},
+		{Method: "DELETE", Path: "/api/v1/session", Summary: "Sign out", handle: s.signOut},
+		{Method: "POST", Path: "/api/v1/parent/session", Summary: "Parent sign-in", Public: true, Body: "SignIn",
+			handle: s.parentSignIn},
+		{Method: "POST", Path: "/api/v1/parent/invitation", Summary: "Accept a parent invitation and set a password",
+			Public: true, Body: "AcceptInvite", handle: s.acceptInvite},
+		{Method: "POST", Path: "/api/v1/pupil/session", Summary: "A pupil's device joins with a link token or code (remembered)",
+			Public: true, Body: "PupilJoin", handle: s.pupilSession},
+
+		{Method: "GET", Path: "/api/v1/schools", Summary: "List schools", Action: people.ActSchoolList,
+			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListSchools(c, a) }},
+		{Method: "POST", Path: "/api/v1/schools", Summary: "Create a school", Action: people.ActSchoolCreate,
+			Body: "School", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					Name string `json:"name"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return s.deps.People.CreateSchool(c, a, "", in.Name)
+			}},
+		{Method: "GET", Path: "/api/v1/schools/:school/classrooms", Summary: "List a school's classrooms",
+			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ListClassrooms(c, a, c.Param("school"))
+			}},
+		{Method: "POST", Path: "/api/v1/schools/:school/classrooms", Summary: "Create a classroom",
+			Action: people.ActClassroomCreate, Body: "Classroom", Status: 201,
+			handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					Name string `json:"name"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return s.deps.People.CreateClassroom(c, a, c.Param("school"), in.Name)
+			}},
+		{Method: "GET", Path: "/api/v1/staff", Summary: "List the LA's staff", Action: people.ActStaffList,
+			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListStaff(c, a) }},
+		{Method: "POST", Path: "/api/v1/staff", Summary: "Create a staff member", Action: people.ActStaffCreate,
+			Body: "StaffInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in people.StaffInput
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return s.deps.People.CreateStaff(c, a, in)
+			}},
+		{Method: "POST", Path: "/api/v1/staff/:staff/password", Summary: "Reset a staff member's password",
+			Action: people.ActStaffReset, Body: "Password", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					Password string `json:"password"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.People.ResetStaffPassword(c, a, c.Param("staff"), in.Password)
+			}},
+		{Method: "POST", Path: "/api/v1/staff/:staff/caseload", Summary: "Put a pupil on an EWO's caseload",
+			Action: people.ActCaseloadAssign, Body: "PupilRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					PupilID string `json:"pupil_id"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.People.AssignCaseload(c, a, c.Param("staff"), in.PupilID)
+			}},
+		{Method: "POST", Path: "/api/v1/staff/:staff/classrooms", Summary: "Give a teacher a classroom",
+			Action: people.ActTeacherClassroom, Body: "ClassroomRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					ClassroomID string `json:"classroom_id"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.People.AssignClassroom(c, a, c.Param("staff"), in.ClassroomID)
+			}},
+		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
+			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ListPupils(c, a, c.Query("school"))
+			}},
+		{Method: "POST", Path: "/api/v1/pupils", Summary: "Create a pupil", Action: people.ActPupilCreate,
+			Body: "PupilInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in people.PupilInput
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return s.deps.People.CreatePupil(c, a, in)
+			}},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil", Summary: "One pupil (audited)", Action: people.ActPupilView,
+			handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.GetPupil(c, a, c.Param("pupil"))
+			}},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/export", Summary: "All data held on a pupil (JSON)",
+			Action: people.ActPupilExport, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ExportPupil(c, a, c.Param("pupil"))
+			}},
+		{Method: "DELETE", Path: "/api/v1/pupils/:pupil", Summary: "Erase a pupil (the audit log keeps bare ids)",
+			Action: people.ActPupilErase, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return gin.H{"ok": true}, s.deps.People.ErasePupil(c, a, c.Param("pupil"))
+			}},
+		{Method: "POST", Path: "/api/v1/parents", Summary: "Invite a parent of pupils", Action: people.ActParentCreate,
+			Body: "ParentInput", Status: 201, handle: s.inviteParent},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/join-links", Summary: "A pupil's join links",
+			Action: people.ActJoinLinkList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ListJoinLinks(c, a, c.Param("pupil"))
+			}},
+		{Method: "POST", Path: "/api/v1/pupils/:pupil/join-links", Summary: "Issue a join link and code for a pupil",
+			Action: people.ActJoinLinkIssue, Body: "JoinLinkInput", Status: 201, handle: s.issueJoinLink},
+		{Method: "DELETE", Path: "/api/v1/join-links/:link", Summary: "Revoke a join link (signs its devices out)",
+			Action: people.ActJoinLinkRevoke, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return gin.H{"ok": true}, s.deps.People.RevokeJoinLink(c, a, c.Param("link"))
+			}},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "The LA's audit log, newest first", Action: people.ActAuditRead,
+			Query: []string{"pupil", "limit"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				limit, _ := strconv.Atoi(c.Query("limit"))
+				return s.deps.People.ListAudit(c, a, c.Query("pupil"), limit)
+			}},
+	}
+}
+
+// routeAPI registers the REST API.
+func (s *Server) routeAPI(e *gin.Engine) {
+	if s.deps.People == nil {
+		return
+	}
+	for _, r := range s.apiRoutes() {
+		r := r
+		e.Handle(r.Method, r.Path, func(c *gin.Context) { s.serveAPI(c, r) })
+	}
+}
+
+func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
+	c.Header("Cache-Control", "no-store")
+	unsafe := c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead
+	if unsafe && !sameOrigin(c.Request) {
+		s.renderError(c, errCrossOrigin)
+		return
+	}
+	var a people.Actor
+	if !r.Public {
+		token, _ := c.Cookie(sessionCookie)
+		actor, sess, err := s.deps.People.Authenticate(c, token)
+		if err != nil {
+			s.renderError(c, errNeedsSession)
+			return
+		}
+		if unsafe && !people.CheckCSRF(sess, c.GetHeader(csrfHeader)) {
+			s.renderError(c, errCSRF)
+			return
+		}
+		if r.Action != "" {
+			if _, ok := people.ScopeOf(actor.Role, r.Action); !ok {
+				s.renderError(c, people.ErrForbidden)
+				return
+			}
+		}
+		a = actor
+		a.Remote = c.ClientIP()
+	}
+	body, err := r.handle(c, a)
+	if err != nil {
+		s.renderError(c, err)
+		return
+	}
+	status := r.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	c.JSON(status, body)
+}
+
+// sameOrigin refuses a browser request whose Origin is another site (the
+// CSRF token covers signed-in requests; this also covers sign-in itself).
+func sameOrigin(r *http.Request) bool {
+	origin := r.Header.Get("Origin")
+	if origin == "" {
+		return true // not a browser, or a same-origin request of an old browser
+	}
+	u, err := url.Parse(origin)
+	return err == nil && u.Host == r.Host
+}
+
+func (s *Server) setSessionCookie(c *gin.Context, sess people.Session) {
+	http.SetCookie(c.Writer, &http.Cookie{
+		Name: sessionCookie, Value: sess.Token, Path: "/", Expires: sess.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies,
+	})
+}
+
+type sessionView struct {
+	Kind     string      `json:"kind"`
+	ID       string      `json:"id"`
+	Role     people.Role `json:"role"`
+	Name     string      `json:"name"`
+	SchoolID string      `json:"school_id,omitempty"`
+	CSRF     string      `json:"csrf_token"`
+	Expires  time.Time   `json:"expires_at"`
+}
+
+func viewOf(a people.Actor, sess people.Session) sessionView {
+	return sessionView{Kind: a.Kind, ID: a.ID, Role: a.Role, Name: a.Name, SchoolID: a.SchoolID, CSRF: sess.CSRF,
+		Expires: sess.ExpiresAt.UTC()}
+}
+
+type signInInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (s *Server) staffSignIn(c *gin.Context, _ people.Actor) (any, error) {
+	var in signInInput
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	sess, a, err := s.deps.People.StaffSignIn(c, in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(c, sess)
+	return viewOf(a, sess), nil
+}
+
+func (s *Server) parentSignIn(c *gin.Context, _ people.Actor) (any, error) {
+	var in signInInput
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	sess, a, err := s.deps.People.ParentSignIn(c, in.Email, in.Password, c.ClientIP())
+	if err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(c, sess)
+	return viewOf(a, sess), nil
+}
+
+func (s *Server) acceptInvite(c *gin.Context, _ people.Actor) (any, error) {
+	var in struct {
+		Token    string `json:"token"`
+		Password string `json:"password"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	sess, err := s.deps.People.AcceptInvite(c, in.Token, in.Password)
+	if err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(c, sess)
+	return gin.H{"ok": true, "csrf_token": sess.CSRF}, nil
+}
+
+func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
+	var in struct {
+		Token string `json:"token"`
+		Code  string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	var (
+		sess people.Session
+		a    people.Actor
+		err  error
+	)
+	switch {
+	case in.Token != "" && in.Code == "":
+		sess, a, err = s.deps.People.RedeemJoinToken(c, in.Token)
+	case in.Code != "" && in.Token == "":
+		sess, a, err = s.deps.People.RedeemJoinCode(c, in.Code)
+	default:
+		return nil, &people.FieldError{Field: "token", Code: "required", Message: "send a token or a code"}
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.setSessionCookie(c, sess)
+	return viewOf(a, sess), nil
+}
+
+func (s *Server) whoAmI(c *gin.Context, _ people.Actor) (any, error) {
+	token, _ := c.Cookie(sessionCookie)
+	a, sess, err := s.deps.People.Authenticate(c, token)
+	if err != nil {
+		return nil, err
+	}
+	return viewOf(a, sess), nil
+}
+
+func (s *Server) signOut(c *gin.Context, _ people.Actor) (any, error) {
+	token, _ := c.Cookie(sessionCookie)
+	if err := s.deps.People.SignOut(c, token); err != nil {
+		return nil, err
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
+		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
+	return gin.H{"ok": true}, nil
+}
+
+func (s *Server) inviteParent(c *gin.Context, a people.Actor) (any, error) {
+	var in people.ParentInput
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	p, token, err := s.deps.People.InviteParent(c, a, in)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"parent": p, "invitation_url": s.baseURL(c) + "/parent/invite#" + token}, nil
+}
+
+func (s *Server) issueJoinLink(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		LifetimeHours int `json:"lifetime_hours"`
+	}
+	if c.Request.ContentLength != 0 {
+		if err := decodeJSON(c, &in); err != nil {
+			return nil, err
+		}
+	}
+	l, err := s.deps.People.IssueJoinLink(c, a, c.Param("pupil"), time.Duration(in.LifetimeHours)*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"join_link": l.JoinLinkInfo, "url": s.baseURL(c) + "/join#" + l.Token, "code": l.Code}, nil
+}
+
+// baseURL is the configured public URL, or the request's own host.
+func (s *Server) baseURL(c *gin.Context) string {
+	if s.cfg.PublicURL != "" {
+		return strings.TrimRight(s.cfg.PublicURL, "/")
+	}
+	scheme := "http"
+	if c.Request.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + c.Request.Host
+}

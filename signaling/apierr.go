@@ -1,0 +1,128 @@
+package signaling
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"seatlink/people"
+)
+
+// apiError is an error with an HTTP status and a stable code.
+type apiError struct {
+	Status  int
+	Code    string
+	Message string
+	Fields  []*people.FieldError
+}
+
+func (e *apiError) Error() string { return e.Code + ": " + e.Message }
+
+func apiErr(status int, code, msg string) *apiError {
+	return &apiError{Status: status, Code: code, Message: msg}
+}
+
+// Errors shared by the API.
+var (
+	errBadJSON      = apiErr(http.StatusBadRequest, "bad_json", "the body is not valid JSON for this request")
+	errBodyTooLarge = apiErr(http.StatusRequestEntityTooLarge, "body_too_large", "the body is too large")
+	errCSRF         = apiErr(http.StatusForbidden, "csrf", "missing or wrong CSRF token")
+	errCrossOrigin  = apiErr(http.StatusForbidden, "cross_origin", "requests from other sites are refused")
+	errNeedsSession = apiErr(http.StatusUnauthorized, "unauthenticated", "sign in first")
+)
+
+// toAPIError is the one place domain errors become HTTP answers.
+func toAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var fe *people.FieldError
+	if errors.As(err, &fe) {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: fe.Error(), Fields: []*people.FieldError{fe}}
+	}
+	var ce *people.ConflictError
+	if errors.As(err, &ce) {
+		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: ce.Message,
+			Fields: []*people.FieldError{{Field: ce.Field, Code: "duplicate", Message: ce.Message}}}
+	}
+	var le *people.LockedError
+	if errors.As(err, &le) {
+		return apiErr(http.StatusTooManyRequests, "locked", le.Error())
+	}
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return errBodyTooLarge
+	}
+	switch {
+	case errors.Is(err, people.ErrUnauthenticated):
+		return errNeedsSession
+	case errors.Is(err, people.ErrBadCredentials):
+		return apiErr(http.StatusUnauthorized, "bad_credentials", "wrong email or password")
+	case errors.Is(err, people.ErrForbidden):
+		return apiErr(http.StatusForbidden, "forbidden", "your role may not do this")
+	case errors.Is(err, people.ErrNotFound):
+		return apiErr(http.StatusNotFound, "not_found", "no such record")
+	case errors.Is(err, people.ErrExpired):
+		return apiErr(http.StatusGone, "expired", "this link or code has expired, been used or been revoked")
+	case errors.Is(err, people.ErrConflict):
+		return apiErr(http.StatusConflict, "conflict", "that already exists")
+	case errors.Is(err, people.ErrInvalid):
+		return apiErr(http.StatusBadRequest, "invalid", err.Error())
+	}
+	return apiErr(http.StatusInternalServerError, "internal", "internal error")
+}
+
+// renderError writes err as JSON; internal errors are logged, not shown.
+func (s *Server) renderError(c *gin.Context, err error) {
+	ae := toAPIError(err)
+	if ae.Status >= 500 {
+		s.log.Error("api", "route", c.FullPath(), "err", err)
+	}
+	var le *people.LockedError
+	if errors.As(err, &le) {
+		c.Header("Retry-After", strconv.Itoa(int(time.Until(le.Until).Seconds())+1))
+	}
+	body := gin.H{"code": ae.Code, "message": ae.Message}
+	if len(ae.Fields) > 0 {
+		body["fields"] = ae.Fields
+	}
+	c.AbortWithStatusJSON(ae.Status, gin.H{"error": body})
+}
+
+// maxJSONBody bounds every JSON request body.
+const maxJSONBody = 64 << 10
+
+// decodeJSON reads a strict JSON body: unknown fields, trailing data, wrong
+// types and oversized bodies are refused.
+func decodeJSON(c *gin.Context, v any) error {
+	if ct := c.GetHeader("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send application/json")
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(c.Writer, c.Request.Body, maxJSONBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return errBodyTooLarge
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return apiErr(http.StatusBadRequest, "bad_type", "field "+te.Field+" has the wrong type")
+		}
+		if strings.HasPrefix(err.Error(), "json: unknown field") {
+			return apiErr(http.StatusBadRequest, "unknown_field", strings.TrimPrefix(err.Error(), "json: "))
+		}
+		return errBadJSON
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errBadJSON
+	}
+	return nil
+}
