@@ -54,7 +54,7 @@ func (s *Server) apiRoutes() []apiRoute {
 			Public: true, Body: "PupilJoin", handle: s.pupilSession},
 
 		{Method: "GET", Path: "/api/v1/schools", Summary: "List schools", Action: people.ActSchoolList,
-			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListSchools(c, a) }},
+			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListSchools(c.Request.Context(), a) }},
 		{Method: "POST", Path: "/api/v1/schools", Summary: "Create a school", Action: people.ActSchoolCreate,
 			Body: "School", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				var in struct {
@@ -63,11 +63,11 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return s.deps.People.CreateSchool(c, a, "", in.Name)
+				return s.deps.People.CreateSchool(c.Request.Context(), a, "", in.Name)
 			}},
 		{Method: "GET", Path: "/api/v1/schools/:school/classrooms", Summary: "List a school's classrooms",
 			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ListClassrooms(c, a, c.Param("school"))
+				return s.deps.People.ListClassrooms(c.Request.Context(), a, c.Param("school"))
 			}},
 		{Method: "POST", Path: "/api/v1/schools/:school/classrooms", Summary: "Create a classroom",
 			Action: people.ActClassroomCreate, Body: "Classroom", Status: 201,
@@ -78,17 +78,17 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return s.deps.People.CreateClassroom(c, a, c.Param("school"), in.Name)
+				return s.deps.People.CreateClassroom(c.Request.Context(), a, c.Param("school"), in.Name)
 			}},
 		{Method: "GET", Path: "/api/v1/staff", Summary: "List the LA's staff", Action: people.ActStaffList,
-			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListStaff(c, a) }},
+			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListStaff(c.Request.Context(), a) }},
 		{Method: "POST", Path: "/api/v1/staff", Summary: "Create a staff member", Action: people.ActStaffCreate,
 			Body: "StaffInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				var in people.StaffInput
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return s.deps.People.CreateStaff(c, a, in)
+				return s.deps.People.CreateStaff(c.Request.Context(), a, in)
 			}},
 		{Method: "POST", Path: "/api/v1/staff/:staff/password", Summary: "Reset a staff member's password",
 			Action: people.ActStaffReset, Body: "Password", handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -98,7 +98,7 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return gin.H{"ok": true}, s.deps.People.ResetStaffPassword(c, a, c.Param("staff"), in.Password)
+				return gin.H{"ok": true}, s.deps.People.ResetStaffPassword(c.Request.Context(), a, c.Param("staff"), in.Password)
 			}},
 		{Method: "POST", Path: "/api/v1/staff/:staff/caseload", Summary: "Put a pupil on an EWO's caseload",
 			Action: people.ActCaseloadAssign, Body: "PupilRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -108,7 +108,7 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return gin.H{"ok": true}, s.deps.People.AssignCaseload(c, a, c.Param("staff"), in.PupilID)
+				return gin.H{"ok": true}, s.deps.People.AssignCaseload(c.Request.Context(), a, c.Param("staff"), in.PupilID)
 			}},
 		{Method: "POST", Path: "/api/v1/staff/:staff/classrooms", Summary: "Give a teacher a classroom",
 			Action: people.ActTeacherClassroom, Body: "ClassroomRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -118,11 +118,11 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return gin.H{"ok": true}, s.deps.People.AssignClassroom(c, a, c.Param("staff"), in.ClassroomID)
+				return gin.H{"ok": true}, s.deps.People.AssignClassroom(c.Request.Context(), a, c.Param("staff"), in.ClassroomID)
 			}},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ListPupils(c, a, c.Query("school"))
+				return s.deps.People.ListPupils(c.Request.Context(), a, c.Query("school"))
 			}},
 		{Method: "POST", Path: "/api/v1/pupils", Summary: "Create a pupil", Action: people.ActPupilCreate,
 			Body: "PupilInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -130,36 +130,36 @@ func (s *Server) apiRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return s.deps.People.CreatePupil(c, a, in)
+				return s.deps.People.CreatePupil(c.Request.Context(), a, in)
 			}},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil", Summary: "One pupil (audited)", Action: people.ActPupilView,
 			handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.GetPupil(c, a, c.Param("pupil"))
+				return s.deps.People.GetPupil(c.Request.Context(), a, c.Param("pupil"))
 			}},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/export", Summary: "All data held on a pupil (JSON)",
 			Action: people.ActPupilExport, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ExportPupil(c, a, c.Param("pupil"))
+				return s.deps.People.ExportPupil(c.Request.Context(), a, c.Param("pupil"))
 			}},
 		{Method: "DELETE", Path: "/api/v1/pupils/:pupil", Summary: "Erase a pupil (the audit log keeps bare ids)",
 			Action: people.ActPupilErase, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return gin.H{"ok": true}, s.deps.People.ErasePupil(c, a, c.Param("pupil"))
+				return gin.H{"ok": true}, s.deps.People.ErasePupil(c.Request.Context(), a, c.Param("pupil"))
 			}},
 		{Method: "POST", Path: "/api/v1/parents", Summary: "Invite a parent of pupils", Action: people.ActParentCreate,
 			Body: "ParentInput", Status: 201, handle: s.inviteParent},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/join-links", Summary: "A pupil's join links",
 			Action: people.ActJoinLinkList, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ListJoinLinks(c, a, c.Param("pupil"))
+				return s.deps.People.ListJoinLinks(c.Request.Context(), a, c.Param("pupil"))
 			}},
 		{Method: "POST", Path: "/api/v1/pupils/:pupil/join-links", Summary: "Issue a join link and code for a pupil",
 			Action: people.ActJoinLinkIssue, Body: "JoinLinkInput", Status: 201, handle: s.issueJoinLink},
 		{Method: "DELETE", Path: "/api/v1/join-links/:link", Summary: "Revoke a join link (signs its devices out)",
 			Action: people.ActJoinLinkRevoke, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return gin.H{"ok": true}, s.deps.People.RevokeJoinLink(c, a, c.Param("link"))
+				return gin.H{"ok": true}, s.deps.People.RevokeJoinLink(c.Request.Context(), a, c.Param("link"))
 			}},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "The LA's audit log, newest first", Action: people.ActAuditRead,
 			Query: []string{"pupil", "limit"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				limit, _ := strconv.Atoi(c.Query("limit"))
-				return s.deps.People.ListAudit(c, a, c.Query("pupil"), limit)
+				return s.deps.People.ListAudit(c.Request.Context(), a, c.Query("pupil"), limit)
 			}},
 	}
 }
@@ -185,7 +185,7 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 	var a people.Actor
 	if !r.Public {
 		token, _ := c.Cookie(sessionCookie)
-		actor, sess, err := s.deps.People.Authenticate(c, token)
+		actor, sess, err := s.deps.People.Authenticate(c.Request.Context(), token)
 		if err != nil {
 			s.renderError(c, errNeedsSession)
 			return
@@ -258,7 +258,7 @@ func (s *Server) staffSignIn(c *gin.Context, _ people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
-	sess, a, err := s.deps.People.StaffSignIn(c, in.Email, in.Password, c.ClientIP())
+	sess, a, err := s.deps.People.StaffSignIn(c.Request.Context(), in.Email, in.Password, c.ClientIP())
 	if err != nil {
 		return nil, err
 	}
@@ -271,7 +271,7 @@ func (s *Server) parentSignIn(c *gin.Context, _ people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
-	sess, a, err := s.deps.People.ParentSignIn(c, in.Email, in.Password, c.ClientIP())
+	sess, a, err := s.deps.People.ParentSignIn(c.Request.Context(), in.Email, in.Password, c.ClientIP())
 	if err != nil {
 		return nil, err
 	}
@@ -287,7 +287,7 @@ func (s *Server) acceptInvite(c *gin.Context, _ people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
-	sess, err := s.deps.People.AcceptInvite(c, in.Token, in.Password)
+	sess, err := s.deps.People.AcceptInvite(c.Request.Context(), in.Token, in.Password)
 	if err != nil {
 		return nil, err
 	}
@@ -310,9 +310,9 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 	)
 	switch {
 	case in.Token != "" && in.Code == "":
-		sess, a, err = s.deps.People.RedeemJoinToken(c, in.Token)
+		sess, a, err = s.deps.People.RedeemJoinToken(c.Request.Context(), in.Token)
 	case in.Code != "" && in.Token == "":
-		sess, a, err = s.deps.People.RedeemJoinCode(c, in.Code)
+		sess, a, err = s.deps.People.RedeemJoinCode(c.Request.Context(), in.Code)
 	default:
 		return nil, &people.FieldError{Field: "token", Code: "required", Message: "send a token or a code"}
 	}
@@ -325,7 +325,7 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 
 func (s *Server) whoAmI(c *gin.Context, _ people.Actor) (any, error) {
 	token, _ := c.Cookie(sessionCookie)
-	a, sess, err := s.deps.People.Authenticate(c, token)
+	a, sess, err := s.deps.People.Authenticate(c.Request.Context(), token)
 	if err != nil {
 		return nil, err
 	}
@@ -334,7 +334,7 @@ func (s *Server) whoAmI(c *gin.Context, _ people.Actor) (any, error) {
 
 func (s *Server) signOut(c *gin.Context, _ people.Actor) (any, error) {
 	token, _ := c.Cookie(sessionCookie)
-	if err := s.deps.People.SignOut(c, token); err != nil {
+	if err := s.deps.People.SignOut(c.Request.Context(), token); err != nil {
 		return nil, err
 	}
 	http.SetCookie(c.Writer, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true,
@@ -347,7 +347,7 @@ func (s *Server) inviteParent(c *gin.Context, a people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
-	p, token, err := s.deps.People.InviteParent(c, a, in)
+	p, token, err := s.deps.People.InviteParent(c.Request.Context(), a, in)
 	if err != nil {
 		return nil, err
 	}
@@ -363,7 +363,7 @@ func (s *Server) issueJoinLink(c *gin.Context, a people.Actor) (any, error) {
 			return nil, err
 		}
 	}
-	l, err := s.deps.People.IssueJoinLink(c, a, c.Param("pupil"), time.Duration(in.LifetimeHours)*time.Hour)
+	l, err := s.deps.People.IssueJoinLink(c.Request.Context(), a, c.Param("pupil"), time.Duration(in.LifetimeHours)*time.Hour)
 	if err != nil {
 		return nil, err
 	}

@@ -49,7 +49,8 @@ func (g logger) Info(msg string)                   { g.log(slog.LevelDebug, msg)
 func (g logger) Infof(format string, args ...any)  { g.logf(slog.LevelDebug, format, args...) }
 func (g logger) Warn(msg string)                   { g.log(warnLevel(msg), msg) }
 func (g logger) Warnf(format string, args ...any) {
-	g.logf(warnLevel(format), format, args...)
+	msg := fmt.Sprintf(format, args...)
+	g.log(warnLevel(msg), msg)
 }
 
 // routineWarnings are what Pion warns about while a connection starts or
@@ -61,6 +62,7 @@ var routineWarnings = []string{
 	"Failed to read from candidate",
 	"Failed to read streaming packet",
 	"failed to close connection",
+	"Warning: mux: no endpoint for packet",
 }
 
 // warnLevel demotes Pion warnings that are part of normal operation.

@@ -1,0 +1,494 @@
+package signaling
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"seatlink/devices"
+	"seatlink/internal/store/storetest"
+	"seatlink/media"
+	"seatlink/people"
+)
+
+// apiWorld is two LAs. LA 1 has a school with a teacher, an EWO (with
+// pupil 1 on the caseload), a parent of pupil 1, pupil 1 and pupil 1b; LA 2
+// has its own school, admin, teacher and pupil.
+type apiWorld struct {
+	srv             *httptest.Server
+	ps              *people.Store
+	ids             map[string]string // names → ids used in paths
+	foreign         []string          // ids of LA 2, never to be shown to LA 1's people
+	passwords       map[string]string // actor → email/password, for signing in
+	pupilToken      string
+	otherPupilToken string
+	parentEmail     string
+	parentPassword  string
+}
+
+const apiPassword = "a long test password"
+
+func newAPIWorld(t *testing.T) *apiWorld {
+	t.Helper()
+	ctx := context.Background()
+	log := quietLog()
+	db := storetest.SQLite(t)
+	ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1}, Logger: log})
+	sfu, err := media.New(media.Config{UDPAddr: "127.0.0.1:0", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Logger: log})
+	s.SetReady(true)
+	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
+	t.Cleanup(func() { sfu.Close(); w.srv.Close() })
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	year := 8
+	for _, n := range []string{"1", "2"} {
+		la, err := ps.CreateLA(ctx, people.System, "LA "+n)
+		must(err)
+		sys := people.System
+		sys.LAID = la.ID
+		admin, err := ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleAdmin, Email: "admin" + n + "@x.test", Name: "A", Password: apiPassword})
+		must(err)
+		school, err := ps.CreateSchool(ctx, sys, la.ID, "School "+n)
+		must(err)
+		class, err := ps.CreateClassroom(ctx, sys, school.ID, "Class")
+		must(err)
+		teacher, err := ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleTeacher, Email: "teacher" + n + "@x.test", Name: "T", SchoolID: school.ID, Password: apiPassword})
+		must(err)
+		ewo, err := ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleEWO, Email: "ewo" + n + "@x.test", Name: "E", SchoolID: school.ID, Password: apiPassword})
+		must(err)
+		pupil, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, ClassroomID: class.ID, PupilNumber: "P" + n, DisplayName: "Pupil " + n, YearGroup: &year})
+		must(err)
+		must(ps.AssignCaseload(ctx, sys, ewo.ID, pupil.ID))
+		jl, err := ps.IssueJoinLink(ctx, sys, pupil.ID, time.Hour)
+		must(err)
+		for role, email := range map[string]string{"admin": admin.Email, "teacher": teacher.Email, "ewo": ewo.Email} {
+			w.passwords[role+n] = email
+		}
+		if n == "1" {
+			w.ids = map[string]string{"school": school.ID, "staff": teacher.ID, "ewo": ewo.ID, "pupil": pupil.ID,
+				"link": jl.ID, "classroom": class.ID}
+			w.pupilToken = jl.Token
+			pb, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1b", DisplayName: "Pupil 1b", YearGroup: &year})
+			must(err)
+			w.ids["pupil_b"] = pb.ID
+			_, invite, err := ps.InviteParent(ctx, sys, people.ParentInput{Email: "parent1@x.test", Name: "Parent", PupilIDs: []string{pupil.ID}})
+			must(err)
+			w.parentEmail, w.parentPassword = "parent1@x.test", "parent password 1"
+			_, err = ps.AcceptInvite(ctx, invite, w.parentPassword)
+			must(err)
+		} else {
+			w.foreign = []string{la.ID, school.ID, class.ID, admin.ID, teacher.ID, ewo.ID, pupil.ID, jl.ID}
+			w.otherPupilToken = jl.Token
+		}
+	}
+	return w
+}
+
+// apiClient is a browser: a cookie jar and the CSRF token of its session.
+type apiClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+}
+
+func (w *apiWorld) client(t *testing.T) *apiClient {
+	jar, _ := cookiejar.New(nil)
+	return &apiClient{t: t, base: w.srv.URL, http: &http.Client{Jar: jar}}
+}
+
+func (c *apiClient) do(method, path string, body any, hdr map[string]string) (int, []byte) {
+	c.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		buf, _ := json.Marshal(b)
+		r = bytes.NewReader(buf)
+	}
+	req, _ := http.NewRequest(method, c.base+path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if c.csrf != "" {
+		req.Header.Set(csrfHeader, c.csrf)
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	out, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, out
+}
+
+func errCode(body []byte) string {
+	var e struct {
+		Error struct{ Code string } `json:"error"`
+	}
+	_ = json.Unmarshal(body, &e)
+	return e.Error.Code
+}
+
+// signIn signs the client in as one of the world's actors.
+func (w *apiWorld) signIn(t *testing.T, actor string) *apiClient {
+	c := w.client(t)
+	var status int
+	var body []byte
+	switch actor {
+	case "none":
+		return c
+	case "parent1":
+		status, body = c.do("POST", "/api/v1/parent/session", map[string]string{"email": w.parentEmail, "password": w.parentPassword}, nil)
+	case "pupil1":
+		status, body = c.do("POST", "/api/v1/pupil/session", map[string]string{"token": w.pupilToken}, nil)
+	case "pupil2":
+		status, body = c.do("POST", "/api/v1/pupil/session", map[string]string{"token": w.otherPupilToken}, nil)
+	default:
+		status, body = c.do("POST", "/api/v1/session", map[string]string{"email": w.passwords[actor], "password": apiPassword}, nil)
+	}
+	if status != 200 {
+		t.Fatalf("sign in as %s: %d %s", actor, status, body)
+	}
+	var v struct {
+		CSRF string `json:"csrf_token"`
+	}
+	_ = json.Unmarshal(body, &v)
+	c.csrf = v.CSRF
+	return c
+}
+
+func TestOpenAPIListsExactlyTheRoutes(t *testing.T) {
+	w := newAPIWorld(t)
+	c := w.client(t)
+	status, body := c.do("GET", "/api/v1/openapi.json", nil, nil)
+	if status != 200 {
+		t.Fatalf("openapi: %d", status)
+	}
+	var doc struct {
+		OpenAPI string                                `json:"openapi"`
+		Paths   map[string]map[string]json.RawMessage `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
+		t.Fatalf("not an OpenAPI 3 document: %v", err)
+	}
+	var documented []string
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			documented = append(documented, strings.ToUpper(method)+" "+path)
+			var o struct {
+				Roles []string `json:"x-roles"`
+			}
+			if json.Unmarshal(op, &o) != nil || len(o.Roles) == 0 {
+				t.Errorf("%s %s lists no roles", method, path)
+			}
+		}
+	}
+	s := New(Config{}, Deps{People: w.ps, Links: nil, Logger: quietLog()})
+	var served []string
+	for _, r := range s.engine.Routes() {
+		if strings.HasPrefix(r.Path, "/api/") {
+			served = append(served, r.Method+" "+ginParam.ReplaceAllString(r.Path, "{$1}"))
+		}
+	}
+	sort.Strings(documented)
+	sort.Strings(served)
+	if strings.Join(documented, "\n") != strings.Join(served, "\n") {
+		t.Fatalf("documented:\n%s\n\nserved:\n%s", strings.Join(documented, "\n"), strings.Join(served, "\n"))
+	}
+}
+
+// TestPermissionWalk calls every route of the document as every role,
+// with no session, and from another LA: each answer is 2xx (only for the
+// roles the document lists), or 401/403/404 — never another LA's data.
+// Write routes get a plausible body; refusals must change nothing.
+func TestPermissionWalk(t *testing.T) {
+	probe := newAPIWorld(t)
+	c := probe.client(t)
+	_, body := c.do("GET", "/api/v1/openapi.json", nil, nil)
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Roles []string `json:"x-roles"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(body, &doc); err != nil {
+		t.Fatal(err)
+	}
+	actors := []string{"none", "admin2", "teacher2", "ewo2", "pupil2", "parent1", "pupil1", "ewo1", "teacher1", "admin1"}
+	roleOf := func(actor string) string { return strings.TrimRight(actor, "12") }
+	for path, ops := range doc.Paths {
+		for method, op := range ops {
+			method, path, op := strings.ToUpper(method), path, op
+			t.Run(method+" "+path, func(t *testing.T) {
+				// A fresh world per route: the allowed call may change it.
+				w := newAPIWorld(t)
+				concrete := path
+				for name, id := range map[string]string{"{school}": w.ids["school"], "{staff}": w.ids["ewo"],
+					"{pupil}": w.ids["pupil"], "{link}": w.ids["link"]} {
+					concrete = strings.ReplaceAll(concrete, name, id)
+				}
+				if strings.HasSuffix(path, "/caseload") {
+					concrete = strings.ReplaceAll(path, "{staff}", w.ids["ewo"])
+				}
+				if strings.HasSuffix(path, "/classrooms") && strings.HasPrefix(path, "/api/v1/staff") {
+					concrete = strings.ReplaceAll(path, "{staff}", w.ids["staff"])
+				}
+				allowed := map[string]bool{}
+				for _, r := range op.Roles {
+					allowed[r] = true
+				}
+				for _, actor := range actors {
+					cl := w.signIn(t, actor)
+					status, out := cl.do(method, concrete, walkBody(method, path, w), nil)
+					public := allowed["public"]
+					switch {
+					case public:
+						// Public routes answer anyone; sign-in bodies are the probe's.
+					case actor == "none":
+						if status != 401 {
+							t.Errorf("no session: %d %s, want 401", status, out)
+						}
+					case !allowed[roleOf(actor)]:
+						if status != 403 {
+							t.Errorf("%s (role not listed): %d %s, want 403", actor, status, out)
+						}
+					case status >= 200 && status < 300, status == 401, status == 403, status == 404:
+					default:
+						t.Errorf("%s: %d %s, want 2xx/401/403/404", actor, status, out)
+					}
+					if status >= 200 && status < 300 && !public && !allowed[roleOf(actor)] {
+						t.Errorf("%s got %d from a route its role may not use", actor, status)
+					}
+					if strings.HasSuffix(actor, "1") && status < 300 {
+						for _, id := range w.foreign {
+							if bytes.Contains(out, []byte(id)) {
+								t.Errorf("%s saw another LA's record %s: %s", actor, id, out)
+							}
+						}
+					}
+					if strings.HasSuffix(actor, "2") && status < 300 && strings.Contains(concrete, w.ids["pupil"]) {
+						t.Errorf("%s reached LA 1's pupil: %d %s", actor, status, out)
+					}
+				}
+			})
+		}
+	}
+}
+
+// walkBody is a well-formed body for each write route.
+func walkBody(method, path string, w *apiWorld) any {
+	if method == "GET" || method == "DELETE" {
+		return nil
+	}
+	year := 3
+	switch {
+	case path == "/api/v1/session", path == "/api/v1/parent/session":
+		return map[string]string{"email": "nobody@x.test", "password": "wrong password!"}
+	case path == "/api/v1/parent/invitation":
+		return map[string]string{"token": "not-a-token", "password": "another long password"}
+	case path == "/api/v1/pupil/session":
+		return map[string]string{"code": "AAAA-BBBB"}
+	case path == "/api/v1/schools", strings.HasSuffix(path, "/classrooms") && strings.HasPrefix(path, "/api/v1/schools"):
+		return map[string]string{"name": "New " + time.Now().Format("150405.000000")}
+	case path == "/api/v1/staff":
+		return people.StaffInput{Role: people.RoleTeacher, Email: "new" + time.Now().Format("150405.000000") + "@x.test",
+			Name: "New", SchoolID: w.ids["school"], Password: apiPassword}
+	case strings.HasSuffix(path, "/password"):
+		return map[string]string{"password": "a reset long password"}
+	case strings.HasSuffix(path, "/caseload"):
+		return map[string]string{"pupil_id": w.ids["pupil_b"]}
+	case strings.HasSuffix(path, "/classrooms"):
+		return map[string]string{"classroom_id": w.ids["classroom"]}
+	case path == "/api/v1/pupils":
+		return people.PupilInput{SchoolID: w.ids["school"], PupilNumber: "N" + time.Now().Format("150405000000"),
+			DisplayName: "New", YearGroup: &year}
+	case path == "/api/v1/parents":
+		return people.ParentInput{Email: "p" + time.Now().Format("150405.000000") + "@x.test", Name: "P", PupilIDs: []string{w.ids["pupil"]}}
+	case strings.HasSuffix(path, "/join-links"):
+		return map[string]int{"lifetime_hours": 2}
+	}
+	return map[string]string{}
+}
+
+func TestCSRFAndOrigin(t *testing.T) {
+	w := newAPIWorld(t)
+	c := w.signIn(t, "admin1")
+	good := c.csrf
+	for _, tc := range []struct {
+		name   string
+		csrf   string
+		hdr    map[string]string
+		status int
+		code   string
+	}{
+		{"no token", "", nil, 403, "csrf"},
+		{"wrong token", "x" + good, nil, 403, "csrf"},
+		{"other site", good, map[string]string{"Origin": "https://evil.example"}, 403, "cross_origin"},
+		{"right token", good, nil, 201, ""},
+	} {
+		c.csrf = tc.csrf
+		status, body := c.do("POST", "/api/v1/schools", map[string]string{"name": "School " + tc.name}, tc.hdr)
+		if status != tc.status || errCode(body) != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, body, tc.status, tc.code)
+		}
+	}
+	// Sign-in from another site is refused too (login CSRF).
+	status, body := w.client(t).do("POST", "/api/v1/session", map[string]string{"email": w.passwords["admin1"], "password": apiPassword},
+		map[string]string{"Origin": "https://evil.example"})
+	if status != 403 || errCode(body) != "cross_origin" {
+		t.Errorf("cross-site sign-in: %d %s", status, body)
+	}
+}
+
+func TestSessionFixationAndCookie(t *testing.T) {
+	w := newAPIWorld(t)
+	c := w.client(t)
+	planted := &http.Cookie{Name: sessionCookie, Value: "attacker-chosen-session-id", Path: "/"}
+	u, _ := http.NewRequest("GET", w.srv.URL, nil)
+	c.http.Jar.SetCookies(u.URL, []*http.Cookie{planted})
+	req, _ := http.NewRequest("POST", w.srv.URL+"/api/v1/session", strings.NewReader(`{"email":"`+w.passwords["teacher1"]+`","password":"`+apiPassword+`"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.http.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	var set *http.Cookie
+	for _, ck := range resp.Cookies() {
+		if ck.Name == sessionCookie {
+			set = ck
+		}
+	}
+	if set == nil || set.Value == planted.Value || !set.HttpOnly || set.SameSite != http.SameSiteLaxMode {
+		t.Fatalf("session cookie after sign-in: %+v", set)
+	}
+	// The planted id was never a session.
+	other := w.client(t)
+	other.http.Jar.SetCookies(u.URL, []*http.Cookie{planted})
+	if status, _ := other.do("GET", "/api/v1/session", nil, nil); status != 401 {
+		t.Fatalf("planted session id accepted: %d", status)
+	}
+}
+
+func TestBruteForceSignIn(t *testing.T) {
+	w := newAPIWorld(t)
+	c := w.client(t)
+	for i := 1; i <= 6; i++ {
+		status, body := c.do("POST", "/api/v1/session", map[string]string{"email": w.passwords["teacher1"], "password": "guess number " + string(rune('0'+i))}, nil)
+		want, code := 401, "bad_credentials"
+		if i >= 5 {
+			want, code = 429, "locked"
+		}
+		if status != want || errCode(body) != code {
+			t.Fatalf("attempt %d: %d %s, want %d %s", i, status, body, want, code)
+		}
+	}
+	status, body := c.do("POST", "/api/v1/session", map[string]string{"email": w.passwords["teacher1"], "password": apiPassword}, nil)
+	if status != 429 {
+		t.Fatalf("right password while locked: %d %s", status, body)
+	}
+}
+
+func TestJoinLinksOverHTTP(t *testing.T) {
+	w := newAPIWorld(t)
+	teacher := w.signIn(t, "teacher1")
+	status, body := teacher.do("POST", "/api/v1/pupils/"+w.ids["pupil"]+"/join-links", map[string]int{"lifetime_hours": 1}, nil)
+	if status != 201 {
+		t.Fatalf("issue: %d %s", status, body)
+	}
+	var issued struct {
+		JoinLink struct{ ID string } `json:"join_link"`
+		URL      string              `json:"url"`
+		Code     string              `json:"code"`
+	}
+	_ = json.Unmarshal(body, &issued)
+	token := issued.URL[strings.Index(issued.URL, "#")+1:]
+	device := w.client(t)
+	if status, body := device.do("POST", "/api/v1/pupil/session", map[string]string{"code": issued.Code}, nil); status != 200 {
+		t.Fatalf("code: %d %s", status, body)
+	}
+	if status, body := w.client(t).do("POST", "/api/v1/pupil/session", map[string]string{"code": issued.Code}, nil); status != 410 || errCode(body) != "expired" {
+		t.Fatalf("reused code: %d %s", status, body)
+	}
+	if status, _ := device.do("GET", "/api/v1/pupils/"+w.ids["pupil"], nil, nil); status != 200 {
+		t.Fatalf("pupil sees own record: %d", status)
+	}
+	if status, _ := device.do("GET", "/api/v1/pupils/"+w.ids["pupil_b"], nil, nil); status != 404 {
+		t.Fatalf("pupil sees a classmate: %d", status)
+	}
+	if status, body := teacher.do("DELETE", "/api/v1/join-links/"+issued.JoinLink.ID, nil, nil); status != 200 {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	if status, _ := device.do("GET", "/api/v1/session", nil, nil); status != 401 {
+		t.Fatal("device still signed in after its link was revoked")
+	}
+	if status, _ := w.client(t).do("POST", "/api/v1/pupil/session", map[string]string{"token": token}, nil); status != 410 {
+		t.Fatal("revoked link still works")
+	}
+}
+
+func TestBadInputOnWriteRoutes(t *testing.T) {
+	w := newAPIWorld(t)
+	admin := w.signIn(t, "admin1")
+	count := func() int {
+		_, body := admin.do("GET", "/api/v1/pupils", nil, nil)
+		var list []json.RawMessage
+		_ = json.Unmarshal(body, &list)
+		return len(list)
+	}
+	before := count()
+	huge := `{"school_id":"` + strings.Repeat("x", maxJSONBody) + `"}`
+	for _, tc := range []struct {
+		name   string
+		path   string
+		body   any
+		status int
+		code   string
+	}{
+		{"malformed JSON", "/api/v1/pupils", `{"school_id":`, 400, "bad_json"},
+		{"trailing data", "/api/v1/pupils", `{} {}`, 400, "bad_json"},
+		{"wrong type", "/api/v1/pupils", `{"year_group":"seven"}`, 400, "bad_type"},
+		{"unknown field", "/api/v1/pupils", `{"shoe_size":3}`, 400, "unknown_field"},
+		{"missing fields", "/api/v1/pupils", `{}`, 400, "invalid"},
+		{"oversized", "/api/v1/pupils", huge, 413, "body_too_large"},
+		{"duplicate pupil number", "/api/v1/pupils", `{"school_id":"` + w.ids["school"] + `","pupil_number":"P1","display_name":"Dup","year_group":4}`, 409, "conflict"},
+		{"bad email", "/api/v1/staff", `{"role":"teacher","email":"not-an-email","name":"X","school_id":"` + w.ids["school"] + `","password":"` + apiPassword + `"}`, 400, "invalid"},
+		{"bad role", "/api/v1/staff", `{"role":"headmaster","email":"h@x.test","name":"X","password":"` + apiPassword + `"}`, 400, "invalid"},
+		{"weak password", "/api/v1/staff/" + w.ids["staff"] + "/password", `{"password":"123"}`, 400, "invalid"},
+		{"empty school name", "/api/v1/schools", `{"name":"   "}`, 400, "invalid"},
+		{"parent of nobody", "/api/v1/parents", `{"email":"q@x.test","name":"Q","pupil_ids":[]}`, 400, "invalid"},
+		{"join link too long", "/api/v1/pupils/" + w.ids["pupil"] + "/join-links", `{"lifetime_hours":100000}`, 400, "invalid"},
+	} {
+		status, body := admin.do("POST", tc.path, tc.body, nil)
+		if status != tc.status || errCode(body) != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, body, tc.status, tc.code)
+		}
+	}
+	if status, body := admin.do("POST", "/api/v1/pupils", "x", map[string]string{"Content-Type": "text/plain"}); status != 415 {
+		t.Errorf("text body: %d %s", status, body)
+	}
+	if after := count(); after != before {
+		t.Fatalf("refused writes changed the pupils: %d before, %d after", before, after)
+	}
+}
