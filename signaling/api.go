@@ -54,7 +54,9 @@ func (s *Server) apiRoutes() []apiRoute {
 			Public: true, Body: "PupilJoin", handle: s.pupilSession},
 
 		{Method: "GET", Path: "/api/v1/schools", Summary: "List schools", Action: people.ActSchoolList,
-			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListSchools(c.Request.Context(), a) }},
+			handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ListSchools(c.Request.Context(), a)
+			}},
 		{Method: "POST", Path: "/api/v1/schools", Summary: "Create a school", Action: people.ActSchoolCreate,
 			Body: "School", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				var in struct {
@@ -81,7 +83,9 @@ func (s *Server) apiRoutes() []apiRoute {
 				return s.deps.People.CreateClassroom(c.Request.Context(), a, c.Param("school"), in.Name)
 			}},
 		{Method: "GET", Path: "/api/v1/staff", Summary: "List the LA's staff", Action: people.ActStaffList,
-			handle: func(c *gin.Context, a people.Actor) (any, error) { return s.deps.People.ListStaff(c.Request.Context(), a) }},
+			handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.People.ListStaff(c.Request.Context(), a)
+			}},
 		{Method: "POST", Path: "/api/v1/staff", Summary: "Create a staff member", Action: people.ActStaffCreate,
 			Body: "StaffInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				var in people.StaffInput
