@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"errors"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -124,6 +125,9 @@ func (s *Server) apiRoutes() []apiRoute {
 				}
 				return gin.H{"ok": true}, s.deps.People.AssignClassroom(c.Request.Context(), a, c.Param("staff"), in.ClassroomID)
 			}},
+		{Method: "POST", Path: "/api/v1/schools/:school/pupils/import",
+			Summary: "Import pupils and classes from a MIS export (text/csv); all rows or none",
+			Action:  people.ActPupilImport, Body: "CSV", handle: s.importPupils},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.People.ListPupils(c.Request.Context(), a, c.Query("school"))
@@ -208,6 +212,9 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		a.Remote = c.ClientIP()
 	}
 	body, err := r.handle(c, a)
+	if errors.Is(err, errHandled) {
+		return
+	}
 	if err != nil {
 		s.renderError(c, err)
 		return
@@ -372,6 +379,25 @@ func (s *Server) issueJoinLink(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	return gin.H{"join_link": l.JoinLinkInfo, "url": s.baseURL(c) + "/join#" + l.Token, "code": l.Code}, nil
+}
+
+// maxCSVBody bounds an import upload.
+const maxCSVBody = 5 << 20
+
+func (s *Server) importPupils(c *gin.Context, a people.Actor) (any, error) {
+	ct := c.GetHeader("Content-Type")
+	if !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "application/csv") {
+		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the MIS export as text/csv")
+	}
+	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody)
+	rep, err := s.deps.People.ImportPupils(c.Request.Context(), a, c.Param("school"), body)
+	var ie *people.ImportError
+	if errors.As(err, &ie) {
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
+			"message": ie.Error()}, "report": ie.Report})
+		return nil, errHandled
+	}
+	return rep, err
 }
 
 // baseURL is the configured public URL, or the request's own host.

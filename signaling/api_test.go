@@ -100,6 +100,9 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	return w
 }
 
+// csvBody is sent as text/csv.
+type csvBody string
+
 // apiClient is a browser: a cookie jar and the CSRF token of its session.
 type apiClient struct {
 	t    *testing.T
@@ -116,7 +119,10 @@ func (w *apiWorld) client(t *testing.T) *apiClient {
 func (c *apiClient) do(method, path string, body any, hdr map[string]string) (int, []byte) {
 	c.t.Helper()
 	var r io.Reader
+	contentType := "application/json"
 	switch b := body.(type) {
+	case csvBody:
+		r, contentType = strings.NewReader(string(b)), "text/csv"
 	case nil:
 	case string:
 		r = strings.NewReader(b)
@@ -126,7 +132,7 @@ func (c *apiClient) do(method, path string, body any, hdr map[string]string) (in
 	}
 	req, _ := http.NewRequest(method, c.base+path, r)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	if c.csrf != "" {
 		req.Header.Set(csrfHeader, c.csrf)
@@ -298,6 +304,9 @@ func TestPermissionWalk(t *testing.T) {
 
 // walkBody is a well-formed body for each write route.
 func walkBody(method, path string, w *apiWorld) any {
+	if strings.HasSuffix(path, "/import") {
+		return csvBody("upn,name,year\nW" + time.Now().Format("150405000000") + ",Walker,4\n")
+	}
 	if method == "GET" || method == "DELETE" {
 		return nil
 	}
@@ -490,5 +499,32 @@ func TestBadInputOnWriteRoutes(t *testing.T) {
 	}
 	if after := count(); after != before {
 		t.Fatalf("refused writes changed the pupils: %d before, %d after", before, after)
+	}
+}
+
+func TestImportOverHTTP(t *testing.T) {
+	w := newAPIWorld(t)
+	admin := w.signIn(t, "admin1")
+	path := "/api/v1/schools/" + w.ids["school"] + "/pupils/import"
+	status, body := admin.do("POST", path, csvBody("upn,name,year\nQ1,Quinn,4\nQ1,Quinn again,4\nQ2,,4\n"), nil)
+	var failed struct {
+		Error  struct{ Code string } `json:"error"`
+		Report people.ImportReport   `json:"report"`
+	}
+	_ = json.Unmarshal(body, &failed)
+	if status != 422 || failed.Error.Code != "import_failed" || len(failed.Report.Errors) != 2 ||
+		failed.Report.Errors[0].Row != 3 || failed.Report.Errors[1].Row != 4 {
+		t.Fatalf("bad import: %d %s", status, body)
+	}
+	status, body = admin.do("POST", path, csvBody("upn,name,year,class\nQ1,Quinn,4,4 Elm\nQ2,Rae,4,4 Elm\n"), nil)
+	if status != 200 || !strings.Contains(string(body), `"pupils_created":2`) {
+		t.Fatalf("good import: %d %s", status, body)
+	}
+	if status, body := admin.do("POST", path, `{"json":"no"}`, nil); status != 415 {
+		t.Fatalf("JSON to the CSV route: %d %s", status, body)
+	}
+	big := "upn,name,year\nX," + strings.Repeat("Y", maxCSVBody) + ",4\n"
+	if status, body := admin.do("POST", path, csvBody(big), nil); status != 413 {
+		t.Fatalf("oversized CSV: %d %.200s", status, body)
 	}
 }

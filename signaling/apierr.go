@@ -35,6 +35,8 @@ var (
 	errCSRF         = apiErr(http.StatusForbidden, "csrf", "missing or wrong CSRF token")
 	errCrossOrigin  = apiErr(http.StatusForbidden, "cross_origin", "requests from other sites are refused")
 	errNeedsSession = apiErr(http.StatusUnauthorized, "unauthenticated", "sign in first")
+	// errHandled means the handler has written its own answer.
+	errHandled = errors.New("handled")
 )
 
 // toAPIError is the one place domain errors become HTTP answers.
