@@ -352,3 +352,76 @@ func TestWebRoutes(t *testing.T) {
 		}
 	}
 }
+
+// The WebSocket join checks who is joining: a pupil joins only their own
+// link, by their session; a staff member's session is not a pupil's.
+func TestWebSocketJoinChecksTheSession(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	dialWithCookie := func(cookie string) *client {
+		url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"
+		h := http.Header{}
+		if cookie != "" {
+			h.Set("Cookie", sessionCookie+"="+cookie)
+		}
+		conn, _, err := websocket.DefaultDialer.Dial(url, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		return &client{t: t, conn: conn}
+	}
+	pupilSess, _, err := f.people.RedeemJoinToken(ctx, f.link.PupilToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A staff session (an LA admin of the same LA) is refused as a pupil.
+	la, _ := f.people.CreateLA(ctx, people.System, "Staff LA")
+	sys := people.System
+	sys.LAID = la.ID
+	if _, err := f.people.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleAdmin, Email: "ws-admin@x.test", Name: "A",
+		Password: "a long enough password"}); err != nil {
+		t.Fatal(err)
+	}
+	staffSess, _, err := f.people.StaffSignIn(ctx, "ws-admin@x.test", "a long enough password", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, cookie, code string
+	}{
+		{"no session", "", wire.CodeBadToken},
+		{"made-up session", "not-a-session", wire.CodeBadToken},
+		{"staff session", staffSess.Token, wire.CodeBadToken},
+	} {
+		c := dialWithCookie(tc.cookie)
+		c.sendRaw(`{"type":"join","role":"pupil"}`)
+		if m := c.next(wire.TypeError); m.Code != tc.code || !m.Fatal {
+			t.Errorf("%s: %+v, want fatal %s", tc.name, m, tc.code)
+		}
+	}
+	// The pupil's remembered device joins its own link with no token.
+	c := dialWithCookie(pupilSess.Token)
+	c.sendRaw(`{"type":"join","role":"pupil"}`)
+	if j := c.next(wire.TypeJoined); j.Role != wire.RolePupil {
+		t.Fatalf("joined %+v", j)
+	}
+	// A pupil whose robot is not paired yet is told so.
+	other := f.newLink(t)
+	if err := f.links.Revoke(ctx, mustLink(t, f, other.PupilID)); err != nil {
+		t.Fatal(err)
+	}
+	c2 := f.dial(t)
+	c2.send(wire.Message{Type: wire.TypeJoin, Token: other.PupilToken, Role: wire.RolePupil})
+	if m := c2.next(wire.TypeError); m.Code != wire.CodeNoRobot {
+		t.Fatalf("unpaired pupil: %+v", m)
+	}
+}
+
+func mustLink(t *testing.T, f *fixture, pupil string) string {
+	id, err := f.links.ForPupil(context.Background(), pupil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
