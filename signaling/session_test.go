@@ -333,6 +333,10 @@ func TestWebRoutes(t *testing.T) {
 		status         int
 	}{
 		{"/join", "text/html", 200},
+		{"/staff", "text/html", 200},
+		{"/parent", "text/html", 200},
+		{"/parent/invite", "text/html", 200},
+		{"/static/staff.js", "text/javascript", 200},
 		{"/static/pupil.js", "text/javascript", 200},
 		{"/static/pupil.css", "text/css", 200},
 		{"/static/", "application/json", 404},

@@ -21,10 +21,22 @@ func (s *Server) routeWeb(e *gin.Engine) {
 		return
 	}
 	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/join") })
-	e.GET("/join", func(c *gin.Context) {
-		c.Header("Cache-Control", "no-store")
-		c.Data(http.StatusOK, "text/html; charset=utf-8", page)
-	})
+	pages := map[string][]byte{"/join": page}
+	for route, file := range map[string]string{"/staff": "staff.html", "/parent": "parent.html", "/parent/invite": "parent.html"} {
+		b, err := fs.ReadFile(s.deps.Web, file)
+		if err != nil {
+			s.log.Error("embedded UI lacks a page", "file", file, "err", err)
+			continue
+		}
+		pages[route] = b
+	}
+	for route, b := range pages {
+		b := b
+		e.GET(route, func(c *gin.Context) {
+			c.Header("Cache-Control", "no-store")
+			c.Data(http.StatusOK, "text/html; charset=utf-8", b)
+		})
+	}
 	static := http.StripPrefix("/static/", http.FileServer(http.FS(s.deps.Web)))
 	e.GET("/static/*file", func(c *gin.Context) {
 		// Files only: no directory listings.

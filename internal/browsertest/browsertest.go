@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -27,8 +28,12 @@ func Path() string {
 	return ""
 }
 
-// New starts a fresh headless Chromium and returns a tab's context. The
-// browser is closed when the test ends.
+// Timeout bounds one browser test, so that a wait for something that
+// never appears fails the test instead of hanging it.
+const Timeout = 2 * time.Minute
+
+// New starts a fresh headless Chromium and returns a tab's context, which
+// ends after Timeout. The browser is closed when the test ends.
 func New(t testing.TB) (context.Context, context.CancelFunc) {
 	t.Helper()
 	path := Path()
@@ -56,9 +61,10 @@ func New(t testing.TB) (context.Context, context.CancelFunc) {
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 800),
 	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	tctx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
+	actx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
-	cancel := func() { cancelCtx(); cancelAlloc() }
+	cancel := func() { cancelCtx(); cancelAlloc(); cancelTimeout() }
 	if err := chromedp.Do(ctx); err != nil { // start the browser now, so a failure is clear
 		cancel()
 		t.Fatalf("browser test: start Chromium %s: %v", path, err)

@@ -108,10 +108,12 @@
     sock.onclose = () => { if (sock === ws) retry(); };
   }
 
-  function retry(delay) {
+  // retry reconnects after a delay; keep leaves the state's words as they
+  // are (they say why we wait).
+  function retry(delay, keep) {
     if (stopped) return;
     cleanup();
-    if (stateWord !== 'ended') setState('reconnecting', 'Reconnecting…');
+    if (!keep && stateWord !== 'ended') setState('reconnecting', 'Reconnecting…');
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, delay || backoff);
     backoff = Math.min(backoff * 2, 10000);
@@ -157,15 +159,15 @@
         break;
       case 'no_robot':
         setState('reconnecting', 'Your classroom robot is not set up yet.');
-        retry(30000);
+        retry(30000, true);
         break;
       case 'role_taken':
         setState('reconnecting', 'Your class is already open on another screen.');
-        retry(10000);
+        retry(10000, true);
         break;
       case 'shutting_down':
         setState('ended', 'Class has ended for now.');
-        retry(5000);
+        retry(5000, true);
         break;
       default:
         retry();

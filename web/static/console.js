@@ -1,0 +1,69 @@
+// Shared by the staff and parent pages: calls to /api/v1 with the session's
+// CSRF token, and small DOM helpers. Text goes in with textContent only.
+'use strict';
+
+window.seatlinkConsole = (() => {
+  let csrf = '';
+  const status = () => document.getElementById('status');
+
+  function say(text, isError) {
+    const el = status();
+    if (!el) return;
+    el.textContent = text || '';
+    el.classList.toggle('error', !!isError);
+  }
+
+  async function api(method, path, body, contentType) {
+    const headers = {};
+    if (csrf) headers['X-CSRF-Token'] = csrf;
+    let payload;
+    if (body !== undefined) {
+      headers['Content-Type'] = contentType || 'application/json';
+      payload = contentType ? body : JSON.stringify(body);
+    }
+    const r = await fetch(path, { method, headers, body: payload, credentials: 'same-origin' });
+    let data = null;
+    try { data = await r.json(); } catch (e) { data = null; }
+    if (!r.ok) {
+      const err = new Error((data && data.error && data.error.message) || ('request failed: ' + r.status));
+      err.status = r.status;
+      err.data = data;
+      throw err;
+    }
+    if (data && data.csrf_token) csrf = data.csrf_token;
+    return data;
+  }
+
+  function el(tag, text, attrs) {
+    const e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, v);
+    return e;
+  }
+
+  function row(cells) {
+    const tr = document.createElement('tr');
+    for (const c of cells) {
+      const td = document.createElement('td');
+      if (c instanceof Node) td.appendChild(c); else td.textContent = c === undefined ? '' : String(c);
+      tr.appendChild(td);
+    }
+    return tr;
+  }
+
+  function formData(form) {
+    return Object.fromEntries(new FormData(form).entries());
+  }
+
+  async function session() {
+    try { return await api('GET', '/api/v1/session'); } catch (e) { return null; }
+  }
+
+  async function signOut() {
+    try { await api('DELETE', '/api/v1/session'); } catch (e) { /* already out */ }
+    csrf = '';
+    location.reload();
+  }
+
+  return { api, el, row, formData, say, session, signOut };
+})();

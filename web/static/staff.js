@@ -1,0 +1,157 @@
+// The staff console: sign-in, then what the signed-in role may do. The
+// server checks every call; this page only hides what would be refused.
+'use strict';
+
+(() => {
+  const C = window.seatlinkConsole;
+  const $ = (id) => document.getElementById(id);
+  let me = null;
+  let schools = [];
+  let pupils = [];
+
+  function fillSelect(cls, items, label, withNone) {
+    for (const sel of document.querySelectorAll(cls)) {
+      sel.textContent = '';
+      if (withNone) sel.appendChild(C.el('option', '(none: LA admin)', { value: '' }));
+      for (const it of items) sel.appendChild(C.el('option', label(it), { value: it.id }));
+    }
+  }
+
+  async function loadPupils() {
+    pupils = await C.api('GET', '/api/v1/pupils');
+    const body = $('pupil-rows');
+    body.textContent = '';
+    for (const p of pupils) {
+      const btn = C.el('button', 'Issue join link', { type: 'button', 'data-pupil': p.id });
+      btn.addEventListener('click', () => issue(p));
+      body.appendChild(C.row([p.pupil_number, p.display_name, p.year_group, btn]));
+    }
+    fillSelect('.pupil-select', pupils, (p) => p.pupil_number + ' ' + p.display_name);
+  }
+
+  async function issue(p) {
+    try {
+      const r = await C.api('POST', '/api/v1/pupils/' + encodeURIComponent(p.id) + '/join-links', { lifetime_hours: 168 });
+      const box = $('issued');
+      box.textContent = '';
+      box.appendChild(C.el('p', 'Join link for ' + p.display_name + ' (valid 7 days; send it to the family):'));
+      box.appendChild(C.el('a', r.url, { href: r.url, id: 'issued-url' }));
+      const code = C.el('p', 'Or type this code on the tablet within the hour: ');
+      code.appendChild(C.el('code', r.code, { id: 'issued-code' }));
+      box.appendChild(code);
+      box.hidden = false;
+      C.say('Join link issued.');
+    } catch (e) { C.say(e.message, true); }
+  }
+
+  async function loadAdmin() {
+    schools = await C.api('GET', '/api/v1/schools');
+    const list = $('school-list');
+    list.textContent = '';
+    for (const s of schools) list.appendChild(C.el('li', s.name));
+    fillSelect('.school-select', schools, (s) => s.name);
+    const staffSel = document.querySelector('#staff-form [name=school_id]');
+    staffSel.prepend(C.el('option', '(none: LA admin)', { value: '' }));
+    const staff = await C.api('GET', '/api/v1/staff');
+    const body = $('staff-rows');
+    body.textContent = '';
+    for (const s of staff) body.appendChild(C.row([s.name, s.email, s.role]));
+  }
+
+  function handle(form, fn) {
+    $(form).addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await fn(C.formData(ev.target), ev.target);
+        ev.target.reset();
+      } catch (e) {
+        const fields = e.data && e.data.error && e.data.error.fields;
+        C.say(fields ? fields.map((f) => f.message).join('; ') : e.message, true);
+      }
+    });
+  }
+
+  handle('signin-form', async (d) => {
+    await C.api('POST', '/api/v1/session', { email: d.email, password: d.password });
+    await start();
+  });
+  handle('school-form', async (d) => {
+    await C.api('POST', '/api/v1/schools', { name: d.name });
+    C.say('School created.');
+    await loadAdmin();
+  });
+  handle('classroom-form', async (d) => {
+    await C.api('POST', '/api/v1/schools/' + encodeURIComponent(d.school) + '/classrooms', { name: d.name });
+    C.say('Classroom created.');
+  });
+  handle('staff-form', async (d) => {
+    await C.api('POST', '/api/v1/staff', d);
+    C.say('Staff member added.');
+    await loadAdmin();
+  });
+  handle('pupil-form', async (d) => {
+    d.year_group = Number(d.year_group);
+    await C.api('POST', '/api/v1/pupils', d);
+    C.say('Pupil added.');
+    await loadPupils();
+  });
+  handle('parent-form', async (d) => {
+    const r = await C.api('POST', '/api/v1/parents', { name: d.name, email: d.email, pupil_ids: [d.pupil] });
+    C.say('Invitation made. Send this link to the parent: ' + r.invitation_url);
+  });
+  handle('import-form', async (d, form) => {
+    const file = form.querySelector('[name=file]').files[0];
+    const table = $('import-errors');
+    table.hidden = true;
+    try {
+      const r = await C.api('POST', '/api/v1/schools/' + encodeURIComponent(d.school) + '/pupils/import',
+        await file.text(), 'text/csv');
+      C.say('Imported ' + r.pupils_created + ' pupils' +
+        (r.classrooms_created.length ? ' and classrooms ' + r.classrooms_created.join(', ') : '') + '.');
+      await loadPupils();
+    } catch (e) {
+      const rep = e.data && e.data.report;
+      if (!rep) throw e;
+      const body = table.querySelector('tbody');
+      body.textContent = '';
+      for (const x of rep.errors) body.appendChild(C.row([x.row, x.field, x.message]));
+      table.hidden = false;
+      C.say(e.message, true);
+    }
+  });
+  $('audit-load').addEventListener('click', async () => {
+    try {
+      const entries = await C.api('GET', '/api/v1/audit?limit=200');
+      const body = $('audit').querySelector('tbody');
+      body.textContent = '';
+      for (const x of entries) {
+        body.appendChild(C.row([new Date(x.at).toLocaleString(), x.actor_kind + ' ' + x.actor_id, x.action,
+          x.target_kind + ' ' + x.target_id, x.remote]));
+      }
+      $('audit').hidden = false;
+    } catch (e) { C.say(e.message, true); }
+  });
+  $('signout').addEventListener('click', C.signOut);
+
+  async function start() {
+    me = await C.session();
+    if (!me || me.kind !== 'staff') {
+      $('signin').hidden = false;
+      return;
+    }
+    $('signin').hidden = true;
+    $('who').textContent = me.name + ' (' + me.role + ')';
+    $('signout').hidden = false;
+    $('pupils').hidden = false;
+    C.say('');
+    try {
+      if (me.role === 'admin') {
+        $('admin').hidden = false;
+        await loadAdmin();
+      }
+      await loadPupils();
+    } catch (e) { C.say(e.message, true); }
+  }
+
+  start();
+})();
