@@ -528,3 +528,47 @@ func TestImportOverHTTP(t *testing.T) {
 		t.Fatalf("oversized CSV: %d %.200s", status, body)
 	}
 }
+
+// Every write route refuses malformed, wrongly typed and oversized bodies
+// with a stable code, and nothing changes.
+func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
+	w := newAPIWorld(t)
+	admin := w.signIn(t, "admin1")
+	snapshot := func() string {
+		var b strings.Builder
+		for _, p := range []string{"/api/v1/pupils", "/api/v1/staff", "/api/v1/schools", "/api/v1/pupils/" + w.ids["pupil"] + "/join-links"} {
+			_, body := admin.do("GET", p, nil, nil)
+			b.Write(body)
+		}
+		return b.String()
+	}
+	before := snapshot()
+	s := New(Config{}, Deps{People: w.ps, Logger: quietLog()})
+	for _, r := range s.apiRoutes() {
+		if r.Method != "POST" {
+			continue
+		}
+		path := strings.NewReplacer(":school", w.ids["school"], ":staff", w.ids["ewo"], ":pupil", w.ids["pupil"]).Replace(r.Path)
+		for _, tc := range []struct {
+			name string
+			body any
+		}{
+			{"malformed", `{"name":`},
+			{"wrong type", `[1,2,3]`},
+			{"oversized", `{"name":"` + strings.Repeat("x", maxJSONBody) + `"}`},
+		} {
+			status, body := admin.do("POST", path, tc.body, nil)
+			code := errCode(body)
+			ok := status >= 400 && status < 500 && code != ""
+			if strings.HasSuffix(r.Path, "/import") {
+				ok = status == 415 && code == "bad_content_type"
+			}
+			if !ok {
+				t.Errorf("POST %s, %s body: %d %s, want a 4xx with a code", r.Path, tc.name, status, body)
+			}
+		}
+	}
+	if after := snapshot(); after != before {
+		t.Fatal("refused writes changed the records")
+	}
+}

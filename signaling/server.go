@@ -106,6 +106,9 @@ func New(cfg Config, deps Deps) *Server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	e := gin.New()
+	// The client address in logs and the audit log is the connection's:
+	// no X-Forwarded-For is believed unless proxies are configured.
+	_ = e.SetTrustedProxies(nil)
 	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { writeHTTPError(c, http.StatusNotFound, "not_found", "no such page") })
