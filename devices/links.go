@@ -1,91 +1,91 @@
-// Package devices holds Seatlink's classroom robots and pupils' home
-// devices. For now it knows links: a classroom robot paired with one pupil.
-// The robot is admitted by its own unguessable token (stored hashed); the
-// pupil by their session (package people).
+// Package devices holds Seatlink's classroom robots, classroom stations
+// and pupils' home devices: the registry (ownership, loans, classroom,
+// pairing, enrollment and credentials), presence and telemetry, and the
+// hub that sends teachers' commands to connected devices.
 package devices
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
-	"time"
 
 	"seatlink/internal/store"
+	"seatlink/people"
 )
 
-// ErrUnknownToken is returned for a robot token that names no link.
-var ErrUnknownToken = errors.New("devices: unknown or revoked robot token")
+// ErrUnknownToken is returned for a credential that admits no robot.
+var ErrUnknownToken = errors.New("devices: unknown or revoked robot credential")
 
-// ErrNoLink is returned when a pupil has no robot link.
-var ErrNoLink = errors.New("devices: the pupil has no robot link")
-
-// Link is a robot–pupil pairing. RobotToken is only known at creation.
-type Link struct {
-	ID         string
-	PupilID    string
-	RobotToken string
-}
-
-// Links is the registry of links in the database.
-type Links struct {
-	db *store.DB
-}
-
-// NewLinks returns the registry.
-func NewLinks(db *store.DB) *Links { return &Links{db: db} }
+// ErrNoLink is returned when a pupil has no robot paired.
+var ErrNoLink = errors.New("devices: the pupil has no robot")
 
 func hashToken(t string) string {
 	h := sha256.Sum256([]byte(t))
 	return hex.EncodeToString(h[:])
 }
 
-// Create pairs a new robot with a pupil (replacing an earlier pairing of
-// that pupil) and returns the robot's token.
-func (l *Links) Create(ctx context.Context, pupilID string) (Link, error) {
-	id := make([]byte, 6)
-	tok := make([]byte, 32)
-	if _, err := rand.Read(id); err != nil {
-		return Link{}, err
-	}
-	_, _ = rand.Read(tok)
-	link := Link{ID: "l-" + hex.EncodeToString(id), PupilID: pupilID, RobotToken: base64.RawURLEncoding.EncodeToString(tok)}
-	err := l.db.Tx(ctx, func(q store.Q) error {
-		if _, err := q.Exec(ctx, `DELETE FROM robot_links WHERE pupil_id = ?`, pupilID); err != nil {
-			return err
-		}
-		_, err := q.Exec(ctx, `INSERT INTO robot_links (id, pupil_id, robot_token_hash, created_at) VALUES (?, ?, ?, ?)`,
-			link.ID, pupilID, hashToken(link.RobotToken), time.Now().UnixMilli())
-		return err
-	})
-	return link, err
+// Links finds the media link (a robot and its pupil) for each side. A
+// link's id is its robot's device id.
+type Links struct {
+	db *store.DB
 }
 
-// ResolveRobot returns the link a robot token admits.
-func (l *Links) ResolveRobot(ctx context.Context, token string) (string, error) {
-	if token == "" || len(token) > 128 {
+// NewLinks returns the link finder.
+func NewLinks(db *store.DB) *Links { return &Links{db: db} }
+
+// ResolveRobot returns the link of the robot whose credential this is.
+func (l *Links) ResolveRobot(ctx context.Context, credential string) (string, error) {
+	if credential == "" || len(credential) > 128 {
 		return "", ErrUnknownToken
 	}
 	var id string
-	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM robot_links WHERE robot_token_hash = ?`, hashToken(token)).Scan(&id); err != nil {
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE credential_hash = ? AND kind = 'robot' AND revoked_at = 0`,
+		hashToken(credential)).Scan(&id); err != nil {
 		return "", ErrUnknownToken
 	}
 	return id, nil
 }
 
-// ForPupil returns the pupil's link.
+// ForPupil returns the link of the robot paired with the pupil: only that
+// pupil may join through it.
 func (l *Links) ForPupil(ctx context.Context, pupilID string) (string, error) {
 	var id string
-	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM robot_links WHERE pupil_id = ?`, pupilID).Scan(&id); err != nil {
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE pupil_id = ? AND kind = 'robot' AND revoked_at = 0`,
+		pupilID).Scan(&id); err != nil {
 		return "", ErrNoLink
 	}
 	return id, nil
 }
 
-// Revoke removes a link; its robot token stops working.
-func (l *Links) Revoke(ctx context.Context, linkID string) error {
-	_, err := l.db.Q().Exec(ctx, `DELETE FROM robot_links WHERE id = ?`, linkID)
-	return err
+// ProvisionRobot does in one step what an admin does on the admin page:
+// create a robot, enroll it, lend it to the pupil's school for a year,
+// place it in a classroom (optional) and pair it with the pupil. It
+// returns the robot and its credential (for the demo and tests).
+func (r *Registry) ProvisionRobot(ctx context.Context, a people.Actor, name, schoolID, classroomID, pupilID string) (Device, string, error) {
+	d, code, err := r.Create(ctx, a, KindRobot, name)
+	if err != nil {
+		return Device{}, "", err
+	}
+	_, cred, err := r.Enroll(ctx, code)
+	if err != nil {
+		return Device{}, "", err
+	}
+	now := r.now()
+	if err := r.Lend(ctx, a, d.ID, schoolID, now, now.AddDate(1, 0, 0)); err != nil {
+		return Device{}, "", err
+	}
+	if classroomID != "" {
+		if err := r.Place(ctx, a, d.ID, classroomID); err != nil {
+			return Device{}, "", err
+		}
+	}
+	if pupilID != "" {
+		if err := r.Pair(ctx, a, d.ID, pupilID); err != nil {
+			return Device{}, "", err
+		}
+	}
+	d, err = r.get(ctx, d.ID)
+	return d, cred, err
 }
+

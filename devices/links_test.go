@@ -3,76 +3,190 @@ package devices
 import (
 	"context"
 	"errors"
+	"io"
+	"log/slog"
 	"testing"
+	"time"
 
 	"seatlink/internal/store"
 	"seatlink/internal/store/storetest"
+	"seatlink/people"
 )
 
-func seedPupils(t *testing.T, db *store.DB, ids ...string) {
-	t.Helper()
-	ctx := context.Background()
-	q := db.Q()
-	for _, stmt := range []string{
-		`INSERT INTO local_authorities (id, name, created_at) VALUES ('la', 'LA', 0)`,
-		`INSERT INTO schools (id, la_id, name, created_at) VALUES ('sch', 'la', 'S', 0)`,
-	} {
-		if _, err := q.Exec(ctx, stmt); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, id := range ids {
-		if _, err := q.Exec(ctx, `INSERT INTO pupils (id, school_id, pupil_number, display_name, year_group, created_at)
-			VALUES (?, 'sch', ?, 'P', 5, 0)`, id, id); err != nil {
-			t.Fatal(err)
-		}
-	}
+type fixture struct {
+	reg             *Registry
+	ps              *people.Store
+	admin, other    people.Actor
+	teacher         people.Actor
+	school, school2 string
+	classroom       string
+	pupil, pupil2   string
+	now             time.Time
 }
 
-func TestLinks(t *testing.T) {
+func newFixture(t *testing.T, db *store.DB) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{now: time.Date(2026, 11, 24, 9, 0, 0, 0, time.UTC)}
+	f.ps = people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	f.reg = NewRegistry(db, f.ps, func() time.Time { return f.now })
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	year := 5
+	for i, name := range []string{"LA A", "LA B"} {
+		la, err := f.ps.CreateLA(ctx, people.System, name)
+		must(err)
+		sys := people.System
+		sys.LAID = la.ID
+		admin := people.Actor{Kind: "staff", ID: "adm" + name, Role: people.RoleAdmin, LAID: la.ID}
+		sch, err := f.ps.CreateSchool(ctx, sys, la.ID, "School")
+		must(err)
+		cls, err := f.ps.CreateClassroom(ctx, sys, sch.ID, "Class")
+		must(err)
+		p, err := f.ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: sch.ID, ClassroomID: cls.ID, PupilNumber: "P1", DisplayName: "P", YearGroup: &year})
+		must(err)
+		if i == 0 {
+			f.admin, f.school, f.classroom, f.pupil = admin, sch.ID, cls.ID, p.ID
+			p2, err := f.ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: sch.ID, PupilNumber: "P2", DisplayName: "Q", YearGroup: &year})
+			must(err)
+			f.pupil2 = p2.ID
+			st, err := f.ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleTeacher, Email: "t@a.test", Name: "T", SchoolID: sch.ID, Password: "long enough password"})
+			must(err)
+			must(f.ps.AssignClassroom(ctx, sys, st.ID, cls.ID))
+			f.teacher = people.Actor{Kind: "staff", ID: st.ID, Role: people.RoleTeacher, LAID: la.ID, SchoolID: sch.ID}
+		} else {
+			f.other, f.school2 = admin, sch.ID
+		}
+	}
+	return f
+}
+
+func TestEnrollment(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
 		ctx := context.Background()
-		seedPupils(t, db, "p1", "p2")
-		l := NewLinks(db)
-		a, err := l.Create(ctx, "p1")
+		d, code, err := f.reg.Create(ctx, f.admin, KindRobot, "Robot 1")
 		if err != nil {
 			t.Fatal(err)
 		}
-		b, _ := l.Create(ctx, "p2")
-		if a.ID == b.ID || a.RobotToken == b.RobotToken || len(a.RobotToken) < 43 {
-			t.Fatal("links or tokens are not distinct, or tokens are short")
+		if _, _, err := f.reg.Create(ctx, f.admin, "toaster", "X"); !errors.Is(err, people.ErrInvalid) {
+			t.Errorf("bad kind: %v", err)
 		}
-		for _, tc := range []struct {
-			token, link string
-			err         error
-		}{
-			{a.RobotToken, a.ID, nil}, {b.RobotToken, b.ID, nil},
-			{"", "", ErrUnknownToken}, {a.RobotToken[:20], "", ErrUnknownToken},
-		} {
-			got, err := l.ResolveRobot(ctx, tc.token)
-			if got != tc.link || !errors.Is(err, tc.err) {
-				t.Errorf("ResolveRobot(%.8s…) = %q %v, want %q %v", tc.token, got, err, tc.link, tc.err)
-			}
+		if _, _, err := f.reg.Create(ctx, f.teacher, KindRobot, "Robot 2"); !errors.Is(err, people.ErrForbidden) {
+			t.Errorf("teacher created a device: %v", err)
 		}
-		if got, err := l.ForPupil(ctx, "p1"); got != a.ID || err != nil {
-			t.Errorf("ForPupil(p1) = %q %v", got, err)
+		// Expired.
+		f.now = f.now.Add(EnrollmentLifetime + time.Second)
+		if _, _, err := f.reg.Enroll(ctx, code); !errors.Is(err, ErrExpired) {
+			t.Fatalf("expired code: %v", err)
 		}
-		// Re-pairing replaces the old robot token.
-		a2, err := l.Create(ctx, "p1")
+		code2, err := f.reg.NewEnrollmentCode(ctx, f.admin, d.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.ResolveRobot(ctx, a.RobotToken); !errors.Is(err, ErrUnknownToken) {
-			t.Error("the replaced robot token still works")
+		id, cred, err := f.reg.Enroll(ctx, code2)
+		if err != nil || id != d.ID || len(cred) < 43 {
+			t.Fatalf("enroll: %v %s", err, id)
 		}
-		if err := l.Revoke(ctx, a2.ID); err != nil {
+		// Reused.
+		if _, _, err := f.reg.Enroll(ctx, code2); !errors.Is(err, ErrExpired) {
+			t.Fatalf("reused code: %v", err)
+		}
+		got, err := f.reg.Authenticate(ctx, cred)
+		if err != nil || got.ID != d.ID || !got.Enrolled {
+			t.Fatalf("authenticate: %v %+v", err, got)
+		}
+		// Rotation: the old credential stops working.
+		cred2, err := f.reg.Rotate(ctx, d.ID)
+		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := l.ForPupil(ctx, "p1"); !errors.Is(err, ErrNoLink) {
-			t.Error("revoked link still found")
+		if _, err := f.reg.Authenticate(ctx, cred); !errors.Is(err, ErrBadDevice) {
+			t.Fatal("old credential works after rotation")
 		}
-		if _, err := l.Create(ctx, "no-such-pupil"); err == nil {
-			t.Error("a link for an unknown pupil was created")
+		if err := f.reg.Revoke(ctx, f.other, d.ID); !errors.Is(err, people.ErrNotFound) {
+			t.Fatalf("other LA revoked: %v", err)
+		}
+		if err := f.reg.Revoke(ctx, f.admin, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.reg.Authenticate(ctx, cred2); !errors.Is(err, ErrBadDevice) {
+			t.Fatal("revoked credential works")
+		}
+	})
+}
+
+func TestLoansPairingAndLinks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		links := NewLinks(db)
+		d, cred, err := f.reg.ProvisionRobot(ctx, f.admin, "Robot 1", f.school, f.classroom, f.pupil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.SchoolID != f.school || d.ClassroomID != f.classroom || d.PupilID != f.pupil {
+			t.Fatalf("provisioned %+v", d)
+		}
+		if got, err := links.ResolveRobot(ctx, cred); err != nil || got != d.ID {
+			t.Fatalf("ResolveRobot = %q %v", got, err)
+		}
+		if got, err := links.ForPupil(ctx, f.pupil); err != nil || got != d.ID {
+			t.Fatalf("ForPupil = %q %v", got, err)
+		}
+		// An unpaired pupil has no robot to join.
+		if _, err := links.ForPupil(ctx, f.pupil2); !errors.Is(err, ErrNoLink) {
+			t.Fatalf("unpaired pupil: %v", err)
+		}
+		// One robot per pupil.
+		d2, _, err := f.reg.Create(ctx, f.admin, KindRobot, "Robot 2")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.reg.Lend(ctx, f.admin, d2.ID, f.school, f.now, f.now.AddDate(0, 6, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.reg.Pair(ctx, f.admin, d2.ID, f.pupil); !errors.Is(err, people.ErrConflict) {
+			t.Fatalf("second robot for a pupil: %v", err)
+		}
+		// Lending to another LA's school, placing in a classroom elsewhere, bad dates.
+		if err := f.reg.Lend(ctx, f.admin, d2.ID, f.school2, f.now, f.now.AddDate(0, 1, 0)); !errors.Is(err, people.ErrNotFound) {
+			t.Fatalf("loan to another LA's school: %v", err)
+		}
+		if err := f.reg.Lend(ctx, f.admin, d2.ID, f.school, f.now, f.now); !errors.Is(err, people.ErrInvalid) {
+			t.Fatalf("empty loan: %v", err)
+		}
+		if err := f.reg.Place(ctx, f.admin, d2.ID, "cls-nowhere"); !errors.Is(err, ErrWrongPlace) {
+			t.Fatalf("place in unknown classroom: %v", err)
+		}
+		// Visibility: the school's teacher sees both robots, the other LA none.
+		if list, err := f.reg.List(ctx, f.teacher); err != nil || len(list) != 2 {
+			t.Fatalf("teacher list: %d %v", len(list), err)
+		}
+		if list, _ := f.reg.List(ctx, f.other); len(list) != 0 {
+			t.Fatalf("other LA sees %d devices", len(list))
+		}
+		if _, err := f.reg.Get(ctx, f.other, d.ID); !errors.Is(err, people.ErrNotFound) {
+			t.Fatalf("other LA get: %v", err)
+		}
+		// Re-lending clears the classroom and pupil: the link is gone.
+		if err := f.reg.Lend(ctx, f.admin, d.ID, f.school, f.now, f.now.AddDate(0, 2, 0)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := links.ForPupil(ctx, f.pupil); !errors.Is(err, ErrNoLink) {
+			t.Fatal("pairing survived a new loan")
+		}
+		// Revoked robots admit nobody.
+		if err := f.reg.Revoke(ctx, f.admin, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := links.ResolveRobot(ctx, cred); !errors.Is(err, ErrUnknownToken) {
+			t.Fatal("revoked robot resolves")
 		}
 	})
 }

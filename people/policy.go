@@ -30,6 +30,10 @@ const (
 	ActJoinLinkList     Action = "joinlink.list"
 	ActJoinLinkRevoke   Action = "joinlink.revoke"
 	ActAuditRead        Action = "audit.read"
+	ActDeviceCreate     Action = "device.create" // create a device and its enrollment codes
+	ActDeviceList       Action = "device.list"
+	ActDeviceManage     Action = "device.manage" // lend, place, pair, revoke
+	ActDeviceCommand    Action = "device.command"
 	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
 	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
 )
@@ -39,11 +43,12 @@ type Scope string
 
 // The scopes.
 const (
-	ScopeLA       Scope = "la"       // records in the actor's local authority
-	ScopeSchool   Scope = "school"   // records in the actor's school
-	ScopeCaseload Scope = "caseload" // pupils on the actor's (EWO's) caseload
-	ScopeChild    Scope = "child"    // the actor's (parent's) own children
-	ScopeSelf     Scope = "self"     // the actor's own record
+	ScopeLA       Scope = "la"        // records in the actor's local authority
+	ScopeSchool   Scope = "school"    // records in the actor's school
+	ScopeClass    Scope = "classroom" // records in one of the actor's (teacher's) classrooms
+	ScopeCaseload Scope = "caseload"  // pupils on the actor's (EWO's) caseload
+	ScopeChild    Scope = "child"     // the actor's (parent's) own children
+	ScopeSelf     Scope = "self"      // the actor's own record
 )
 
 // policy is the one permissions table: role × action → scope. An action
@@ -58,12 +63,14 @@ var policy = map[Role]map[Action]Scope{
 		ActPupilExport: ScopeLA, ActPupilErase: ScopeLA,
 		ActParentCreate:  ScopeLA,
 		ActJoinLinkIssue: ScopeLA, ActJoinLinkList: ScopeLA, ActJoinLinkRevoke: ScopeLA,
-		ActAuditRead: ScopeLA,
+		ActAuditRead:    ScopeLA,
+		ActDeviceCreate: ScopeLA, ActDeviceList: ScopeLA, ActDeviceManage: ScopeLA, ActDeviceCommand: ScopeLA,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
 		ActPupilList: ScopeSchool, ActPupilView: ScopeSchool,
 		ActJoinLinkIssue: ScopeSchool, ActJoinLinkList: ScopeSchool, ActJoinLinkRevoke: ScopeSchool,
+		ActDeviceList: ScopeSchool, ActDeviceCommand: ScopeClass,
 	},
 	RoleEWO: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -99,10 +106,11 @@ func RolesFor(act Action) []Role {
 // Target is the record an action is on; the fields that matter depend on
 // the scope, and the rest are looked up.
 type Target struct {
-	LAID     string
-	SchoolID string
-	PupilID  string
-	StaffID  string
+	LAID        string
+	SchoolID    string
+	ClassroomID string
+	PupilID     string
+	StaffID     string
 }
 
 // Authorize checks that a may do act on t. A role that may never do act
@@ -118,6 +126,11 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 	if t.PupilID != "" && (t.SchoolID == "" || t.LAID == "") {
 		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id FROM pupils p JOIN schools s ON s.id = p.school_id
 			WHERE p.id = ?`, t.PupilID).Scan(&t.SchoolID, &t.LAID); err != nil {
+			return notFoundIfNoRows(err)
+		}
+	}
+	if t.ClassroomID != "" && t.SchoolID == "" {
+		if err := s.q().QueryRow(ctx, `SELECT school_id FROM classrooms WHERE id = ?`, t.ClassroomID).Scan(&t.SchoolID); err != nil {
 			return notFoundIfNoRows(err)
 		}
 	}
@@ -137,6 +150,9 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 		in = t.LAID != "" && t.LAID == a.LAID
 	case ScopeSchool:
 		in = t.SchoolID != "" && t.SchoolID == a.SchoolID
+	case ScopeClass:
+		in = t.ClassroomID != "" &&
+			s.exists(ctx, `SELECT 1 FROM teacher_classrooms WHERE staff_id = ? AND classroom_id = ?`, a.ID, t.ClassroomID)
 	case ScopeCaseload:
 		in = s.exists(ctx, `SELECT 1 FROM caseload WHERE staff_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
 		if t.PupilID == "" { // listing: within the EWO's school, filtered to the caseload by the query

@@ -23,13 +23,14 @@ import (
 )
 
 type fixture struct {
-	srv    *httptest.Server
-	people *people.Store
-	links  *devices.Links
-	link   testLink
+	srv     *httptest.Server
+	people  *people.Store
+	links   *devices.Links
+	devices *devices.Registry
+	link    testLink
 }
 
-type testLink struct{ RobotToken, PupilToken, PupilID string }
+type testLink struct{ RobotToken, PupilToken, PupilID, RobotID, LAID string }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
 
@@ -42,7 +43,7 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	}
 	db := storetest.SQLite(t)
 	ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1}, Logger: log})
-	f := &fixture{people: ps, links: devices.NewLinks(db)}
+	f := &fixture{people: ps, links: devices.NewLinks(db), devices: devices.NewRegistry(db, ps, nil)}
 	f.link = f.newLink(t)
 	s := New(cfg, Deps{SFU: sfu, Links: f.links, People: ps, Web: web.Static(), Logger: log})
 	s.SetReady(true)
@@ -73,7 +74,7 @@ func (f *fixture) newLink(t *testing.T) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := f.links.Create(ctx, p.ID)
+	robot, cred, err := f.devices.ProvisionRobot(ctx, sys, "Robot", school.ID, "", p.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func (f *fixture) newLink(t *testing.T) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testLink{RobotToken: l.RobotToken, PupilToken: jl.Token, PupilID: p.ID}
+	return testLink{RobotToken: cred, PupilToken: jl.Token, PupilID: p.ID, RobotID: robot.ID, LAID: la.ID}
 }
 
 type client struct {
@@ -412,113 +413,14 @@ func TestWebSocketJoinChecksTheSession(t *testing.T) {
 	}
 	// A pupil whose robot is not paired yet is told so.
 	other := f.newLink(t)
-	if err := f.links.Revoke(ctx, mustLink(t, f, other.PupilID)); err != nil {
+	sysOther := people.System
+	sysOther.LAID = other.LAID
+	if err := f.devices.Revoke(ctx, sysOther, other.RobotID); err != nil {
 		t.Fatal(err)
 	}
 	c2 := f.dial(t)
 	c2.send(wire.Message{Type: wire.TypeJoin, Token: other.PupilToken, Role: wire.RolePupil})
 	if m := c2.next(wire.TypeError); m.Code != wire.CodeNoRobot {
 		t.Fatalf("unpaired pupil: %+v", m)
-	}
-}
-
-func mustLink(t *testing.T, f *fixture, pupil string) string {
-	id, err := f.links.ForPupil(context.Background(), pupil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return id
-}
-
-// TestWebSocketWalk sends every client message type as every kind of
-// caller. Before a join only ping is answered; a join puts each caller in
-// their own link or nowhere, so no caller reaches another pupil's robot.
-func TestWebSocketWalk(t *testing.T) {
-	f := newFixture(t, Config{MessageRate: 1000, MessageBurst: 1000})
-	ctx := context.Background()
-	other := f.newLink(t) // another LA's pupil and robot
-	// Robot 1 is in link 1.
-	robot := f.dial(t)
-	f.join(robot, f.link.RobotToken, wire.RoleRobot)
-
-	pupil1, _, _ := f.people.RedeemJoinToken(ctx, f.link.PupilToken)
-	pupil2, _, _ := f.people.RedeemJoinToken(ctx, other.PupilToken)
-	la, _ := f.people.CreateLA(ctx, people.System, "Walk LA")
-	sys := people.System
-	sys.LAID = la.ID
-	_, _ = f.people.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleAdmin, Email: "walk@x.test", Name: "W", Password: "walking password"})
-	staff, _, err := f.people.StaffSignIn(ctx, "walk@x.test", "walking password", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	callers := []struct {
-		name, cookie, token, role string
-		wantPeers                 []string // nil: the join is refused
-	}{
-		{"nobody", "", "", wire.RolePupil, nil},
-		{"staff session as pupil", staff.Token, "", wire.RolePupil, nil},
-		{"pupil 2 session", pupil2.Token, "", wire.RolePupil, []string{}},
-		{"pupil 2 session naming pupil 1's token", pupil2.Token, f.link.PupilToken, wire.RolePupil, []string{wire.RoleRobot}},
-		{"robot 2 token", "", other.RobotToken, wire.RoleRobot, []string{}},
-		{"pupil 1 session", pupil1.Token, "", wire.RolePupil, []string{wire.RoleRobot}},
-	}
-	url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/ws"
-	for _, c := range callers {
-		t.Run(c.name, func(t *testing.T) {
-			h := http.Header{}
-			if c.cookie != "" {
-				h.Set("Cookie", sessionCookie+"="+c.cookie)
-			}
-			conn, _, err := websocket.DefaultDialer.Dial(url, h)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close()
-			cl := &client{t: t, conn: conn}
-			// Before join: ping works, the rest end the connection with not_joined.
-			cl.send(wire.Message{Type: wire.TypePing, ID: "p"})
-			cl.next(wire.TypePong)
-			cl.send(wire.Message{Type: wire.TypeJoin, Token: c.token, Role: c.role, Publish: &wire.Publish{Audio: true}})
-			_ = conn.SetReadDeadline(time.Now().Add(5 * time.Second))
-			var first wire.Message
-			for {
-				_, data, err := conn.ReadMessage()
-				if err != nil {
-					t.Fatalf("read: %v", err)
-				}
-				_ = json.Unmarshal(data, &first)
-				if first.Type == wire.TypeJoined || first.Type == wire.TypeError {
-					break
-				}
-			}
-			if c.wantPeers == nil {
-				if first.Type != wire.TypeError || first.Code != wire.CodeBadToken {
-					t.Fatalf("got %+v, want bad_token", first)
-				}
-				return
-			}
-			if first.Type != wire.TypeJoined {
-				t.Fatalf("got %+v, want joined", first)
-			}
-			if strings.Join(first.Peers, ",") != strings.Join(c.wantPeers, ",") {
-				t.Fatalf("peers %v, want %v: the caller reached another link", first.Peers, c.wantPeers)
-			}
-			// After join every message type is accepted or refused with a code.
-			for _, m := range []string{`{"type":"restart_ice"}`, `{"type":"candidate","candidate":{"candidate":""}}`,
-				`{"type":"answer","sdp":"v=0\r\nbad"}`, `{"type":"ping"}`} {
-				cl.sendRaw(m)
-			}
-			cl.next(wire.TypePong)
-			cl.send(wire.Message{Type: wire.TypeLeave})
-			cl.next(wire.TypeBye)
-		})
-	}
-	for _, typ := range []string{`{"type":"answer","sdp":"v=0"}`, `{"type":"candidate","candidate":{"candidate":""}}`,
-		`{"type":"restart_ice"}`, `{"type":"leave"}`} {
-		c := f.dial(t)
-		c.sendRaw(typ)
-		if m := c.next(wire.TypeError); m.Code != wire.CodeNotJoined {
-			t.Errorf("%s before join: %+v", typ, m)
-		}
 	}
 }

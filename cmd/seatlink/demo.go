@@ -18,7 +18,8 @@ type demoWorld struct {
 	Admin, Teacher, EWO people.Staff
 	ParentEmail         string
 	Pupil               people.Pupil
-	Link                devices.Link
+	Robot               devices.Device
+	RobotCredential     string
 	JoinURL, JoinCode   string
 	passwords           map[string]string
 }
@@ -85,7 +86,7 @@ func (a *app) startDemo(stdout io.Writer) error {
 	if _, err := p.AcceptInvite(ctx, invite, w.passwords[w.ParentEmail]); err != nil {
 		return err
 	}
-	if w.Link, err = a.links.Create(ctx, w.Pupil.ID); err != nil {
+	if w.Robot, w.RobotCredential, err = a.devices.ProvisionRobot(ctx, sys, "Demo robot 1", school.ID, class.ID, w.Pupil.ID); err != nil {
 		return err
 	}
 	teacher := people.Actor{Kind: "staff", ID: w.Teacher.ID, Role: people.RoleTeacher, LAID: la.ID, SchoolID: school.ID}
@@ -103,10 +104,10 @@ func (a *app) startDemo(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "pupil join code: %s\n", jl.Code)
 	fmt.Fprintf(stdout, "pupil join link: %s\n", w.JoinURL)
 	if !a.cfg.DemoRobot {
-		fmt.Fprintf(stdout, "robot token: %s\n", w.Link.RobotToken)
+		fmt.Fprintf(stdout, "robot token: %s\n", w.RobotCredential)
 		return nil
 	}
-	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: w.Link.RobotToken,
+	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: w.RobotCredential,
 		Logger: a.log.With("component", "demo")})
 	if err != nil {
 		return err

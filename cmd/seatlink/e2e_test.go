@@ -77,7 +77,7 @@ func newTestLink(t testing.TB, a *app) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	link, err := a.links.Create(ctx, pupil.ID)
+	_, cred, err := a.devices.ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func newTestLink(t testing.TB, a *app) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testLink{PupilID: pupil.ID, RobotToken: link.RobotToken, PupilToken: jl.Token}
+	return testLink{PupilID: pupil.ID, RobotToken: cred, PupilToken: jl.Token}
 }
 
 // testApp starts the real server wiring on ephemeral loopback ports.

@@ -84,6 +84,7 @@ type app struct {
 	people   *people.Store
 	sfu      *media.SFU
 	links    *devices.Links
+	devices  *devices.Registry
 	tmpDir   string
 	sig      *signaling.Server
 	ln       net.Listener
@@ -114,6 +115,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	}
 	a.people = people.New(a.db, people.Config{Logger: log.With("component", "people")})
 	a.links = devices.NewLinks(a.db)
+	a.devices = devices.NewRegistry(a.db, a.people, nil)
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
