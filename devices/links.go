@@ -88,4 +88,3 @@ func (r *Registry) ProvisionRobot(ctx context.Context, a people.Actor, name, sch
 	d, err = r.get(ctx, d.ID)
 	return d, cred, err
 }
-
