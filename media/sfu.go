@@ -304,6 +304,25 @@ func (s *SFU) Join(link string, role Role, opts JoinOptions, sig Signaler) (*Par
 	}
 }
 
+// ErrEvicted closes a participant whose credential was revoked.
+var ErrEvicted = errors.New("media: evicted: credential revoked")
+
+// Evict closes the participant in role of link, if any (a revoked robot).
+func (s *SFU) Evict(link string, role Role) {
+	s.mu.Lock()
+	r := s.rooms[link]
+	s.mu.Unlock()
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	p := r.parts[role]
+	r.mu.Unlock()
+	if p != nil {
+		p.close(ErrEvicted)
+	}
+}
+
 // removeRoom forgets r once it is empty.
 func (s *SFU) removeRoom(r *Room) {
 	s.mu.Lock()

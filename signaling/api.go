@@ -10,6 +10,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"seatlink/devices"
+	"seatlink/internal/wire"
+	"seatlink/media"
 	"seatlink/people"
 )
 
@@ -164,6 +167,43 @@ func (s *Server) apiRoutes() []apiRoute {
 			Action: people.ActJoinLinkRevoke, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return gin.H{"ok": true}, s.deps.People.RevokeJoinLink(c.Request.Context(), a, c.Param("link"))
 			}},
+		{Method: "POST", Path: "/api/v1/devices/enroll", Summary: "A device exchanges its enrollment code for a credential",
+			Public: true, Body: "Enroll", handle: s.enrollDevice},
+		{Method: "GET", Path: "/api/v1/devices", Summary: "Devices you may see, with live status",
+			Action: people.ActDeviceList, handle: s.listDevices},
+		{Method: "POST", Path: "/api/v1/devices", Summary: "Register a device and get its enrollment code",
+			Action: people.ActDeviceCreate, Body: "DeviceInput", Status: 201, handle: s.createDevice},
+		{Method: "POST", Path: "/api/v1/devices/:device/enrollment-code", Summary: "A new enrollment code for a device",
+			Action: people.ActDeviceCreate, Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				code, err := s.deps.Devices.NewEnrollmentCode(c.Request.Context(), a, c.Param("device"))
+				return gin.H{"enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds())}, err
+			}},
+		{Method: "POST", Path: "/api/v1/devices/:device/loan", Summary: "Lend a device to a school",
+			Action: people.ActDeviceManage, Body: "Loan", handle: s.lendDevice},
+		{Method: "POST", Path: "/api/v1/devices/:device/classroom", Summary: "Place a device in a classroom",
+			Action: people.ActDeviceManage, Body: "ClassroomRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					ClassroomID string `json:"classroom_id"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.Devices.Place(c.Request.Context(), a, c.Param("device"), in.ClassroomID)
+			}},
+		{Method: "POST", Path: "/api/v1/devices/:device/pupil", Summary: "Pair a robot with its one pupil",
+			Action: people.ActDeviceManage, Body: "PupilRef", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					PupilID string `json:"pupil_id"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.Devices.Pair(c.Request.Context(), a, c.Param("device"), in.PupilID)
+			}},
+		{Method: "DELETE", Path: "/api/v1/devices/:device/credential", Summary: "Revoke a device (disconnects it at once)",
+			Action: people.ActDeviceManage, handle: s.revokeDevice},
+		{Method: "POST", Path: "/api/v1/devices/:device/commands", Summary: "Send a command and wait for the device's answer",
+			Action: people.ActDeviceCommand, Body: "DeviceCommand", handle: s.commandDevice},
 		{Method: "GET", Path: "/api/v1/audit", Summary: "The LA's audit log, newest first", Action: people.ActAuditRead,
 			Query: []string{"pupil", "limit"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				limit, _ := strconv.Atoi(c.Query("limit"))
@@ -379,6 +419,95 @@ func (s *Server) issueJoinLink(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	return gin.H{"join_link": l.JoinLinkInfo, "url": s.baseURL(c) + "/join#" + l.Token, "code": l.Code}, nil
+}
+
+type deviceView struct {
+	devices.Device
+	Live devices.Status `json:"live"`
+}
+
+func (s *Server) enrollDevice(c *gin.Context, _ people.Actor) (any, error) {
+	var in struct {
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	id, cred, err := s.deps.Devices.Enroll(c.Request.Context(), in.Code)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"device_id": id, "credential": cred}, nil
+}
+
+func (s *Server) listDevices(c *gin.Context, a people.Actor) (any, error) {
+	list, err := s.deps.Devices.List(c.Request.Context(), a)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deviceView, 0, len(list))
+	for _, d := range list {
+		out = append(out, deviceView{Device: d, Live: s.deps.Hub.Status(d.ID)})
+	}
+	return out, nil
+}
+
+func (s *Server) createDevice(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		Kind string `json:"kind"`
+		Name string `json:"name"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	d, code, err := s.deps.Devices.Create(c.Request.Context(), a, in.Kind, in.Name)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"device": d, "enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds())}, nil
+}
+
+func (s *Server) lendDevice(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		SchoolID string `json:"school_id"`
+		From     string `json:"from"`
+		To       string `json:"to"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	from, err1 := time.Parse(time.DateOnly, in.From)
+	to, err2 := time.Parse(time.DateOnly, in.To)
+	if err1 != nil || err2 != nil {
+		return nil, &people.FieldError{Field: "from", Code: "bad_date", Message: "from and to are dates like 2026-09-01"}
+	}
+	return gin.H{"ok": true}, s.deps.Devices.Lend(c.Request.Context(), a, c.Param("device"), in.SchoolID, from, to.Add(24*time.Hour))
+}
+
+func (s *Server) revokeDevice(c *gin.Context, a people.Actor) (any, error) {
+	id := c.Param("device")
+	if err := s.deps.Devices.Revoke(c.Request.Context(), a, id); err != nil {
+		return nil, err
+	}
+	// Disconnect at once: the control channel and, for a robot, its media.
+	s.deps.Hub.Disconnect(id, devices.ReasonRevoked, "this device's credential was revoked")
+	s.deps.SFU.Evict(id, media.RoleRobot)
+	return gin.H{"ok": true}, nil
+}
+
+func (s *Server) commandDevice(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		Command string            `json:"command"`
+		Args    *wire.CommandArgs `json:"args"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	state, err := s.deps.Hub.Command(c.Request.Context(), a, c.Param("device"), in.Command, in.Args)
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"ok": true, "state": state}, nil
 }
 
 // maxCSVBody bounds an import upload.

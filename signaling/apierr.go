@@ -11,6 +11,7 @@ import (
 
 	"github.com/gin-gonic/gin"
 
+	"seatlink/devices"
 	"seatlink/people"
 )
 
@@ -62,7 +63,21 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &mbe) {
 		return errBodyTooLarge
 	}
+	var cmdErr *devices.CommandError
+	if errors.As(err, &cmdErr) {
+		return apiErr(http.StatusConflict, "command_refused", "the device refused: "+cmdErr.Code)
+	}
 	switch {
+	case errors.Is(err, devices.ErrExpired):
+		return apiErr(http.StatusGone, "expired", "this enrollment code has expired or was already used")
+	case errors.Is(err, devices.ErrOffline):
+		return apiErr(http.StatusConflict, "device_offline", "the device is not connected")
+	case errors.Is(err, devices.ErrCommandTimeout):
+		return apiErr(http.StatusGatewayTimeout, "device_timeout", "the device did not answer in time")
+	case errors.Is(err, devices.ErrWrongPlace):
+		return apiErr(http.StatusBadRequest, "wrong_place", "the classroom or pupil is not at the device's school")
+	case errors.Is(err, devices.ErrNotRobot):
+		return apiErr(http.StatusBadRequest, "not_robot", "only a robot can be paired with a pupil")
 	case errors.Is(err, people.ErrUnauthenticated):
 		return errNeedsSession
 	case errors.Is(err, people.ErrBadCredentials):

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"seatlink/devices"
 	"seatlink/media"
 	"seatlink/people"
 )
@@ -67,7 +68,9 @@ type Deps struct {
 	SFU      *media.SFU
 	Links    LinkResolver
 	People   *people.Store // records, sessions, permissions (the REST API)
-	Web      fs.FS         // the embedded UI: join.html and static files
+	Devices  *devices.Registry
+	Hub      *devices.Hub
+	Web      fs.FS // the embedded UI: join.html and static files
 	Gatherer prometheus.Gatherer
 	Logger   *slog.Logger
 }
@@ -121,6 +124,7 @@ func New(cfg Config, deps Deps) *Server {
 		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})))
 	}
 	e.GET("/ws", s.serveWS)
+	e.GET("/device/ws", s.serveDeviceWS)
 	s.routeAPI(e)
 	s.routeWeb(e)
 	s.engine = e

@@ -293,6 +293,8 @@ func (ss *session) mediaClosed(reason error) {
 	switch {
 	case errors.Is(reason, media.ErrClosed):
 		ss.fail(wire.Errorf(wire.CodeShuttingDown, "the server is stopping; rejoin in a moment"))
+	case errors.Is(reason, media.ErrEvicted):
+		ss.fail(wire.Errorf(wire.CodeRevoked, "this device's credential was revoked"))
 	case errors.Is(reason, media.ErrReplaced):
 		ss.send(wire.Message{Type: wire.TypeBye, Reason: "replaced"})
 		ss.shutdown(websocket.CloseNormalClosure, "replaced")

@@ -16,7 +16,11 @@ import (
 func deviceSimCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("device-sim", flag.ContinueOnError)
 	server := fs.String("server", "http://127.0.0.1:8080", "the Seatlink server's base URL")
-	token := fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the link's robot token (or SEATLINK_ROBOT_TOKEN)")
+	token := fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the robot's device credential (or SEATLINK_ROBOT_TOKEN)")
+	enroll := fs.String("enroll", "", "an enrollment code from the admin page, exchanged for a credential on first start")
+	state := fs.String("state", "seatlink-data/device-sim.json", "where the credential is kept between runs")
+	flat := fs.Bool("flat-battery", false, "start with a nearly flat battery")
+	flaky := fs.Bool("flaky", false, "drop the control channel every 20 to 40 seconds")
 	tcp := fs.Bool("tcp", false, "use ICE-TCP only (as behind a firewall that blocks UDP)")
 	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
 	report := fs.Duration("report", 5*time.Second, "how often to log the level of the pupil's audio")
@@ -24,15 +28,18 @@ func deviceSimCmd(ctx context.Context, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *token == "" {
-		return errors.New("a robot token is needed: -token TOKEN (serve --demo --demo-robot=false prints one)")
+	if *token == "" && *enroll == "" {
+		if _, err := os.Stat(*state); err != nil {
+			return errors.New("enroll the robot first: -enroll CODE (from the admin page), or give -token CREDENTIAL")
+		}
 	}
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := sim.Config{Server: *server, Token: *token, ReportEvery: *report, Logger: log}
+	cfg := sim.Config{Server: *server, Token: *token, EnrollCode: *enroll, StatePath: *state, FlatBattery: *flat,
+		Flaky: *flaky, ReportEvery: *report, Logger: log}
 	if *tcp {
 		cfg.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
 	}

@@ -85,6 +85,7 @@ type app struct {
 	sfu      *media.SFU
 	links    *devices.Links
 	devices  *devices.Registry
+	hub      *devices.Hub
 	tmpDir   string
 	sig      *signaling.Server
 	ln       net.Listener
@@ -116,6 +117,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.people = people.New(a.db, people.Config{Logger: log.With("component", "people")})
 	a.links = devices.NewLinks(a.db)
 	a.devices = devices.NewRegistry(a.db, a.people, nil)
+	a.hub = devices.NewHub(a.devices, cfg.HeartbeatInterval, devices.NewHubMetrics(a.reg), log.With("component", "devices"))
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
@@ -132,7 +134,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	}
 	a.sfu = sfu
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
-		SFU: sfu, Links: a.links, People: a.people, Web: web.Static(), Gatherer: a.reg,
+		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg,
 		Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -217,6 +219,7 @@ func (a *app) stop(ctx context.Context) {
 		cancel()
 		<-done
 	}
+	a.hub.Close()
 	_ = a.sfu.Close()
 	if err := a.sig.Drain(ctx); err != nil {
 		a.log.Warn("drain", "err", err)

@@ -27,7 +27,17 @@ const (
 // Config configures a simulated robot.
 type Config struct {
 	Server string // the server's base URL
-	Token  string // the link's robot token
+	// Token is the robot's device credential. Without it, the robot
+	// enrolls with EnrollCode and keeps the credential at StatePath.
+	Token      string
+	EnrollCode string
+	StatePath  string
+	// FlatBattery starts the battery at 12%; Flaky drops the control
+	// channel every 20 to 40 seconds.
+	FlatBattery bool
+	Flaky       bool
+	// NoControl skips the device control channel (media only).
+	NoControl bool
 	// ReportEvery is how often the level of the pupil's audio is logged.
 	ReportEvery time.Duration
 	// NetworkTypes restricts ICE (e.g. TCP only); default UDP.
@@ -58,10 +68,12 @@ type Robot struct {
 	audio *webrtc.TrackLocalStaticSample
 
 	cur      atomic.Pointer[agent.Agent]
+	ctl      atomic.Pointer[agent.Control]
 	keyframe atomic.Bool
 
 	mu    sync.Mutex
 	state wire.RobotState
+	dev   wire.DeviceState
 
 	commands, audioPackets, plis, connects atomic.Int64
 	receiverReports, twcc                  atomic.Int64
@@ -90,7 +102,8 @@ func New(cfg Config) (*Robot, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Robot{cfg: cfg, log: cfg.Logger.With("device", "sim-robot"), clip: clip, video: video, audio: audio}
+	r := &Robot{cfg: cfg, log: cfg.Logger.With("device", "sim-robot"), clip: clip, video: video, audio: audio,
+		dev: wire.DeviceState{Volume: 70, Light: "steady #2c6e63"}}
 	r.level.Store(-1)
 	return r, nil
 }
@@ -109,16 +122,38 @@ func (r *Robot) State() wire.RobotState {
 	return r.state
 }
 
+// DeviceState is the robot's state as the device protocol reports it
+// (asleep, muted, volume, head, light).
+func (r *Robot) DeviceState() wire.DeviceState { return r.deviceState() }
+
 // Run publishes until ctx ends, rejoining (with its resume key) after a
-// dropped connection. It returns nil when ctx ends, or the error that
-// makes rejoining pointless (a bad token).
+// dropped connection, and keeps the device control channel up. It returns
+// nil when ctx ends, or the error that makes rejoining pointless (a bad or
+// revoked credential).
 func (r *Robot) Run(ctx context.Context) error {
+	cred, err := r.credential(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
 	var wg sync.WaitGroup
 	wg.Add(3)
 	go func() { defer wg.Done(); r.playVideo(ctx) }()
 	go func() { defer wg.Done(); r.playAudio(ctx) }()
 	go func() { defer wg.Done(); r.report(ctx) }()
+	if !r.cfg.NoControl {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := r.runControl(ctx, cred); err != nil {
+				r.log.Error("control channel refused; stopping", "err", err)
+				cancel(err)
+			}
+		}()
+	}
 	defer wg.Wait()
+	r.cfg.Token = cred
 
 	backoff := 500 * time.Millisecond
 	resume := ""
@@ -133,6 +168,7 @@ func (r *Robot) Run(ctx context.Context) error {
 		if err != nil {
 			var se *agent.ErrServer
 			if errors.As(err, &se) && se.Msg.Code == wire.CodeBadToken {
+				cancel(err)
 				return err
 			}
 			if ctx.Err() != nil {
@@ -159,6 +195,9 @@ func (r *Robot) Run(ctx context.Context) error {
 		}
 		r.cur.Store(nil)
 	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
 	return nil
 }
 
@@ -180,6 +219,9 @@ func every(ctx context.Context, d time.Duration, f func()) {
 func (r *Robot) playVideo(ctx context.Context) {
 	i := 0
 	every(ctx, r.clip.FrameDuration, func() {
+		if r.deviceState().Asleep {
+			return // privacy: the camera is off
+		}
 		if r.keyframe.Swap(false) {
 			i = r.clip.nextKeyframe(i)
 		}
@@ -191,6 +233,9 @@ func (r *Robot) playVideo(ctx context.Context) {
 func (r *Robot) playAudio(ctx context.Context) {
 	i := 0
 	every(ctx, r.clip.AudioDuration, func() {
+		if r.deviceState().Asleep {
+			return // privacy: the microphone is off
+		}
 		_ = r.audio.WriteSample(media.Sample{Data: r.clip.Audio[i], Duration: r.clip.AudioDuration})
 		i = (i + 1) % len(r.clip.Audio)
 	})

@@ -46,6 +46,9 @@ type Serve struct {
 	DataDir string
 	// SecureCookies marks cookies Secure behind a TLS-terminating proxy.
 	SecureCookies bool
+	// HeartbeatInterval is what devices are told to keep; two missed
+	// intervals mark a device offline.
+	HeartbeatInterval time.Duration
 	// Demo creates a demo link with an in-process simulated robot.
 	Demo bool
 	// DemoRobot runs the demo's simulated robot in-process (with Demo).
@@ -55,14 +58,15 @@ type Serve struct {
 // Defaults are the embedded defaults: loopback only, no setup.
 func Defaults() Serve {
 	return Serve{
-		HTTPAddr:      "127.0.0.1:8080",
-		MediaUDPAddr:  "127.0.0.1:8443",
-		MediaTCPAddr:  "127.0.0.1:8443",
-		ShutdownGrace: 5 * time.Second,
-		DataDir:       "seatlink-data",
-		LogLevel:      "info",
-		LogFormat:     "text",
-		DemoRobot:     true,
+		HTTPAddr:          "127.0.0.1:8080",
+		MediaUDPAddr:      "127.0.0.1:8443",
+		MediaTCPAddr:      "127.0.0.1:8443",
+		ShutdownGrace:     5 * time.Second,
+		DataDir:           "seatlink-data",
+		HeartbeatInterval: 10 * time.Second,
+		LogLevel:          "info",
+		LogFormat:         "text",
+		DemoRobot:         true,
 	}
 }
 
@@ -106,6 +110,8 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 		"postgres://… or a SQLite file (default DATA-DIR/seatlink.db; with --demo a temporary one)")
 	fs.StringVar(&c.DataDir, "data-dir", c.DataDir, "folder for the embedded defaults' files")
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (behind a TLS proxy)")
+	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval,
+		"device heartbeat interval; two missed mark a device offline")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo link with a simulated robot and print the pupil's join link")
 	fs.BoolVar(&c.DemoRobot, "demo-robot", c.DemoRobot, "with --demo, run the simulated robot in-process")
 }
@@ -203,6 +209,9 @@ func (c *Serve) Validate() error {
 	}
 	if _, err := c.SlogLevel(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.HeartbeatInterval < time.Second || c.HeartbeatInterval > 5*time.Minute {
+		errs = append(errs, fmt.Errorf("heartbeat-interval %s: want 1s to 5m", c.HeartbeatInterval))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir must not be empty"))

@@ -55,6 +55,7 @@ const (
 	CodeInternal          = "internal"
 	CodeNoRobot           = "no_robot"
 	CodeForbidden         = "forbidden"
+	CodeRevoked           = "revoked"
 )
 
 // Limits of the signaling protocol.
