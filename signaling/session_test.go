@@ -27,6 +27,7 @@ type fixture struct {
 	people  *people.Store
 	links   *devices.Links
 	devices *devices.Registry
+	hub     *devices.Hub
 	link    testLink
 }
 
@@ -44,8 +45,9 @@ func newFixture(t *testing.T, cfg Config) *fixture {
 	db := storetest.SQLite(t)
 	ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1}, Logger: log})
 	f := &fixture{people: ps, links: devices.NewLinks(db), devices: devices.NewRegistry(db, ps, nil)}
+	f.hub = devices.NewHub(f.devices, time.Second, nil, log)
 	f.link = f.newLink(t)
-	s := New(cfg, Deps{SFU: sfu, Links: f.links, People: ps, Web: web.Static(), Logger: log})
+	s := New(cfg, Deps{SFU: sfu, Links: f.links, People: ps, Devices: f.devices, Hub: f.hub, Web: web.Static(), Logger: log})
 	s.SetReady(true)
 	f.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(func() {
@@ -422,5 +424,84 @@ func TestWebSocketJoinChecksTheSession(t *testing.T) {
 	c2.send(wire.Message{Type: wire.TypeJoin, Token: other.PupilToken, Role: wire.RolePupil})
 	if m := c2.next(wire.TypeError); m.Code != wire.CodeNoRobot {
 		t.Fatalf("unpaired pupil: %+v", m)
+	}
+}
+
+func dialDevice(t *testing.T, f *fixture, cred string) (*websocket.Conn, *http.Response, error) {
+	url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/device/ws"
+	h := http.Header{}
+	h.Set("Authorization", "Bearer "+cred)
+	return websocket.DefaultDialer.Dial(url, h)
+}
+
+func readDevice(t *testing.T, c *websocket.Conn, typ string) wire.DeviceMessage {
+	t.Helper()
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		var m wire.DeviceMessage
+		if err := c.ReadJSON(&m); err != nil {
+			t.Fatalf("waiting for %s: %v", typ, err)
+		}
+		if m.Type == typ {
+			return m
+		}
+	}
+}
+
+// A device that stops sending (its network gone, the socket still open)
+// is offline after two heartbeat intervals, for that reason; bad device
+// messages get an error and change nothing.
+func TestDeviceChannelHeartbeatTimeoutAndBadMessages(t *testing.T) {
+	f := newFixture(t, Config{})
+	ctx := context.Background()
+	if _, resp, err := dialDevice(t, f, "not-a-credential"); err == nil || resp == nil || resp.StatusCode != 401 {
+		t.Fatalf("bad credential: %v %v", resp, err)
+	}
+	c, _, err := dialDevice(t, f, f.link.RobotToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	welcome := readDevice(t, c, wire.DevWelcome)
+	if welcome.DeviceID != f.link.RobotID || welcome.HeartbeatInterval != 1 {
+		t.Fatalf("welcome %+v", welcome)
+	}
+	// Before hello, nothing else is taken.
+	_ = c.WriteJSON(map[string]any{"type": "heartbeat", "battery": 50, "temperature_c": 30, "wifi_dbm": -60, "uptime_s": 5})
+	if m := readDevice(t, c, wire.DevError); m.Code != "hello_first" {
+		t.Fatalf("heartbeat before hello: %+v", m)
+	}
+	_ = c.WriteJSON(map[string]any{"type": "hello", "firmware": "test/1"})
+	waitForT(t, 5*time.Second, func() bool { return f.hub.Status(f.link.RobotID).Online })
+	for _, bad := range []string{`{"type":"heartbeat","battery":900}`, `{"type":"ack"}`, `{"type":"dance"}`, `[1]`, `{"type":`} {
+		_ = c.WriteMessage(websocket.TextMessage, []byte(bad))
+		if m := readDevice(t, c, wire.DevError); m.Code != wire.CodeBadMessage || m.Fatal {
+			t.Errorf("%s: %+v", bad, m)
+		}
+	}
+	d, err := f.devices.Get(ctx, people.System, f.link.RobotID)
+	if err != nil || d.Presence != "online" || d.Firmware != "test/1" {
+		t.Fatalf("registry after bad messages: %+v %v", d, err)
+	}
+	// Silence: offline within two intervals (2 s here), reason heartbeat_timeout.
+	silent := time.Now()
+	waitForT(t, 3*time.Second, func() bool { return !f.hub.Status(f.link.RobotID).Online })
+	if el := time.Since(silent); el > 2500*time.Millisecond {
+		t.Errorf("offline after %s, want about 2 s", el)
+	}
+	d, _ = f.devices.Get(ctx, people.System, f.link.RobotID)
+	if d.Presence != "offline" || d.PresenceReason != "heartbeat_timeout" {
+		t.Fatalf("presence %s (%s)", d.Presence, d.PresenceReason)
+	}
+}
+
+func waitForT(t *testing.T, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("condition not met within %s", d)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }

@@ -95,6 +95,7 @@ func testApp(t testing.TB) *app {
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DemoRobot = false
 	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
+	cfg.HeartbeatInterval = time.Second
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
