@@ -95,7 +95,8 @@ func TestBrowserStaffConsole(t *testing.T) {
 	}
 	waitText("#status", "Imported 2 pupils and classrooms 4 Elm")
 	waitText("#pupil-rows", "Lee")
-	if err := chromedp.Do(ctx, chromedp.Click("#signout")); err != nil {
+	// Signing out reloads the page; wait for that before navigating on.
+	if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
 		t.Fatal(err)
 	}
 
