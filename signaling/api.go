@@ -171,6 +171,8 @@ func (s *Server) apiRoutes() []apiRoute {
 			Public: true, Body: "Enroll", handle: s.enrollDevice},
 		{Method: "GET", Path: "/api/v1/devices", Summary: "Devices you may see, with live status",
 			Action: people.ActDeviceList, handle: s.listDevices},
+		{Method: "GET", Path: "/api/v1/devices/events", Summary: "Server-sent events: a device's status changed",
+			Action: people.ActDeviceList, handle: s.deviceEvents},
 		{Method: "POST", Path: "/api/v1/devices", Summary: "Register a device and get its enrollment code",
 			Action: people.ActDeviceCreate, Body: "DeviceInput", Status: 201, handle: s.createDevice},
 		{Method: "POST", Path: "/api/v1/devices/:device/enrollment-code", Summary: "A new enrollment code for a device",
@@ -423,7 +425,8 @@ func (s *Server) issueJoinLink(c *gin.Context, a people.Actor) (any, error) {
 
 type deviceView struct {
 	devices.Device
-	Live devices.Status `json:"live"`
+	Live  devices.Status   `json:"live"`
+	Media *media.LinkStats `json:"media,omitempty"`
 }
 
 func (s *Server) enrollDevice(c *gin.Context, _ people.Actor) (any, error) {
@@ -447,9 +450,50 @@ func (s *Server) listDevices(c *gin.Context, a people.Actor) (any, error) {
 	}
 	out := make([]deviceView, 0, len(list))
 	for _, d := range list {
-		out = append(out, deviceView{Device: d, Live: s.deps.Hub.Status(d.ID)})
+		v := deviceView{Device: d, Live: s.deps.Hub.Status(d.ID)}
+		if d.Kind == devices.KindRobot {
+			st := s.deps.SFU.Stats(d.ID)
+			v.Media = &st
+		}
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// deviceEvents streams (server-sent events) the id of each visible device
+// whose status changes, and a tick every 5 s for the media statistics, so
+// consoles update without reloading.
+func (s *Server) deviceEvents(c *gin.Context, a people.Actor) (any, error) {
+	ch := s.deps.Hub.Subscribe()
+	defer s.deps.Hub.Unsubscribe(ch)
+	w := c.Writer
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	w.Flush()
+	ctx := c.Request.Context()
+	tick := time.NewTicker(5 * time.Second)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil, errHandled
+		case <-s.stopping:
+			return nil, errHandled
+		case id := <-ch:
+			if _, err := s.deps.Devices.Get(ctx, a, id); err != nil {
+				continue // not this caller's to see
+			}
+			if _, err := w.WriteString("event: device\ndata: " + id + "\n\n"); err != nil {
+				return nil, errHandled
+			}
+		case <-tick.C:
+			if _, err := w.WriteString("event: tick\ndata: {}\n\n"); err != nil {
+				return nil, errHandled
+			}
+		}
+		w.Flush()
+	}
 }
 
 func (s *Server) createDevice(c *gin.Context, a people.Actor) (any, error) {

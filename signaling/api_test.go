@@ -138,7 +138,14 @@ func (c *apiClient) do(method, path string, body any, hdr map[string]string) (in
 		buf, _ := json.Marshal(b)
 		r = bytes.NewReader(buf)
 	}
-	req, _ := http.NewRequest(method, c.base+path, r)
+	ctx := context.Background()
+	if strings.HasSuffix(path, "/events") {
+		// A stream: read the status, then hang up.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithCancel(ctx)
+		defer cancel()
+	}
+	req, _ := http.NewRequestWithContext(ctx, method, c.base+path, r)
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -153,6 +160,9 @@ func (c *apiClient) do(method, path string, body any, hdr map[string]string) (in
 		c.t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if strings.HasSuffix(path, "/events") && resp.StatusCode == 200 {
+		return resp.StatusCode, nil
+	}
 	out, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, out
 }

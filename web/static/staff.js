@@ -44,6 +44,86 @@
     } catch (e) { C.say(e.message, true); }
   }
 
+  // Robots: status, battery, network, pupil, one-click actions; updated
+  // live from the server's event stream.
+  let devices = [];
+  let refreshTimer = null;
+
+  function status(d) {
+    if (!d.live.online) {
+      const why = { heartbeat_timeout: 'no heartbeat', connection_lost: 'connection lost', revoked: 'revoked',
+        clean_close: 'switched off', replaced: 'reconnected elsewhere' }[d.presence_reason] || '';
+      return ['offline', 'Offline' + (why ? ' (' + why + ')' : '')];
+    }
+    return d.live.state.asleep ? ['asleep', 'Asleep'] : ['online', 'Online'];
+  }
+
+  async function command(d, cmd) {
+    try {
+      await C.api('POST', '/api/v1/devices/' + encodeURIComponent(d.id) + '/commands', { command: cmd });
+      C.say(d.name + ': ' + cmd + ' done.');
+    } catch (e) { C.say(d.name + ': ' + e.message, true); }
+    scheduleRefresh();
+  }
+
+  async function loadRobots() {
+    devices = await C.api('GET', '/api/v1/devices');
+    const body = $('robot-rows');
+    body.textContent = '';
+    const alerts = $('alerts');
+    alerts.textContent = '';
+    const robots = devices.filter((d) => d.kind === 'robot' && (me.role === 'admin' || d.school_id === me.school_id));
+    $('robots-empty').hidden = robots.length > 0;
+    for (const d of robots) {
+      const [cls, label] = status(d);
+      const chip = C.el('span', label, { class: 'chip ' + cls, 'data-status': cls });
+      const tel = d.live.telemetry;
+      const battery = tel ? tel.battery + '%' + (tel.charging ? ' (charging)' : '') : '–';
+      const rm = d.media && d.media.robot;
+      const net = rm && rm.connected ? Math.round(rm.rtt_ms) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
+      const pupil = d.media && d.media.pupil && d.media.pupil.connected ? 'Connected' : (d.pupil_id ? 'Not connected' : 'Not paired');
+      const actions = document.createElement('span');
+      if (d.live.online) {
+        const asleep = d.live.state.asleep;
+        const b1 = C.el('button', asleep ? 'Wake' : 'Sleep', { type: 'button', 'data-action': asleep ? 'wake' : 'sleep' });
+        b1.addEventListener('click', () => command(d, asleep ? 'wake' : 'sleep'));
+        const muted = d.live.state.muted;
+        const b2 = C.el('button', muted ? 'Unmute' : 'Mute', { type: 'button', 'data-action': muted ? 'unmute' : 'mute' });
+        b2.addEventListener('click', () => command(d, muted ? 'unmute' : 'mute'));
+        actions.append(b1, b2);
+      }
+      if (me.role === 'admin' && !d.revoked) {
+        const rv = C.el('button', 'Revoke', { type: 'button', 'data-action': 'revoke' });
+        rv.addEventListener('click', async () => {
+          try { await C.api('DELETE', '/api/v1/devices/' + encodeURIComponent(d.id) + '/credential'); C.say(d.name + ' revoked.'); }
+          catch (e) { C.say(e.message, true); }
+          scheduleRefresh();
+        });
+        actions.append(rv);
+      }
+      const tr = C.row([d.name, chip, battery, net, pupil, actions]);
+      tr.setAttribute('data-device', d.id);
+      body.appendChild(tr);
+      if (tel && tel.battery < 20 && !tel.charging) alerts.appendChild(C.el('li', d.name + ': battery low (' + tel.battery + '%)'));
+    }
+    const sel = $('setup-device');
+    if (sel) {
+      sel.textContent = '';
+      for (const d of devices.filter((x) => !x.revoked)) sel.appendChild(C.el('option', d.name, { value: d.id }));
+    }
+  }
+
+  function scheduleRefresh() {
+    clearTimeout(refreshTimer);
+    refreshTimer = setTimeout(() => loadRobots().catch(() => {}), 200);
+  }
+
+  function watchDevices() {
+    const es = new EventSource('/api/v1/devices/events');
+    es.addEventListener('device', scheduleRefresh);
+    es.addEventListener('tick', scheduleRefresh);
+  }
+
   async function loadAdmin() {
     schools = await C.api('GET', '/api/v1/schools');
     const list = $('school-list');
@@ -69,6 +149,35 @@
         C.say(fields ? fields.map((f) => f.message).join('; ') : e.message, true);
       }
     });
+  }
+
+  handle('device-form', async (d) => {
+    const r = await C.api('POST', '/api/v1/devices', { kind: d.kind, name: d.name });
+    const box = $('enroll');
+    box.textContent = '';
+    box.appendChild(C.el('p', 'Enrollment code for ' + r.device.name + ' (type it on the device within 15 minutes):'));
+    box.appendChild(C.el('code', r.enrollment_code, { id: 'enroll-code' }));
+    box.hidden = false;
+    await loadRobots();
+  });
+  handle('setup-form', async (d) => {
+    const id = encodeURIComponent(d.device);
+    const today = new Date().toISOString().slice(0, 10);
+    await C.api('POST', '/api/v1/devices/' + id + '/loan', { school_id: d.school, from: today, to: d.to });
+    if (d.classroom) await C.api('POST', '/api/v1/devices/' + id + '/classroom', { classroom_id: d.classroom });
+    if (d.pupil) await C.api('POST', '/api/v1/devices/' + id + '/pupil', { pupil_id: d.pupil });
+    C.say('Device set up.');
+    await loadRobots();
+  });
+  document.querySelector('#setup-form [name=school]').addEventListener('change', (ev) => loadClassrooms(ev.target.value));
+  async function loadClassrooms(school) {
+    const sel = $('setup-classroom');
+    sel.textContent = '';
+    sel.appendChild(C.el('option', '(none)', { value: '' }));
+    if (!school) return;
+    for (const c of await C.api('GET', '/api/v1/schools/' + encodeURIComponent(school) + '/classrooms')) {
+      sel.appendChild(C.el('option', c.name, { value: c.id }));
+    }
   }
 
   handle('signin-form', async (d) => {
@@ -148,8 +257,14 @@
       if (me.role === 'admin') {
         $('admin').hidden = false;
         await loadAdmin();
+        await loadClassrooms(document.querySelector('#setup-form [name=school]').value);
       }
       await loadPupils();
+      if (me.role === 'admin' || me.role === 'teacher') {
+        $('robots').hidden = false;
+        await loadRobots();
+        watchDevices();
+      }
     } catch (e) { C.say(e.message, true); }
   }
 

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"seatlink/devices/sim"
+	"seatlink/internal/browsertest"
+	"seatlink/people"
+)
+
+// The teacher console, end to end: an admin adds a robot on the admin page
+// and a device-sim enrolls with the code shown there; the admin lends,
+// places and pairs it; the classroom's teacher sees it come online, presses
+// Sleep, and sees it report asleep while its media stop reaching the pupil.
+func TestBrowserTeacherConsoleRobots(t *testing.T) {
+	ctx, _ := browsertest.New(t)
+	a := testApp(t)
+	bg := context.Background()
+	w := newDeviceWorld(t, a)
+	const pw = "console admin password"
+	if _, err := a.people.CreateStaff(bg, w.sys, people.StaffInput{Role: people.RoleAdmin, Email: "admin@robots.test", Name: "Ada",
+		Password: pw}); err != nil {
+		t.Fatal(err)
+	}
+	teacherEmail := "school-a@t.test"
+
+	text := func(sel string) string {
+		s, _ := chromedp.Run(ctx, chromedp.Text(sel))
+		return s
+	}
+	waitText := func(sel, want string) {
+		t.Helper()
+		waitFor(t, 15*time.Second, sel+" to say "+want, func() bool { return strings.Contains(text(sel), want) })
+	}
+	signIn := func(email, password string) {
+		t.Helper()
+		if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/staff"), chromedp.WaitVisible("#signin-form"),
+			chromedp.SetValue("#signin-form [name=email]", email), chromedp.SetValue("#signin-form [name=password]", password),
+			chromedp.Click("#signin-form button"), chromedp.WaitVisible("#pupils")); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	signIn("admin@robots.test", pw)
+	if err := chromedp.Do(ctx, chromedp.SetValue("#device-form [name=name]", "Robot B"), chromedp.Click("#device-form button"),
+		chromedp.WaitVisible("#enroll-code")); err != nil {
+		t.Fatal(err)
+	}
+	code := text("#enroll-code")
+	if len(code) != 9 {
+		t.Fatalf("enrollment code on the page: %q", code)
+	}
+	robot, err := sim.New(sim.Config{Server: a.baseURL(), EnrollCode: code, StatePath: filepath.Join(t.TempDir(), "r.json"),
+		Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, cancel := context.WithCancel(bg)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = robot.Run(rctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	// Lend, place and pair on the admin page.
+	schoolSel := `#setup-form [name=school]`
+	if err := chromedp.Do(ctx, chromedp.SetValue(schoolSel, w.school),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#setup-form [name=school]').dispatchEvent(new Event('change'))`),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the classroom list", func() bool {
+		n, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.querySelectorAll('#setup-classroom option').length`))
+		return n >= 2
+	})
+	if err := chromedp.Do(ctx,
+		chromedp.SetValue("#setup-form [name=to]", time.Now().AddDate(0, 6, 0).Format(time.DateOnly)),
+		chromedp.SetValue("#setup-classroom", w.classroom),
+		chromedp.SetValue("#setup-form [name=pupil]", w.pupil),
+		chromedp.Click("#setup-form button"),
+	); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#status", "Device set up.")
+	if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The teacher sees the robot online, and the pupil sees the class.
+	signIn(teacherEmail, "teacher password 1")
+	waitText("#robot-rows", "Robot B")
+	waitText("#robot-rows", "Online")
+	jl, err := a.people.IssueJoinLink(bg, w.sys, w.pupil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := joinPupil(t, a, testLink{PupilToken: jl.Token}, nil)
+	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 30 })
+	waitText("#robot-rows", "Connected") // the pupil column, live
+
+	if err := chromedp.Do(ctx, chromedp.Click(`#robot-rows button[data-action=sleep]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#robot-rows", "Asleep")
+	if !robot.DeviceState().Asleep {
+		t.Fatal("the robot does not report asleep")
+	}
+	time.Sleep(300 * time.Millisecond)
+	frozen := p.videoFrames.Load()
+	time.Sleep(time.Second)
+	if got := p.videoFrames.Load(); got > frozen+1 {
+		t.Fatalf("media still flowing while asleep: %d → %d frames", frozen, got)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(`#robot-rows button[data-action=wake]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#robot-rows", "Online")
+}
