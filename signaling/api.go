@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/url"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	qrcode "github.com/skip2/go-qrcode"
 
 	"seatlink/devices"
 	"seatlink/internal/wire"
@@ -178,7 +180,11 @@ func (s *Server) apiRoutes() []apiRoute {
 		{Method: "POST", Path: "/api/v1/devices/:device/enrollment-code", Summary: "A new enrollment code for a device",
 			Action: people.ActDeviceCreate, Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				code, err := s.deps.Devices.NewEnrollmentCode(c.Request.Context(), a, c.Param("device"))
-				return gin.H{"enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds())}, err
+				if err != nil {
+					return nil, err
+				}
+				return gin.H{"enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds()),
+					"enrollment_qr": s.enrollmentQR(c, code)}, nil
 			}},
 		{Method: "POST", Path: "/api/v1/devices/:device/loan", Summary: "Lend a device to a school",
 			Action: people.ActDeviceManage, Body: "Loan", handle: s.lendDevice},
@@ -508,7 +514,18 @@ func (s *Server) createDevice(c *gin.Context, a people.Actor) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gin.H{"device": d, "enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds())}, nil
+	return gin.H{"device": d, "enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds()),
+		"enrollment_qr": s.enrollmentQR(c, code)}, nil
+}
+
+// enrollmentQR is a PNG data URL of a QR code holding the server's address
+// and the code, for a device with a camera to scan instead of typing.
+func (s *Server) enrollmentQR(c *gin.Context, code string) string {
+	png, err := qrcode.Encode("seatlink-enroll:"+s.baseURL(c)+"#"+code, qrcode.Medium, 256)
+	if err != nil {
+		return ""
+	}
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
 }
 
 func (s *Server) lendDevice(c *gin.Context, a people.Actor) (any, error) {

@@ -110,7 +110,7 @@ func TestDeviceEnrollCommandSleepRevoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	p := joinPupil(t, a, testLink{PupilToken: jl.Token}, nil)
-	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 30 })
+	waitFor(t, 25*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 30 })
 
 	// Another school's teacher can neither see nor command the robot.
 	if _, err := a.devices.Get(ctx, w.otherTeacher, d.ID); !errors.Is(err, people.ErrNotFound) {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -56,6 +57,9 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	if len(code) != 9 {
 		t.Fatalf("enrollment code on the page: %q", code)
 	}
+	if w, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('enroll-qr').naturalWidth`)); w < 100 {
+		t.Fatalf("the QR code did not render (width %v)", w)
+	}
 	robot, err := sim.New(sim.Config{Server: a.baseURL(), EnrollCode: code, StatePath: filepath.Join(t.TempDir(), "r.json"),
 		Logger: testLogger(t)})
 	if err != nil {
@@ -106,6 +110,9 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText("#robot-rows", "Asleep")
+	if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" {
+		_ = browsertest.Screenshot(ctx, filepath.Join(dir, "teacher-robots.png"))
+	}
 	if !robot.DeviceState().Asleep {
 		t.Fatal("the robot does not report asleep")
 	}

@@ -80,7 +80,7 @@
       const tel = d.live.telemetry;
       const battery = tel ? tel.battery + '%' + (tel.charging ? ' (charging)' : '') : '–';
       const rm = d.media && d.media.robot;
-      const net = rm && rm.connected ? Math.round(rm.rtt_ms) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
+      const net = rm && rm.connected ? (rm.rtt_ms < 1 ? '<1' : Math.round(rm.rtt_ms)) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
       const pupil = d.media && d.media.pupil && d.media.pupil.connected ? 'Connected' : (d.pupil_id ? 'Not connected' : 'Not paired');
       const actions = document.createElement('span');
       if (d.live.online) {
@@ -157,6 +157,11 @@
     box.textContent = '';
     box.appendChild(C.el('p', 'Enrollment code for ' + r.device.name + ' (type it on the device within 15 minutes):'));
     box.appendChild(C.el('code', r.enrollment_code, { id: 'enroll-code' }));
+    if (r.enrollment_qr) {
+      box.appendChild(C.el('p', 'Or scan this with the device\'s camera:'));
+      box.appendChild(C.el('img', null, { src: r.enrollment_qr, alt: 'QR code of the enrollment code ' + r.enrollment_code,
+        width: '192', height: '192', id: 'enroll-qr' }));
+    }
     box.hidden = false;
     await loadRobots();
   });
