@@ -80,10 +80,15 @@ func TestEnrollment(t *testing.T) {
 		if _, _, err := f.reg.Create(ctx, f.teacher, KindRobot, "Robot 2"); !errors.Is(err, people.ErrForbidden) {
 			t.Errorf("teacher created a device: %v", err)
 		}
-		// Expired.
+		// Expired: refused, and the admin is alerted.
 		f.now = f.now.Add(EnrollmentLifetime + time.Second)
 		if _, _, err := f.reg.Enroll(ctx, code); !errors.Is(err, ErrExpired) {
 			t.Fatalf("expired code: %v", err)
+		}
+		hub := NewHub(f.reg, time.Second, nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		alerts, err := hub.Alerts(ctx, f.admin)
+		if err != nil || len(alerts) != 1 || alerts[0].Kind != AlertEnrollmentExpired || alerts[0].DeviceID != d.ID {
+			t.Fatalf("alerts %+v %v, want the expired enrollment", alerts, err)
 		}
 		code2, err := f.reg.NewEnrollmentCode(ctx, f.admin, d.ID)
 		if err != nil {
@@ -187,6 +192,27 @@ func TestLoansPairingAndLinks(t *testing.T) {
 		}
 		if _, err := links.ResolveRobot(ctx, cred); !errors.Is(err, ErrUnknownToken) {
 			t.Fatal("revoked robot resolves")
+		}
+	})
+}
+
+func TestTelemetryIsKeptForAConfiguredTime(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		d, _, err := f.reg.ProvisionRobot(ctx, f.admin, "Robot T", f.school, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 5; i++ {
+			at := f.now.Add(-time.Duration(i) * 24 * time.Hour)
+			if err := f.reg.RecordTelemetry(ctx, d.ID, Telemetry{At: at, Battery: 50 + i, TemperatureC: 37.5, WifiDBm: -60, UptimeS: 10}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n, err := f.reg.PruneTelemetry(ctx, 2*24*time.Hour+time.Hour) // keep today, yesterday, the day before
+		if err != nil || n != 2 {
+			t.Fatalf("pruned %d (%v), want 2", n, err)
 		}
 	})
 }

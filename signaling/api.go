@@ -173,6 +173,10 @@ func (s *Server) apiRoutes() []apiRoute {
 			Public: true, Body: "Enroll", handle: s.enrollDevice},
 		{Method: "GET", Path: "/api/v1/devices", Summary: "Devices you may see, with live status",
 			Action: people.ActDeviceList, handle: s.listDevices},
+		{Method: "GET", Path: "/api/v1/devices/alerts", Summary: "Alerts of the devices you may see",
+			Action: people.ActDeviceList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.Hub.Alerts(c.Request.Context(), a)
+			}},
 		{Method: "GET", Path: "/api/v1/devices/events", Summary: "Server-sent events: a device's status changed",
 			Action: people.ActDeviceList, handle: s.deviceEvents},
 		{Method: "POST", Path: "/api/v1/devices", Summary: "Register a device and get its enrollment code",

@@ -483,6 +483,14 @@ func TestDeviceChannelHeartbeatTimeoutAndBadMessages(t *testing.T) {
 	if err != nil || d.Presence != "online" || d.Firmware != "test/1" {
 		t.Fatalf("registry after bad messages: %+v %v", d, err)
 	}
+	// A low battery raises an alert for the LA's admin.
+	_ = c.WriteJSON(map[string]any{"type": "heartbeat", "battery": 12, "temperature_c": 30, "wifi_dbm": -60, "uptime_s": 5})
+	admin := people.System
+	admin.LAID = f.link.LAID
+	waitForT(t, 3*time.Second, func() bool {
+		al, _ := f.hub.Alerts(ctx, admin)
+		return len(al) == 1 && al[0].Kind == devices.AlertBatteryLow
+	})
 	// Silence: offline within two intervals (2 s here), reason heartbeat_timeout.
 	silent := time.Now()
 	waitForT(t, 3*time.Second, func() bool { return !f.hub.Status(f.link.RobotID).Online })

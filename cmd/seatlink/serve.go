@@ -77,20 +77,23 @@ func addrString(a net.Addr) string {
 
 // app is the wired server: the constructor graph, written by hand.
 type app struct {
-	cfg      config.Serve
-	log      *slog.Logger
-	reg      *prometheus.Registry
-	db       *store.DB
-	people   *people.Store
-	sfu      *media.SFU
-	links    *devices.Links
-	devices  *devices.Registry
-	hub      *devices.Hub
-	tmpDir   string
-	sig      *signaling.Server
-	ln       net.Listener
-	http     *http.Server
-	serveErr chan error
+	cfg     config.Serve
+	log     *slog.Logger
+	reg     *prometheus.Registry
+	db      *store.DB
+	people  *people.Store
+	sfu     *media.SFU
+	links   *devices.Links
+	devices *devices.Registry
+	hub     *devices.Hub
+	tmpDir  string
+
+	housekeeping     chan struct{}
+	housekeepingDone chan struct{}
+	sig              *signaling.Server
+	ln               net.Listener
+	http             *http.Server
+	serveErr         chan error
 
 	demoMu     sync.Mutex
 	demoCancel context.CancelFunc
@@ -149,8 +152,31 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		}
 	}()
 	a.sig.SetReady(true)
+	a.housekeeping = make(chan struct{})
+	a.housekeepingDone = make(chan struct{})
+	go a.keepHouse()
 	ok = true
 	return a, nil
+}
+
+// keepHouse prunes telemetry older than the configured days, hourly.
+func (a *app) keepHouse() {
+	defer close(a.housekeepingDone)
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		keep := time.Duration(a.cfg.TelemetryDays) * 24 * time.Hour
+		if n, err := a.devices.PruneTelemetry(context.Background(), keep); err != nil {
+			a.log.Warn("telemetry pruning", "err", err)
+		} else if n > 0 {
+			a.log.Info("telemetry pruned", "rows", n)
+		}
+		select {
+		case <-a.housekeeping:
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // openDatabase opens and migrates the configured database; with --demo
@@ -218,6 +244,10 @@ func (a *app) stop(ctx context.Context) {
 	if cancel != nil {
 		cancel()
 		<-done
+	}
+	if a.housekeeping != nil {
+		close(a.housekeeping)
+		<-a.housekeepingDone
 	}
 	a.hub.Close()
 	_ = a.sfu.Close()

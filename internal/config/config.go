@@ -49,6 +49,8 @@ type Serve struct {
 	// HeartbeatInterval is what devices are told to keep; two missed
 	// intervals mark a device offline.
 	HeartbeatInterval time.Duration
+	// TelemetryDays is how long device telemetry is kept.
+	TelemetryDays int
 	// Demo creates a demo link with an in-process simulated robot.
 	Demo bool
 	// DemoRobot runs the demo's simulated robot in-process (with Demo).
@@ -64,6 +66,7 @@ func Defaults() Serve {
 		ShutdownGrace:     5 * time.Second,
 		DataDir:           "seatlink-data",
 		HeartbeatInterval: 10 * time.Second,
+		TelemetryDays:     30,
 		LogLevel:          "info",
 		LogFormat:         "text",
 		DemoRobot:         true,
@@ -112,6 +115,7 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.SecureCookies, "secure-cookies", c.SecureCookies, "mark cookies Secure (behind a TLS proxy)")
 	fs.DurationVar(&c.HeartbeatInterval, "heartbeat-interval", c.HeartbeatInterval,
 		"device heartbeat interval; two missed mark a device offline")
+	fs.IntVar(&c.TelemetryDays, "telemetry-days", c.TelemetryDays, "days of device telemetry to keep")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo link with a simulated robot and print the pupil's join link")
 	fs.BoolVar(&c.DemoRobot, "demo-robot", c.DemoRobot, "with --demo, run the simulated robot in-process")
 }
@@ -212,6 +216,9 @@ func (c *Serve) Validate() error {
 	}
 	if c.HeartbeatInterval < time.Second || c.HeartbeatInterval > 5*time.Minute {
 		errs = append(errs, fmt.Errorf("heartbeat-interval %s: want 1s to 5m", c.HeartbeatInterval))
+	}
+	if c.TelemetryDays < 1 || c.TelemetryDays > 3650 {
+		errs = append(errs, fmt.Errorf("telemetry-days %d: want 1 to 3650", c.TelemetryDays))
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir must not be empty"))

@@ -104,8 +104,8 @@
       const tr = C.row([d.name, chip, battery, net, pupil, actions]);
       tr.setAttribute('data-device', d.id);
       body.appendChild(tr);
-      if (tel && tel.battery < 20 && !tel.charging) alerts.appendChild(C.el('li', d.name + ': battery low (' + tel.battery + '%)'));
     }
+    for (const al of await C.api('GET', '/api/v1/devices/alerts')) alerts.appendChild(C.el('li', al.message));
     const sel = $('setup-device');
     if (sel) {
       sel.textContent = '';
