@@ -57,6 +57,8 @@ type Device struct {
 	Presence       string    `json:"presence"`
 	PresenceReason string    `json:"presence_reason,omitempty"`
 	LastSeen       time.Time `json:"last_seen,omitempty"`
+	// LoanEnds is when the current loan to SchoolID ends (zero: in the pool).
+	LoanEnds time.Time `json:"loan_ends,omitempty"`
 }
 
 // Registry is the devices in the database, with permissions checked by
@@ -78,13 +80,17 @@ func NewRegistry(db *store.DB, ps *people.Store, now func() time.Time) *Registry
 func (r *Registry) ms() int64 { return r.now().UnixMilli() }
 
 const deviceCols = `id, la_id, kind, name, COALESCE(school_id, ''), COALESCE(classroom_id, ''), COALESCE(pupil_id, ''),
-	firmware, credential_hash IS NOT NULL, revoked_at, presence, presence_reason, last_seen`
+	firmware, credential_hash IS NOT NULL, revoked_at, presence, presence_reason, last_seen,
+	COALESCE((SELECT MAX(l.ends_on) FROM loans l WHERE l.device_id = devices.id AND l.returned_at = 0), 0)`
 
 func scanDevice(sc interface{ Scan(...any) error }) (Device, error) {
 	var d Device
-	var revoked, seen int64
+	var revoked, seen, loanEnds int64
 	err := sc.Scan(&d.ID, &d.LAID, &d.Kind, &d.Name, &d.SchoolID, &d.ClassroomID, &d.PupilID, &d.Firmware, &d.Enrolled,
-		&revoked, &d.Presence, &d.PresenceReason, &seen)
+		&revoked, &d.Presence, &d.PresenceReason, &seen, &loanEnds)
+	if loanEnds != 0 {
+		d.LoanEnds = time.UnixMilli(loanEnds).UTC()
+	}
 	d.Revoked = revoked != 0
 	if seen != 0 {
 		d.LastSeen = time.UnixMilli(seen).UTC()

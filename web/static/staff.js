@@ -72,7 +72,9 @@
     body.textContent = '';
     const alerts = $('alerts');
     alerts.textContent = '';
-    const robots = devices.filter((d) => d.kind === 'robot' && (me.role === 'admin' || d.school_id === me.school_id));
+    // Admins see the LA's whole pool (robots and stations); teachers their school's robots.
+    const robots = devices.filter((d) => me.role === 'admin' || (d.kind === 'robot' && d.school_id === me.school_id));
+    for (const th of document.querySelectorAll('.admin-only')) th.hidden = me.role !== 'admin';
     $('robots-empty').hidden = robots.length > 0;
     for (const d of robots) {
       const [cls, label] = status(d);
@@ -101,7 +103,13 @@
         });
         actions.append(rv);
       }
-      const tr = C.row([d.name, chip, battery, net, pupil, actions]);
+      const cells = [d.name + (d.kind === 'robot' ? '' : ' (' + d.kind + ')'), chip, battery, net, pupil];
+      if (me.role === 'admin') {
+        const school = schools.find((x) => x.id === d.school_id);
+        cells.push(school && d.loan_ends ? school.name + ' until ' + new Date(Date.parse(d.loan_ends) - 1).toLocaleDateString() : 'In the LA pool');
+      }
+      cells.push(actions);
+      const tr = C.row(cells);
       tr.setAttribute('data-device', d.id);
       body.appendChild(tr);
     }
