@@ -179,9 +179,17 @@ func TestLoansPairingAndLinks(t *testing.T) {
 		if _, err := f.reg.Get(ctx, f.other, d.ID); !errors.Is(err, people.ErrNotFound) {
 			t.Fatalf("other LA get: %v", err)
 		}
-		// Re-lending clears the classroom and pupil: the link is gone.
+		// Re-lending clears the classroom and pupil: the link is gone; the
+		// history keeps both loans, the first one returned.
 		if err := f.reg.Lend(ctx, f.admin, d.ID, f.school, f.now, f.now.AddDate(0, 2, 0)); err != nil {
 			t.Fatal(err)
+		}
+		loans, err := f.reg.Loans(ctx, f.admin, d.ID)
+		if err != nil || len(loans) != 2 || loans[1].ReturnedAt.IsZero() || !loans[0].ReturnedAt.IsZero() {
+			t.Fatalf("loan history %+v %v", loans, err)
+		}
+		if _, err := f.reg.Loans(ctx, f.teacher, d.ID); !errors.Is(err, people.ErrForbidden) {
+			t.Fatalf("teacher reads loans: %v", err)
 		}
 		if _, err := links.ForPupil(ctx, f.pupil); !errors.Is(err, ErrNoLink) {
 			t.Fatal("pairing survived a new loan")

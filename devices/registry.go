@@ -416,3 +416,44 @@ func (r *Registry) PruneTelemetry(ctx context.Context, keep time.Duration) (int6
 	}
 	return res.RowsAffected()
 }
+
+// Loan is one lending of a device to a school.
+type Loan struct {
+	ID         string    `json:"id"`
+	SchoolID   string    `json:"school_id"`
+	StartsOn   time.Time `json:"starts_on"`
+	EndsOn     time.Time `json:"ends_on"`
+	ReturnedAt time.Time `json:"returned_at,omitempty"`
+	CreatedBy  string    `json:"created_by"`
+}
+
+// Loans is a device's loan history, newest first.
+func (r *Registry) Loans(ctx context.Context, a people.Actor, deviceID string) ([]Loan, error) {
+	d, err := r.get(ctx, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.people.Authorize(ctx, a, people.ActDeviceManage, people.Target{LAID: d.LAID}); err != nil {
+		return nil, err
+	}
+	rows, err := r.db.Q().Query(ctx, `SELECT id, school_id, starts_on, ends_on, returned_at, created_by FROM loans
+		WHERE device_id = ? ORDER BY starts_on DESC, created_at DESC`, deviceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Loan{}
+	for rows.Next() {
+		var l Loan
+		var from, to, ret int64
+		if err := rows.Scan(&l.ID, &l.SchoolID, &from, &to, &ret, &l.CreatedBy); err != nil {
+			return nil, err
+		}
+		l.StartsOn, l.EndsOn = time.UnixMilli(from).UTC(), time.UnixMilli(to).UTC()
+		if ret != 0 {
+			l.ReturnedAt = time.UnixMilli(ret).UTC()
+		}
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}

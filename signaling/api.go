@@ -190,6 +190,10 @@ func (s *Server) apiRoutes() []apiRoute {
 				return gin.H{"enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds()),
 					"enrollment_qr": s.enrollmentQR(c, code)}, nil
 			}},
+		{Method: "GET", Path: "/api/v1/devices/:device/loans", Summary: "A device's loan history",
+			Action: people.ActDeviceManage, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.Devices.Loans(c.Request.Context(), a, c.Param("device"))
+			}},
 		{Method: "POST", Path: "/api/v1/devices/:device/loan", Summary: "Lend a device to a school",
 			Action: people.ActDeviceManage, Body: "Loan", handle: s.lendDevice},
 		{Method: "POST", Path: "/api/v1/devices/:device/classroom", Summary: "Place a device in a classroom",
