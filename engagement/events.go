@@ -1,0 +1,183 @@
+// Package engagement turns evidence from the media and the devices into
+// an education measure beside the school's attendance marks: engagement
+// events (append-only), the intervals derived from them, and, later,
+// timetables, registers and the weekly measures.
+package engagement
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"seatlink/internal/store"
+)
+
+// Event kinds.
+const (
+	SessionUp     = "session_up"     // the pupil's media session started
+	SessionDown   = "session_down"   // and ended
+	MediaStarted  = "media_started"  // classroom media began reaching the pupil
+	MediaStopped  = "media_stopped"  // and stopped
+	MediaAlive    = "media_alive"    // still reaching the pupil (evidence every few seconds)
+	VoiceStart    = "voice_start"    // the pupil began speaking (RFC 6464 audio level)
+	VoiceStop     = "voice_stop"     // and stopped
+	HandRaised    = "hand_raised"    // via the robot
+	HandLowered   = "hand_lowered"
+	HeadTurn      = "head_turn"
+	Chat          = "chat"
+	RobotAsleep   = "robot_asleep"
+	RobotAwake    = "robot_awake"
+	ServerStarted = "server_started" // closes nothing by itself; marks a restart in the log
+)
+
+// Event is one piece of evidence about a pupil.
+type Event struct {
+	At      time.Time
+	PupilID string
+	LinkID  string
+	Kind    string
+	Value   float64
+}
+
+// Recorder stores events append-only, off the caller's goroutine: Record
+// never blocks (the media forwarding path calls it), and a writer
+// goroutine inserts queued events in batches.
+type Recorder struct {
+	db      *store.DB
+	log     *slog.Logger
+	queue   chan Event
+	dropped atomic.Int64
+	done    chan struct{}
+	once    sync.Once
+	flushed chan chan struct{}
+}
+
+// NewRecorder starts a recorder with a queue of queueSize events.
+func NewRecorder(db *store.DB, queueSize int, log *slog.Logger) *Recorder {
+	if queueSize <= 0 {
+		queueSize = 4096
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	r := &Recorder{db: db, log: log, queue: make(chan Event, queueSize), done: make(chan struct{}),
+		flushed: make(chan chan struct{})}
+	go r.run()
+	return r
+}
+
+// Record queues an event; if the queue is full the event is dropped and
+// counted (the media must never wait for the database).
+func (r *Recorder) Record(e Event) {
+	if e.At.IsZero() {
+		e.At = time.Now()
+	}
+	select {
+	case r.queue <- e:
+	default:
+		if r.dropped.Add(1)%100 == 1 {
+			r.log.Warn("engagement queue full; events dropped", "dropped", r.dropped.Load())
+		}
+	}
+}
+
+// Dropped counts events lost to a full queue.
+func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
+
+// Flush waits until every event queued before the call is stored.
+func (r *Recorder) Flush() {
+	ch := make(chan struct{})
+	select {
+	case r.flushed <- ch:
+		<-ch
+	case <-r.done:
+	}
+}
+
+// Close stores what is queued and stops.
+func (r *Recorder) Close() {
+	r.once.Do(func() {
+		r.Flush()
+		close(r.done)
+	})
+}
+
+func (r *Recorder) run() {
+	batch := make([]Event, 0, 256)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	write := func() {
+		if len(batch) == 0 {
+			return
+		}
+		if err := r.insert(batch); err != nil {
+			r.log.Error("engagement events not stored", "events", len(batch), "err", err)
+		}
+		batch = batch[:0]
+	}
+	for {
+		select {
+		case e := <-r.queue:
+			batch = append(batch, e)
+			if len(batch) == cap(batch) {
+				write()
+			}
+		case <-tick.C:
+			write()
+		case ch := <-r.flushed:
+			for drained := false; !drained; {
+				select {
+				case e := <-r.queue:
+					batch = append(batch, e)
+				default:
+					drained = true
+				}
+			}
+			write()
+			close(ch)
+		case <-r.done:
+			return
+		}
+	}
+}
+
+func (r *Recorder) insert(events []Event) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return r.db.Tx(ctx, func(q store.Q) error {
+		for _, e := range events {
+			b := make([]byte, 8)
+			_, _ = rand.Read(b)
+			if _, err := q.Exec(ctx, `INSERT INTO engagement_events (id, at, pupil_id, link_id, kind, value) VALUES (?, ?, ?, ?, ?, ?)`,
+				"ev-"+hex.EncodeToString(b), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Events returns a pupil's events in [from, to), in time order.
+func Events(ctx context.Context, db *store.DB, pupilID string, from, to time.Time) ([]Event, error) {
+	rows, err := db.Q().Query(ctx, `SELECT at, pupil_id, link_id, kind, value FROM engagement_events
+		WHERE pupil_id = ? AND at >= ? AND at < ? ORDER BY at, id`, pupilID, from.UnixMilli(), to.UnixMilli())
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Event
+	for rows.Next() {
+		var e Event
+		var at int64
+		if err := rows.Scan(&at, &e.PupilID, &e.LinkID, &e.Kind, &e.Value); err != nil {
+			return nil, err
+		}
+		e.At = time.UnixMilli(at).UTC()
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

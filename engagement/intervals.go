@@ -1,0 +1,173 @@
+package engagement
+
+import (
+	"sort"
+	"time"
+)
+
+// Interval is a half-open span of time [From, To).
+type Interval struct {
+	From time.Time `json:"from"`
+	To   time.Time `json:"to"`
+}
+
+// Duration is To − From.
+func (i Interval) Duration() time.Duration { return i.To.Sub(i.From) }
+
+// Total adds up the intervals' durations.
+func Total(ivs []Interval) time.Duration {
+	var d time.Duration
+	for _, i := range ivs {
+		d += i.Duration()
+	}
+	return d
+}
+
+// rank orders events of the same instant: what closes before what opens,
+// so that a reconnect (down, up and started at one instant) joins up and
+// the result never depends on the order events arrived in.
+func rank(kind string) int {
+	switch kind {
+	case ServerStarted:
+		return 0
+	case MediaStopped, SessionDown, VoiceStop:
+		return 1
+	case SessionUp:
+		return 2
+	case MediaStarted, MediaAlive, VoiceStart:
+		return 3
+	}
+	return 4
+}
+
+// sortEvents orders events by time and rank, without changing the input.
+func sortEvents(events []Event) []Event {
+	out := append([]Event(nil), events...)
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].At.Equal(out[j].At) {
+			return out[i].At.Before(out[j].At)
+		}
+		return rank(out[i].Kind) < rank(out[j].Kind)
+	})
+	return out
+}
+
+// Connected derives when classroom media was reaching the pupil. An
+// interval opens at media_started (or at media_alive, if the start was not
+// recorded) and closes at media_stopped or session_down; if instead the log
+// shows a new session or a server restart, or simply ends, it closes at the
+// last evidence of media (started or alive), never later. A start while
+// already open (a reconnect) opens nothing new, so no minute counts twice;
+// the result is sorted, with overlaps and touching intervals merged.
+func Connected(events []Event) []Interval {
+	var out []Interval
+	var open bool
+	var from, last time.Time
+	closeAt := func(t time.Time) {
+		if t.After(from) {
+			out = append(out, Interval{From: from, To: t})
+		}
+		open = false
+	}
+	for _, e := range sortEvents(events) {
+		switch e.Kind {
+		case MediaStarted, MediaAlive:
+			if !open {
+				open, from = true, e.At
+			}
+			last = e.At
+		case MediaStopped, SessionDown:
+			if open {
+				closeAt(e.At)
+			}
+		case SessionUp, ServerStarted:
+			if open {
+				closeAt(last)
+			}
+		}
+	}
+	if open {
+		closeAt(last)
+	}
+	return Merge(out)
+}
+
+// Speaking derives when the pupil was speaking: voice_start to voice_stop,
+// only while connected (an unclosed voice interval ends with its connected
+// interval).
+func Speaking(events []Event) []Interval {
+	var raw []Interval
+	var open bool
+	var from time.Time
+	sorted := sortEvents(events)
+	for _, e := range sorted {
+		switch e.Kind {
+		case VoiceStart:
+			if !open {
+				open, from = true, e.At
+			}
+		case VoiceStop, SessionDown, MediaStopped, SessionUp, ServerStarted:
+			if open {
+				raw = append(raw, Interval{From: from, To: e.At})
+				open = false
+			}
+		}
+	}
+	if open && len(sorted) > 0 {
+		raw = append(raw, Interval{From: from, To: sorted[len(sorted)-1].At})
+	}
+	return Intersect(Merge(raw), Connected(events))
+}
+
+// Merge sorts intervals and joins the overlapping and touching ones.
+func Merge(ivs []Interval) []Interval {
+	if len(ivs) == 0 {
+		return nil
+	}
+	s := append([]Interval(nil), ivs...)
+	sort.Slice(s, func(i, j int) bool { return s[i].From.Before(s[j].From) })
+	out := []Interval{s[0]}
+	for _, i := range s[1:] {
+		last := &out[len(out)-1]
+		if !i.From.After(last.To) {
+			if i.To.After(last.To) {
+				last.To = i.To
+			}
+			continue
+		}
+		out = append(out, i)
+	}
+	return out
+}
+
+// Intersect returns the parts of a that lie inside b (both merged).
+func Intersect(a, b []Interval) []Interval {
+	var out []Interval
+	i, j := 0, 0
+	for i < len(a) && j < len(b) {
+		from, to := maxTime(a[i].From, b[j].From), minTime(a[i].To, b[j].To)
+		if from.Before(to) {
+			out = append(out, Interval{From: from, To: to})
+		}
+		if a[i].To.Before(b[j].To) {
+			i++
+		} else {
+			j++
+		}
+	}
+	return out
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
+}
