@@ -27,7 +27,7 @@ func (w *countingWriter) WriteRTP(h *rtp.Header, payload []byte) (int, error) {
 func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
 
 func testUpTrack(kind webrtc.RTPCodecType) *upTrack {
-	u := &upTrack{kind: kind, metrics: NewMetrics(nil)}
+	u := &upTrack{kind: kind, metrics: NewMetrics(nil), clock: new(atomic.Int64)}
 	if kind == webrtc.RTPCodecTypeVideo {
 		u.cache = newPacketCache(512)
 	}

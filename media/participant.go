@@ -2,6 +2,7 @@ package media
 
 import (
 	"crypto/rand"
+	"time"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -44,6 +45,8 @@ type JoinOptions struct {
 	PublishVideo bool
 	// Resume is the key from an earlier join of the same client.
 	Resume string
+	// Subject is who the participant is (a pupil's id), carried in events.
+	Subject string
 }
 
 type subscription struct {
@@ -56,6 +59,8 @@ type Participant struct {
 	id        string
 	resumeKey string
 	role      Role
+	subject   string
+	act       activity
 	room      *Room
 	pc        *webrtc.PeerConnection
 	sig       Signaler
@@ -105,6 +110,7 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 		id:           string(role[0]) + "-" + randomID(4),
 		resumeKey:    base64.RawURLEncoding.EncodeToString(key),
 		role:         role,
+		subject:      opts.Subject,
 		room:         r,
 		pc:           pc,
 		sig:          sig,
@@ -319,6 +325,13 @@ func (p *Participant) closeWith(reason error, notify bool) {
 			p.log.Debug("close peer connection", "err", err)
 		}
 		p.log.Info("participant left", "reason", reason.Error())
+		if p.role == RolePupil {
+			s := p.room.sfu
+			if p.act.flowing {
+				s.emit(p, EventMediaStopped, time.Now(), 0)
+			}
+			s.emit(p, EventSessionDown, time.Now(), 0)
+		}
 		if notify {
 			p.sig.Closed(reason)
 		}

@@ -2,6 +2,7 @@ package media
 
 import (
 	"crypto/subtle"
+	"time"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -86,6 +87,9 @@ func (r *Room) join(role Role, opts JoinOptions, sig Signaler) (*Participant, er
 		q.sig.PeerJoined(role)
 	}
 	p.log.Info("participant joined", "publish_audio", opts.PublishAudio, "publish_video", opts.PublishVideo)
+	if role == RolePupil {
+		r.sfu.emit(p, EventSessionUp, time.Now(), 0)
+	}
 	return p, nil
 }
 
@@ -295,6 +299,14 @@ func (r *Room) handleControl(p *Participant, data []byte) {
 	m.WithLabelValues(kind, "relayed").Inc()
 	if p.role == RolePupil {
 		p.log.Info("pupil command relayed", "command", c.Command)
+		switch c.Command {
+		case wire.CmdRaiseHand:
+			r.sfu.emit(p, EventHandRaised, time.Now(), 0)
+		case wire.CmdLowerHand:
+			r.sfu.emit(p, EventHandLowered, time.Now(), 0)
+		case wire.CmdTurn:
+			r.sfu.emit(p, EventHeadTurn, time.Now(), 0)
+		}
 	}
 }
 

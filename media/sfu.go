@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -61,6 +62,8 @@ type Config struct {
 
 	Logger  *slog.Logger
 	Metrics *Metrics
+	// Events, if set, receives pupils' media events (engagement).
+	Events EventSink
 }
 
 // SFU owns the media listeners and the rooms.
@@ -81,6 +84,10 @@ type SFU struct {
 	mu     sync.Mutex
 	rooms  map[string]*Room
 	closed bool
+
+	stopMonitor chan struct{}
+	monitorDone chan struct{}
+	clock       atomic.Int64 // coarse unix ns, see upTrack.clock
 }
 
 // New opens the media listeners and builds the WebRTC API. Listeners are
@@ -112,6 +119,9 @@ func New(cfg Config) (*SFU, error) {
 		return nil, err
 	}
 	s.api = api
+	s.stopMonitor, s.monitorDone = make(chan struct{}), make(chan struct{})
+	s.clock.Store(time.Now().UnixNano())
+	go s.monitor()
 	return s, nil
 }
 
@@ -349,6 +359,10 @@ func (s *SFU) Close() error {
 	s.mu.Unlock()
 	for _, r := range rooms {
 		r.close(ErrClosed)
+	}
+	if s.stopMonitor != nil {
+		close(s.stopMonitor)
+		<-s.monitorDone
 	}
 	s.closeListeners()
 	return nil

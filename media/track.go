@@ -10,6 +10,7 @@ import (
 
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp"
+	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 )
 
@@ -32,6 +33,13 @@ type upTrack struct {
 
 	minPLI  time.Duration
 	pli     func() error // sends one PLI to the publisher
+	// levelID is the negotiated RFC 6464 extension id on a pupil's audio
+	// (0: none); voiced packets stamp voice.
+	levelID uint8
+	voice   *atomic.Int64
+	// clock is the SFU's coarse clock (unix ns, updated every 250 ms): the
+	// packet path stamps activity with it instead of calling time.Now.
+	clock *atomic.Int64
 	kfMu    sync.Mutex
 	lastPLI time.Time
 	kfTimer *time.Timer
@@ -42,10 +50,18 @@ func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	s := p.room.sfu
 	u := &upTrack{
 		owner: p, remote: remote, recv: recv, kind: remote.Kind(), codec: remote.Codec(),
-		metrics: s.metrics, minPLI: s.cfg.KeyframeInterval,
+		metrics: s.metrics, minPLI: s.cfg.KeyframeInterval, clock: &s.clock,
 	}
 	if u.kind == webrtc.RTPCodecTypeVideo {
 		u.cache = newPacketCache(s.cfg.PacketCacheSize)
+	}
+	if u.kind == webrtc.RTPCodecTypeAudio && p.role == RolePupil {
+		for _, e := range recv.GetParameters().HeaderExtensions {
+			if e.URI == sdp.AudioLevelURI {
+				u.levelID = uint8(e.ID)
+			}
+		}
+		u.voice = &p.act.lastVoiced
 	}
 	u.pli = func() error {
 		return p.pc.WriteRTCP([]rtcp.Packet{&rtcp.PictureLossIndication{MediaSSRC: uint32(remote.SSRC())}})
@@ -83,6 +99,11 @@ func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *rtp.Header) {
 	}
 	if u.cache != nil {
 		u.cache.store(pkt.SequenceNumber, raw)
+	}
+	if u.levelID != 0 {
+		if ext := pkt.Header.GetExtension(u.levelID); len(ext) > 0 && ext[0]&0x7f <= voiceLevel {
+			u.voice.Store(u.clock.Load())
+		}
 	}
 	if subs := u.subs.Load(); subs != nil {
 		for _, d := range *subs {
@@ -185,10 +206,11 @@ func (u *upTrack) close() {
 // peer connection negotiated. Packets are rewritten (SSRC, payload type)
 // in a header copy, never in the shared buffer.
 type downTrack struct {
-	up       *upTrack
-	id       string
-	streamID string
-	bound    atomic.Pointer[binding]
+	up        *upTrack
+	id        string
+	streamID  string
+	bound     atomic.Pointer[binding]
+	lastWrite atomic.Int64 // unix nanoseconds of the last packet written
 }
 
 type binding struct {
@@ -257,6 +279,7 @@ func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	}
 	d.up.metrics.ForwardedPackets.Inc()
 	d.up.metrics.ForwardedBytes.Add(float64(size))
+	d.lastWrite.Store(d.up.clock.Load())
 }
 
 // readSubscriberRTCP reads what a subscriber says about one forwarded track

@@ -72,6 +72,9 @@ func (ss *session) join(m wire.Message) bool {
 	}
 	role := m.Role
 	opts := media.JoinOptions{PublishAudio: m.Publish.Audio, PublishVideo: m.Publish.Video, Resume: m.Resume}
+	if ss.actor != nil {
+		opts.Subject = ss.actor.ID // the pupil, for engagement events
+	}
 	p, err := ss.srv.deps.SFU.Join(link, media.Role(role), opts, ss)
 	switch {
 	case errors.Is(err, media.ErrRoleTaken):

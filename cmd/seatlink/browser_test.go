@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 
+	"seatlink/engagement"
 	"seatlink/internal/browsertest"
 )
 
@@ -69,6 +71,19 @@ func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 	waitFor(t, 10*time.Second, "the pupil's audio with its level at the robot", func() bool {
 		st := robot.Stats()
 		return st.PupilAudioPackets > 50 && st.PupilAudioLevel >= 0
+	})
+
+	// The pupil's voice (the fake microphone's beeps) is seen by the SFU
+	// from the audio level the browser stamps, and recorded.
+	waitFor(t, 10*time.Second, "voice activity in the engagement log", func() bool {
+		a.recorder.Flush()
+		evs, _ := engagement.Events(context.Background(), a.db, link.PupilID, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
+		for _, e := range evs {
+			if e.Kind == engagement.VoiceStart {
+				return true
+			}
+		}
+		return false
 	})
 
 	// Controls work by mouse and by keyboard.

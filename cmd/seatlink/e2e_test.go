@@ -19,6 +19,7 @@ import (
 
 	"seatlink/devices/agent"
 	"seatlink/devices/sim"
+	"seatlink/engagement"
 	"seatlink/internal/config"
 	"seatlink/internal/wire"
 	"seatlink/people"
@@ -245,6 +246,18 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 			if !robot.State().Hand {
 				t.Error("robot's hand is not up")
 			}
+
+			// Engagement evidence is recorded: the session, classroom media
+			// reaching the pupil (with periodic evidence), the raised hand.
+			waitFor(t, 10*time.Second, "engagement events", func() bool {
+				a.recorder.Flush()
+				evs, _ := engagement.Events(context.Background(), a.db, link.PupilID, time.Now().Add(-time.Hour), time.Now().Add(time.Minute))
+				kinds := map[string]bool{}
+				for _, e := range evs {
+					kinds[e.Kind] = true
+				}
+				return kinds[engagement.SessionUp] && kinds[engagement.MediaStarted] && kinds[engagement.HandRaised]
+			})
 
 			// An ICE restart (the pupil's network changed) keeps media flowing.
 			offers, frames := p.Offers(), p.videoFrames.Load()

@@ -19,6 +19,7 @@ import (
 
 	"seatlink/devices"
 	"seatlink/devices/sim"
+	"seatlink/engagement"
 	"seatlink/internal/config"
 	"seatlink/internal/store"
 	"seatlink/media"
@@ -77,16 +78,17 @@ func addrString(a net.Addr) string {
 
 // app is the wired server: the constructor graph, written by hand.
 type app struct {
-	cfg     config.Serve
-	log     *slog.Logger
-	reg     *prometheus.Registry
-	db      *store.DB
-	people  *people.Store
-	sfu     *media.SFU
-	links   *devices.Links
-	devices *devices.Registry
-	hub     *devices.Hub
-	tmpDir  string
+	cfg      config.Serve
+	log      *slog.Logger
+	reg      *prometheus.Registry
+	db       *store.DB
+	people   *people.Store
+	sfu      *media.SFU
+	links    *devices.Links
+	devices  *devices.Registry
+	hub      *devices.Hub
+	recorder *engagement.Recorder
+	tmpDir   string
 
 	housekeeping     chan struct{}
 	housekeepingDone chan struct{}
@@ -121,9 +123,11 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.links = devices.NewLinks(a.db)
 	a.devices = devices.NewRegistry(a.db, a.people, nil)
 	a.hub = devices.NewHub(a.devices, cfg.HeartbeatInterval, devices.NewHubMetrics(a.reg), log.With("component", "devices"))
+	a.recorder = engagement.NewRecorder(a.db, 0, log.With("component", "engagement"))
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
+		Events: mediaEvents{a.recorder},
 	}
 	if cfg.TCPEnabled() {
 		mcfg.TCPAddr = cfg.MediaTCPAddr
@@ -207,10 +211,20 @@ func (a *app) openDatabase() error {
 	return nil
 }
 
+// mediaEvents hands the SFU's pupil events to the engagement recorder.
+type mediaEvents struct{ r *engagement.Recorder }
+
+func (m mediaEvents) MediaEvent(e media.Event) {
+	m.r.Record(engagement.Event{At: e.At, PupilID: e.Subject, LinkID: e.Link, Kind: e.Kind, Value: e.Value})
+}
+
 // closeResources closes what startApp opened, after a partial start too.
 func (a *app) closeResources() {
 	if a.sfu != nil {
 		_ = a.sfu.Close()
+	}
+	if a.recorder != nil {
+		a.recorder.Close() // after the SFU: its last events are the sessions ending
 	}
 	if a.ln != nil && a.http == nil {
 		_ = a.ln.Close()
@@ -251,6 +265,7 @@ func (a *app) stop(ctx context.Context) {
 	}
 	a.hub.Close()
 	_ = a.sfu.Close()
+	a.recorder.Flush()
 	if err := a.sig.Drain(ctx); err != nil {
 		a.log.Warn("drain", "err", err)
 	}
