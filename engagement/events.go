@@ -18,14 +18,14 @@ import (
 
 // Event kinds.
 const (
-	SessionUp     = "session_up"     // the pupil's media session started
-	SessionDown   = "session_down"   // and ended
-	MediaStarted  = "media_started"  // classroom media began reaching the pupil
-	MediaStopped  = "media_stopped"  // and stopped
-	MediaAlive    = "media_alive"    // still reaching the pupil (evidence every few seconds)
-	VoiceStart    = "voice_start"    // the pupil began speaking (RFC 6464 audio level)
-	VoiceStop     = "voice_stop"     // and stopped
-	HandRaised    = "hand_raised"    // via the robot
+	SessionUp     = "session_up"    // the pupil's media session started
+	SessionDown   = "session_down"  // and ended
+	MediaStarted  = "media_started" // classroom media began reaching the pupil
+	MediaStopped  = "media_stopped" // and stopped
+	MediaAlive    = "media_alive"   // still reaching the pupil (evidence every few seconds)
+	VoiceStart    = "voice_start"   // the pupil began speaking (RFC 6464 audio level)
+	VoiceStop     = "voice_stop"    // and stopped
+	HandRaised    = "hand_raised"   // via the robot
 	HandLowered   = "hand_lowered"
 	HeadTurn      = "head_turn"
 	Chat          = "chat"

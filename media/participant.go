@@ -2,7 +2,6 @@ package media
 
 import (
 	"crypto/rand"
-	"time"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -10,6 +9,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"

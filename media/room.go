@@ -2,11 +2,11 @@ package media
 
 import (
 	"crypto/subtle"
-	"time"
 	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/pion/webrtc/v4"
 

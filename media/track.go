@@ -31,15 +31,15 @@ type upTrack struct {
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*downTrack]
 
-	minPLI  time.Duration
-	pli     func() error // sends one PLI to the publisher
+	minPLI time.Duration
+	pli    func() error // sends one PLI to the publisher
 	// levelID is the negotiated RFC 6464 extension id on a pupil's audio
 	// (0: none); voiced packets stamp voice.
 	levelID uint8
 	voice   *atomic.Int64
 	// clock is the SFU's coarse clock (unix ns, updated every 250 ms): the
 	// packet path stamps activity with it instead of calling time.Now.
-	clock *atomic.Int64
+	clock   *atomic.Int64
 	kfMu    sync.Mutex
 	lastPLI time.Time
 	kfTimer *time.Timer
