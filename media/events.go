@@ -111,8 +111,14 @@ func (s *SFU) observe(p *Participant, now time.Time, lastWrite int64) {
 	flowing := lastWrite != 0 && now.Sub(lw) < flowingWithin
 	switch {
 	case flowing && !a.flowing:
-		a.flowing, a.lastAlive = true, lw
-		s.emit(p, EventMediaStarted, lw, 0)
+		// The coarse clock may stamp a packet up to a tick before the
+		// session began; media cannot start before its session.
+		start := lw
+		if start.Before(p.joinedAt) {
+			start = p.joinedAt
+		}
+		a.flowing, a.lastAlive = true, start
+		s.emit(p, EventMediaStarted, start, 0)
 	case !flowing && a.flowing:
 		a.flowing = false
 		s.emit(p, EventMediaStopped, lw, 0)
@@ -125,7 +131,11 @@ func (s *SFU) observe(p *Participant, now time.Time, lastWrite int64) {
 	switch {
 	case voiced && !a.speaking:
 		a.speaking = true
-		s.emit(p, EventVoiceStart, time.Unix(0, lv), 0)
+		start := time.Unix(0, lv)
+		if start.Before(p.joinedAt) {
+			start = p.joinedAt
+		}
+		s.emit(p, EventVoiceStart, start, 0)
 	case !voiced && a.speaking:
 		a.speaking = false
 		s.emit(p, EventVoiceStop, time.Unix(0, lv), 0)

@@ -60,6 +60,7 @@ type Participant struct {
 	resumeKey string
 	role      Role
 	subject   string
+	joinedAt  time.Time
 	act       activity
 	room      *Room
 	pc        *webrtc.PeerConnection
@@ -111,6 +112,7 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 		resumeKey:    base64.RawURLEncoding.EncodeToString(key),
 		role:         role,
 		subject:      opts.Subject,
+		joinedAt:     time.Now(),
 		room:         r,
 		pc:           pc,
 		sig:          sig,

@@ -88,7 +88,7 @@ func (r *Room) join(role Role, opts JoinOptions, sig Signaler) (*Participant, er
 	}
 	p.log.Info("participant joined", "publish_audio", opts.PublishAudio, "publish_video", opts.PublishVideo)
 	if role == RolePupil {
-		r.sfu.emit(p, EventSessionUp, time.Now(), 0)
+		r.sfu.emit(p, EventSessionUp, p.joinedAt, 0)
 	}
 	return p, nil
 }
