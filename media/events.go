@@ -1,6 +1,7 @@
 package media
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -53,6 +54,7 @@ const (
 // activity is a pupil participant's media and voice state, kept by the
 // monitor goroutine; the packet path only stores timestamps.
 type activity struct {
+	mu         sync.Mutex // guards all but lastVoiced: the monitor and closing both use them
 	flowing    bool
 	firstFlow  time.Time
 	lastAlive  time.Time
@@ -107,6 +109,8 @@ func (s *SFU) monitor() {
 
 func (s *SFU) observe(p *Participant, now time.Time, lastWrite int64) {
 	a := &p.act
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	lw := time.Unix(0, lastWrite)
 	flowing := lastWrite != 0 && now.Sub(lw) < flowingWithin
 	switch {

@@ -329,9 +329,16 @@ func (p *Participant) closeWith(reason error, notify bool) {
 		p.log.Info("participant left", "reason", reason.Error())
 		if p.role == RolePupil {
 			s := p.room.sfu
+			p.act.mu.Lock()
 			if p.act.flowing {
+				p.act.flowing = false
 				s.emit(p, EventMediaStopped, time.Now(), 0)
 			}
+			if p.act.speaking {
+				p.act.speaking = false
+				s.emit(p, EventVoiceStop, time.Now(), 0)
+			}
+			p.act.mu.Unlock()
 			s.emit(p, EventSessionDown, time.Now(), 0)
 		}
 		if notify {

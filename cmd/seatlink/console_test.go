@@ -63,7 +63,7 @@ func TestBrowserStaffConsole(t *testing.T) {
 	}
 	signIn := func(email string) {
 		t.Helper()
-		if err := chromedp.Do(ctx,
+		if err := browsertest.Do(ctx, 30*time.Second,
 			chromedp.Navigate(a.baseURL()+"/staff"),
 			chromedp.WaitVisible("#signin-form"),
 			chromedp.SetValue("#signin-form [name=email]", email),

@@ -41,7 +41,7 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	}
 	signIn := func(email, password string) {
 		t.Helper()
-		if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/staff"), chromedp.WaitVisible("#signin-form"),
+		if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/staff"), chromedp.WaitVisible("#signin-form"),
 			chromedp.SetValue("#signin-form [name=email]", email), chromedp.SetValue("#signin-form [name=password]", password),
 			chromedp.Click("#signin-form button"), chromedp.WaitVisible("#pupils")); err != nil {
 			t.Fatal(err)

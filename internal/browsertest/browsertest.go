@@ -5,6 +5,7 @@ package browsertest
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"testing"
@@ -80,4 +81,24 @@ func Screenshot(ctx context.Context, path string) error {
 		return err
 	}
 	return os.WriteFile(path, buf, 0o644)
+}
+
+// Do runs actions with a time limit of its own, and on failure says where
+// the page was, so that a stuck step fails in seconds with a clue instead
+// of using up the whole test's time.
+func Do(ctx context.Context, limit time.Duration, actions ...chromedp.Action[chromedp.Void]) error {
+	sctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	err := chromedp.Do(sctx, actions...)
+	if err == nil {
+		return nil
+	}
+	dctx, dcancel := context.WithTimeout(ctx, 5*time.Second)
+	defer dcancel()
+	where, derr := chromedp.Run(dctx, chromedp.Evaluate[string](
+		`location.href + ' (' + document.readyState + '): ' + (document.body ? document.body.innerText.slice(0, 300) : '')`))
+	if derr != nil {
+		where = "unknown: " + derr.Error()
+	}
+	return fmt.Errorf("%w; the page was at %s", err, where)
 }
