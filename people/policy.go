@@ -34,6 +34,7 @@ const (
 	ActDeviceList       Action = "device.list"
 	ActDeviceManage     Action = "device.manage" // lend, place, pair, revoke
 	ActDeviceCommand    Action = "device.command"
+	ActTimetableEdit    Action = "timetable.edit"
 	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
 	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
 )
@@ -65,6 +66,7 @@ var policy = map[Role]map[Action]Scope{
 		ActJoinLinkIssue: ScopeLA, ActJoinLinkList: ScopeLA, ActJoinLinkRevoke: ScopeLA,
 		ActAuditRead:    ScopeLA,
 		ActDeviceCreate: ScopeLA, ActDeviceList: ScopeLA, ActDeviceManage: ScopeLA, ActDeviceCommand: ScopeLA,
+		ActTimetableEdit: ScopeLA,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
