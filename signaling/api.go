@@ -13,6 +13,7 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"seatlink/devices"
+	"seatlink/engagement"
 	"seatlink/internal/wire"
 	"seatlink/media"
 	"seatlink/people"
@@ -133,6 +134,11 @@ func (s *Server) apiRoutes() []apiRoute {
 		{Method: "POST", Path: "/api/v1/schools/:school/pupils/import",
 			Summary: "Import pupils and classes from a MIS export (text/csv); all rows or none",
 			Action:  people.ActPupilImport, Body: "CSV", handle: s.importPupils},
+		{Method: "POST", Path: "/api/v1/schools/:school/timetable",
+			Summary: "Replace a school's timetable from CSV (weekday,start,end,kind,session[,name,classroom]); all rows or none",
+			Action:  people.ActTimetableEdit, Body: "CSV", handle: s.importTimetable},
+		{Method: "GET", Path: "/api/v1/schools/:school/timetable", Summary: "A day's timetable for a classroom",
+			Action: people.ActClassroomList, Query: []string{"date", "classroom"}, handle: s.timetableDay},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.People.ListPupils(c.Request.Context(), a, c.Query("school"))
@@ -577,6 +583,48 @@ func (s *Server) commandDevice(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	return gin.H{"ok": true, "state": state}, nil
+}
+
+func (s *Server) importTimetable(c *gin.Context, a people.Actor) (any, error) {
+	if s.deps.Timetables == nil {
+		return nil, people.ErrNotFound
+	}
+	ct := c.GetHeader("Content-Type")
+	if !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "application/csv") {
+		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the timetable as text/csv")
+	}
+	n, err := s.deps.Timetables.Import(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
+	var ie *people.ImportError
+	if errors.As(err, &ie) {
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
+			"message": ie.Error()}, "report": ie.Report})
+		return nil, errHandled
+	}
+	return gin.H{"periods": n}, err
+}
+
+func (s *Server) timetableDay(c *gin.Context, a people.Actor) (any, error) {
+	if s.deps.Timetables == nil {
+		return nil, people.ErrNotFound
+	}
+	ctx := c.Request.Context()
+	school := c.Param("school")
+	if err := s.deps.People.Authorize(ctx, a, people.ActClassroomList, people.Target{SchoolID: school}); err != nil {
+		return nil, err
+	}
+	date := time.Now()
+	if d := c.Query("date"); d != "" {
+		var err error
+		if date, err = time.Parse(time.DateOnly, d); err != nil {
+			return nil, &people.FieldError{Field: "date", Code: "bad_date", Message: "date is like 2026-11-23"}
+		}
+		date = date.Add(12 * time.Hour)
+	}
+	slots, err := s.deps.Timetables.Day(ctx, school, c.Query("classroom"), date)
+	if slots == nil {
+		slots = []engagement.Slot{}
+	}
+	return slots, err
 }
 
 // maxCSVBody bounds an import upload.

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"seatlink/devices"
+	"seatlink/engagement"
 	"seatlink/internal/store/storetest"
 	"seatlink/media"
 	"seatlink/people"
@@ -48,7 +49,8 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	}
 	reg := devices.NewRegistry(db, ps, nil)
 	hub := devices.NewHub(reg, time.Second, nil, log)
-	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log})
+	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log,
+		Timetables: engagement.NewTimetables(db, ps)})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
 	t.Cleanup(func() { sfu.Close(); w.srv.Close() })
@@ -327,6 +329,9 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/import") {
 		return csvBody("upn,name,year\nW" + time.Now().Format("150405000000") + ",Walker,4\n")
 	}
+	if strings.HasSuffix(path, "/timetable") {
+		return csvBody("weekday,start,end,kind,session\nMon,09:00,10:00,lesson,AM\n")
+	}
 	if method == "GET" || method == "DELETE" {
 		return nil
 	}
@@ -595,7 +600,7 @@ func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
 			status, body := admin.do("POST", path, tc.body, nil)
 			code := errCode(body)
 			ok := status >= 400 && status < 500 && code != ""
-			if strings.HasSuffix(r.Path, "/import") {
+			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/timetable") {
 				ok = status == 415 && code == "bad_content_type"
 			}
 			if !ok {

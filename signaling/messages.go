@@ -153,6 +153,10 @@ func (ss *session) handleJoined(m wire.Message) bool {
 	case wire.TypeRestartICE:
 		ss.part.RestartICE()
 	case wire.TypeLeave:
+		// Leave the room before saying bye, so a client that rejoins at
+		// once finds its role free.
+		ss.part.Close()
+		ss.part = nil
 		ss.send(wire.Message{Type: wire.TypeBye, Reason: "left"})
 		ss.shutdown(websocket.CloseNormalClosure, "left")
 		return false

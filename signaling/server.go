@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"seatlink/devices"
+	"seatlink/engagement"
 	"seatlink/media"
 	"seatlink/people"
 )
@@ -65,14 +66,15 @@ func (c *Config) setDefaults() {
 
 // Deps are what the server drives.
 type Deps struct {
-	SFU      *media.SFU
-	Links    LinkResolver
-	People   *people.Store // records, sessions, permissions (the REST API)
-	Devices  *devices.Registry
-	Hub      *devices.Hub
-	Web      fs.FS // the embedded UI: join.html and static files
-	Gatherer prometheus.Gatherer
-	Logger   *slog.Logger
+	SFU        *media.SFU
+	Links      LinkResolver
+	People     *people.Store // records, sessions, permissions (the REST API)
+	Devices    *devices.Registry
+	Hub        *devices.Hub
+	Timetables *engagement.Timetables
+	Web        fs.FS // the embedded UI: join.html and static files
+	Gatherer   prometheus.Gatherer
+	Logger     *slog.Logger
 }
 
 // Server is the HTTP and WebSocket front of Seatlink.

@@ -223,7 +223,11 @@ func TestBadInput(t *testing.T) {
 			c := f.dial(t)
 			if tc.joinAs != "" {
 				f.join(c, f.link.PupilToken, tc.joinAs)
-				defer c.send(wire.Message{Type: wire.TypeLeave})
+				// Leave and wait for it, so the next case's pupil finds the role free.
+				defer func() {
+					c.send(wire.Message{Type: wire.TypeLeave})
+					c.next(wire.TypeBye)
+				}()
 			}
 			tc.send(c)
 			m := c.next(wire.TypeError)
