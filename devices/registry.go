@@ -437,7 +437,7 @@ func (r *Registry) Loans(ctx context.Context, a people.Actor, deviceID string) (
 		return nil, err
 	}
 	rows, err := r.db.Q().Query(ctx, `SELECT id, school_id, starts_on, ends_on, returned_at, created_by FROM loans
-		WHERE device_id = ? ORDER BY starts_on DESC, created_at DESC`, deviceID)
+		WHERE device_id = ? ORDER BY (returned_at = 0) DESC, starts_on DESC, created_at DESC, id`, deviceID)
 	if err != nil {
 		return nil, err
 	}

@@ -35,8 +35,9 @@ const (
 	ActDeviceManage     Action = "device.manage" // lend, place, pair, revoke
 	ActDeviceCommand    Action = "device.command"
 	ActTimetableEdit    Action = "timetable.edit"
-	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
-	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
+	ActRegisterEdit     Action = "register.edit" // import or enter attendance marks
+	ActLinkJoin         Action = "link.join"     // join one's robot link over the WebSocket
+	ActLinkSignal       Action = "link.signal"   // answer, candidate, restart ICE, leave
 )
 
 // Scope limits an action to records related to the actor.
@@ -66,13 +67,14 @@ var policy = map[Role]map[Action]Scope{
 		ActJoinLinkIssue: ScopeLA, ActJoinLinkList: ScopeLA, ActJoinLinkRevoke: ScopeLA,
 		ActAuditRead:    ScopeLA,
 		ActDeviceCreate: ScopeLA, ActDeviceList: ScopeLA, ActDeviceManage: ScopeLA, ActDeviceCommand: ScopeLA,
-		ActTimetableEdit: ScopeLA,
+		ActTimetableEdit: ScopeLA, ActRegisterEdit: ScopeLA,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
 		ActPupilList: ScopeSchool, ActPupilView: ScopeSchool,
 		ActJoinLinkIssue: ScopeSchool, ActJoinLinkList: ScopeSchool, ActJoinLinkRevoke: ScopeSchool,
 		ActDeviceList: ScopeSchool, ActDeviceCommand: ScopeClass,
+		ActRegisterEdit: ScopeSchool,
 	},
 	RoleEWO: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
