@@ -139,6 +139,27 @@ func (s *Server) apiRoutes() []apiRoute {
 			Action:  people.ActTimetableEdit, Body: "CSV", handle: s.importTimetable},
 		{Method: "GET", Path: "/api/v1/schools/:school/timetable", Summary: "A day's timetable for a classroom",
 			Action: people.ActClassroomList, Query: []string{"date", "classroom"}, handle: s.timetableDay},
+		{Method: "POST", Path: "/api/v1/schools/:school/register",
+			Summary: "Import attendance marks from a MIS export (text/csv: UPN,date,session,code); all rows or none",
+			Action:  people.ActRegisterEdit, Body: "CSV", handle: s.importRegister},
+		{Method: "POST", Path: "/api/v1/pupils/:pupil/marks", Summary: "Enter one attendance mark",
+			Action: people.ActRegisterEdit, Body: "Mark", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					Day     string `json:"day"`
+					Session string `json:"session"`
+					Code    string `json:"code"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.Registers.Set(c.Request.Context(), a,
+					engagement.Mark{PupilID: c.Param("pupil"), Day: in.Day, Session: in.Session, Code: in.Code})
+			}},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/marks", Summary: "A pupil's attendance marks between two days",
+			Action: people.ActPupilView, Query: []string{"from", "to"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				from, to := c.DefaultQuery("from", "0000-01-01"), c.DefaultQuery("to", "9999-12-31")
+				return s.deps.Registers.Marks(c.Request.Context(), a, c.Param("pupil"), from, to)
+			}},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.People.ListPupils(c.Request.Context(), a, c.Query("school"))
@@ -583,6 +604,21 @@ func (s *Server) commandDevice(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	return gin.H{"ok": true, "state": state}, nil
+}
+
+func (s *Server) importRegister(c *gin.Context, a people.Actor) (any, error) {
+	ct := c.GetHeader("Content-Type")
+	if !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "application/csv") {
+		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the register as text/csv")
+	}
+	n, err := s.deps.Registers.Import(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
+	var ie *people.ImportError
+	if errors.As(err, &ie) {
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
+			"message": ie.Error()}, "report": ie.Report})
+		return nil, errHandled
+	}
+	return gin.H{"marks": n}, err
 }
 
 func (s *Server) importTimetable(c *gin.Context, a people.Actor) (any, error) {

@@ -50,7 +50,7 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	reg := devices.NewRegistry(db, ps, nil)
 	hub := devices.NewHub(reg, time.Second, nil, log)
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log,
-		Timetables: engagement.NewTimetables(db, ps)})
+		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps)})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
 	t.Cleanup(func() { sfu.Close(); w.srv.Close() })
@@ -332,6 +332,12 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/timetable") {
 		return csvBody("weekday,start,end,kind,session\nMon,09:00,10:00,lesson,AM\n")
 	}
+	if strings.HasSuffix(path, "/register") {
+		return csvBody("UPN,Date,Session,Mark\nP1,2026-11-23,AM,/\n")
+	}
+	if strings.HasSuffix(path, "/marks") {
+		return map[string]string{"day": "2026-11-23", "session": "PM", "code": "I"}
+	}
 	if method == "GET" || method == "DELETE" {
 		return nil
 	}
@@ -600,7 +606,7 @@ func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
 			status, body := admin.do("POST", path, tc.body, nil)
 			code := errCode(body)
 			ok := status >= 400 && status < 500 && code != ""
-			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/timetable") {
+			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/timetable") || strings.HasSuffix(r.Path, "/register") {
 				ok = status == 415 && code == "bad_content_type"
 			}
 			if !ok {

@@ -72,6 +72,7 @@ type Deps struct {
 	Devices    *devices.Registry
 	Hub        *devices.Hub
 	Timetables *engagement.Timetables
+	Registers  *engagement.Registers
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger

@@ -142,8 +142,8 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.sfu = sfu
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg,
-		Timetables: engagement.NewTimetables(a.db, a.people),
-		Logger:     log.With("component", "signaling"),
+		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
+		Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
