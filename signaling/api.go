@@ -160,6 +160,18 @@ func (s *Server) apiRoutes() []apiRoute {
 				from, to := c.DefaultQuery("from", "0000-01-01"), c.DefaultQuery("to", "9999-12-31")
 				return s.deps.Registers.Marks(c.Request.Context(), a, c.Param("pupil"), from, to)
 			}},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/week", Summary: "A pupil's attendance beside engagement for one week (audited)",
+			Action: people.ActPupilView, Query: []string{"day"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				day := time.Now()
+				if d := c.Query("day"); d != "" {
+					var err error
+					if day, err = time.Parse(time.DateOnly, d); err != nil {
+						return nil, &people.FieldError{Field: "day", Code: "bad_date", Message: "day is like 2026-11-23"}
+					}
+					day = day.Add(12 * time.Hour)
+				}
+				return s.deps.Reports.PupilWeek(c.Request.Context(), a, c.Param("pupil"), day)
+			}},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.People.ListPupils(c.Request.Context(), a, c.Query("school"))

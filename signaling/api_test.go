@@ -50,7 +50,8 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	reg := devices.NewRegistry(db, ps, nil)
 	hub := devices.NewHub(reg, time.Second, nil, log)
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log,
-		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps)})
+		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
+		Reports: engagement.NewReports(db, ps)})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
 	t.Cleanup(func() { sfu.Close(); w.srv.Close() })

@@ -73,6 +73,7 @@ type Deps struct {
 	Hub        *devices.Hub
 	Timetables *engagement.Timetables
 	Registers  *engagement.Registers
+	Reports    *engagement.Reports
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger

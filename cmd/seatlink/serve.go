@@ -143,7 +143,8 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
-		Logger: log.With("component", "signaling"),
+		Reports: engagement.NewReports(a.db, a.people),
+		Logger:  log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {

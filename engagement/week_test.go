@@ -1,0 +1,72 @@
+package engagement
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"seatlink/internal/store"
+	"seatlink/internal/store/storetest"
+	"seatlink/people"
+)
+
+// The hand-worked week of measures_test.go, from stored timetable, marks
+// and events (the school in UTC so the fixture's clock times apply).
+func TestPupilWeekFromTheDatabase(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		la, _ := ps.CreateLA(ctx, people.System, "LA")
+		sys := people.System
+		sys.LAID = la.ID
+		school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
+		if _, err := db.Q().Exec(ctx, `UPDATE schools SET timezone = 'UTC' WHERE id = ?`, school.ID); err != nil {
+			t.Fatal(err)
+		}
+		year := 8
+		pupil, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "W1", DisplayName: "W", YearGroup: &year})
+		tt := NewTimetables(db, ps)
+		timetable := "weekday,start,end,kind,session\n" +
+			"Mon,09:00,10:00,lesson,AM\nMon,10:00,10:15,break,AM\nMon,10:15,12:00,lesson,AM\n" +
+			"Mon,12:00,13:00,lunch,PM\nMon,13:00,15:00,lesson,PM\n" +
+			"Tue,09:00,12:00,lesson,AM\nTue,13:00,15:00,lesson,PM\n"
+		if _, err := tt.Import(ctx, sys, school.ID, strings.NewReader(timetable)); err != nil {
+			t.Fatal(err)
+		}
+		rg := NewRegisters(db, ps)
+		if _, err := rg.Import(ctx, sys, school.ID, strings.NewReader(
+			"UPN,Date,Session,Mark\nW1,2026-11-23,AM,I\nW1,2026-11-23,PM,C2\nW1,2026-11-24,AM,/\nW1,2026-11-24,PM,D\n")); err != nil {
+			t.Fatal(err)
+		}
+		rec := NewRecorder(db, 64, nil)
+		for _, e := range []Event{
+			{At: tm(1, 9, 0, 0), Kind: MediaStarted}, {At: tm(1, 10, 30, 0), Kind: MediaStopped},
+			{At: tm(1, 12, 30, 0), Kind: MediaStarted}, {At: tm(1, 14, 30, 0), Kind: MediaStopped},
+			{At: tm(1, 9, 10, 20), Kind: VoiceStart}, {At: tm(1, 9, 11, 40), Kind: VoiceStop},
+			{At: tm(1, 9, 11, 50), Kind: VoiceStart}, {At: tm(1, 9, 12, 10), Kind: VoiceStop},
+			{At: tm(1, 13, 30, 5), Kind: HandRaised},
+		} {
+			e.PupilID, e.LinkID = pupil.ID, "dev-x"
+			rec.Record(e)
+		}
+		rec.Close()
+		r := NewReports(db, ps)
+		w, err := r.PupilWeek(ctx, sys, pupil.ID, time.Date(2026, 11, 26, 10, 0, 0, 0, time.UTC)) // a Thursday
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.Monday != "2026-11-23" || w.PossibleSessions != 3 || w.AttendancePct != 33.3 || w.EducationPct != 66.7 ||
+			w.LearningHours != 2.75 || w.SocialHours != 0.75 || w.ActiveMinutes != 4 || !w.PersistentEducation || w.SevereEducation {
+			t.Fatalf("week %+v", w.Measures)
+		}
+		parent := people.Actor{Kind: "parent", ID: "pa-nobody", Role: people.RoleParent}
+		if _, err := r.PupilWeek(ctx, parent, pupil.ID, time.Now()); !errors.Is(err, people.ErrNotFound) {
+			t.Fatalf("a stranger parent: %v", err)
+		}
+	})
+}
