@@ -34,6 +34,7 @@ type SessionResult struct {
 	Social         time.Duration `json:"social_ns"`
 	ScheduledLearn time.Duration `json:"scheduled_learning_ns"`
 	EngagedRemote  bool          `json:"engaged_remote"`
+	Suggested      string        `json:"suggested_code,omitempty"` // the school's policy, never a mark
 }
 
 // Measures are a pupil's figures over some sessions (a week, a term).
@@ -105,18 +106,7 @@ func Measure(sessions []Session, events []Event, share float64) Measures {
 		}
 		m.Sessions = append(m.Sessions, r)
 	}
-	if m.PossibleSessions > 0 {
-		n := float64(m.PossibleSessions)
-		m.AttendancePct = round1(100 * float64(m.PresentSessions) / n)
-		m.RemotePct = round1(100 * float64(m.EngagedRemoteSessions) / n)
-		m.EducationPct = round1(100 * float64(m.EducationSessions) / n)
-		m.PersistentAttendance = m.AttendancePct < PersistentBelow
-		m.SevereAttendance = m.AttendancePct < SevereBelow
-		m.PersistentEducation = m.EducationPct < PersistentBelow
-		m.SevereEducation = m.EducationPct < SevereBelow
-	}
-	m.LearningHours = round2(learning.Hours())
-	m.SocialHours = round2(social.Hours())
+	m.finish(learning, social)
 	m.ActiveMinutes = activeMinutes(events, conn)
 	return m
 }
@@ -136,6 +126,47 @@ func activeMinutes(events []Event, conn []Interval) int {
 		}
 	}
 	return len(minutes)
+}
+
+// finish works out the percentages and flags from the session counts, and
+// the hours from the durations: the one place each is defined.
+func (m *Measures) finish(learning, social time.Duration) {
+	m.AttendancePct, m.RemotePct, m.EducationPct = 0, 0, 0
+	m.PersistentAttendance, m.SevereAttendance, m.PersistentEducation, m.SevereEducation = false, false, false, false
+	if m.PossibleSessions > 0 {
+		n := float64(m.PossibleSessions)
+		m.AttendancePct = round1(100 * float64(m.PresentSessions) / n)
+		m.RemotePct = round1(100 * float64(m.EngagedRemoteSessions) / n)
+		m.EducationPct = round1(100 * float64(m.EducationSessions) / n)
+		m.PersistentAttendance = m.AttendancePct < PersistentBelow
+		m.SevereAttendance = m.AttendancePct < SevereBelow
+		m.PersistentEducation = m.EducationPct < PersistentBelow
+		m.SevereEducation = m.EducationPct < SevereBelow
+	}
+	m.LearningHours = round2(learning.Hours())
+	m.SocialHours = round2(social.Hours())
+}
+
+// Aggregate combines pupils' measures into a group's (a classroom, a
+// school, a caseload): sessions are added up and the percentages taken
+// over the group's possible sessions, so a pupil with more possible
+// sessions weighs more, as in the DfE's school-level figures; hours and
+// active minutes are totals. The flags then say whether the group as a
+// whole is below the thresholds. Per-session detail is dropped.
+func Aggregate(ms []Measures) Measures {
+	var g Measures
+	var learning, social time.Duration
+	for _, m := range ms {
+		g.PossibleSessions += m.PossibleSessions
+		g.PresentSessions += m.PresentSessions
+		g.EngagedRemoteSessions += m.EngagedRemoteSessions
+		g.EducationSessions += m.EducationSessions
+		g.ActiveMinutes += m.ActiveMinutes
+		learning += time.Duration(m.LearningHours * float64(time.Hour))
+		social += time.Duration(m.SocialHours * float64(time.Hour))
+	}
+	g.finish(learning, social)
+	return g
 }
 
 func round1(f float64) float64 { return float64(int64(f*10+0.5)) / 10 }

@@ -226,7 +226,7 @@ func (tt *Timetables) Import(ctx context.Context, a people.Actor, schoolID strin
 			b := make([]byte, 8)
 			_, _ = rand.Read(b)
 			if _, err := q.Exec(ctx, `INSERT INTO periods (id, school_id, classroom_id, weekday, starts, ends, kind, session, name)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, "per-"+hex.EncodeToString(b), schoolID, p.ClassroomID, int(p.Weekday),
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, "per-"+hex.EncodeToString(b), schoolID, p.ClassroomID, isoWeekday(p.Weekday),
 				p.Starts, p.Ends, p.Kind, p.Session, p.Name); err != nil {
 				return err
 			}
@@ -236,46 +236,22 @@ func (tt *Timetables) Import(ctx context.Context, a people.Actor, schoolID strin
 	return len(periods), err
 }
 
+// isoWeekday stores Sunday as 7 (the column holds 1 to 7).
+func isoWeekday(w time.Weekday) int {
+	if w == time.Sunday {
+		return 7
+	}
+	return int(w)
+}
+
 // Day returns the slots of one date for a classroom: the classroom's own
 // periods if it has any for that weekday, otherwise the school's.
 func (tt *Timetables) Day(ctx context.Context, schoolID, classroomID string, date time.Time) ([]Slot, error) {
-	var tz string
-	if err := tt.db.Q().QueryRow(ctx, `SELECT timezone FROM schools WHERE id = ?`, schoolID).Scan(&tz); err != nil {
-		return nil, err
-	}
-	loc, err := time.LoadLocation(tz)
-	if err != nil {
-		loc = time.UTC
-	}
-	y, m, d := date.In(loc).Date()
-	wd := time.Date(y, m, d, 12, 0, 0, 0, loc).Weekday()
-	rows, err := tt.db.Q().Query(ctx, `SELECT classroom_id, starts, ends, kind, session, name FROM periods
-		WHERE school_id = ? AND weekday = ? AND (classroom_id = '' OR classroom_id = ?) ORDER BY starts`, schoolID, int(wd), classroomID)
+	c, err := loadCalendar(ctx, tt.db.Q(), schoolID)
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var own, school []Slot
-	for rows.Next() {
-		var cls, starts, ends string
-		var s Slot
-		if err := rows.Scan(&cls, &starts, &ends, &s.Kind, &s.Session, &s.Name); err != nil {
-			return nil, err
-		}
-		a, _ := parseClock(starts)
-		b, _ := parseClock(ends)
-		s.From = time.Date(y, m, d, a/60, a%60, 0, 0, loc)
-		s.To = time.Date(y, m, d, b/60, b%60, 0, 0, loc)
-		if cls != "" {
-			own = append(own, s)
-		} else {
-			school = append(school, s)
-		}
-	}
-	if len(own) > 0 {
-		return own, rows.Err()
-	}
-	return school, rows.Err()
+	return c.slots(classroomID, date), nil
 }
 
 // Split divides connected time by the kinds of the day's slots: learning

@@ -70,3 +70,51 @@ func TestPupilWeekFromTheDatabase(t *testing.T) {
 		}
 	})
 }
+
+func TestGeneratedHistoryGivesPlausibleWeeks(t *testing.T) {
+	db := storetest.SQLite(t)
+	ctx := context.Background()
+	ps := people.New(db, people.Config{Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	la, _ := ps.CreateLA(ctx, people.System, "LA")
+	sys := people.System
+	sys.LAID = la.ID
+	school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
+	year := 9
+	var ids []string
+	for i := 0; i < 8; i++ {
+		p, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "G" + string(rune('0'+i)),
+			DisplayName: "G", YearGroup: &year})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, p.ID)
+	}
+	until := time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	marks, events, err := Generate(ctx, db, ps, sys, school.ID, ids, GenOptions{Weeks: 3, Until: until, Seed: 7})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if marks != 8*3*5*2 || events == 0 {
+		t.Fatalf("%d marks, %d events", marks, events)
+	}
+	r := NewReports(db, ps)
+	var severe, engaging int
+	for _, id := range ids {
+		w, err := r.PupilWeek(ctx, sys, id, until.AddDate(0, 0, -7))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if w.PossibleSessions != 10 || w.EducationPct < w.AttendancePct || w.LearningHours > 5*5 {
+			t.Fatalf("implausible week %+v", w.Measures)
+		}
+		if w.SevereAttendance {
+			severe++
+		}
+		if w.EngagedRemoteSessions > 0 {
+			engaging++
+		}
+	}
+	if severe == 0 || engaging == 0 {
+		t.Fatalf("the generated school has %d severely absent and %d remotely engaging pupils; want some of each", severe, engaging)
+	}
+}
