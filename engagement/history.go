@@ -205,21 +205,24 @@ func suggestCodes(rs []SessionResult, code string) {
 
 // CaseloadRow is one pupil on a caseload: the weekly trend and term to date.
 type CaseloadRow struct {
-	PupilID     string    `json:"pupil_id"`
-	PupilNumber string    `json:"pupil_number"`
-	DisplayName string    `json:"display_name"`
-	SchoolID    string    `json:"school_id"`
-	ClassroomID string    `json:"classroom_id,omitempty"`
-	Attendance  []float64 `json:"attendance_trend"` // % per week, oldest first
-	Education   []float64 `json:"education_trend"`
-	LastWeek    Measures  `json:"last_week"`
-	TermToDate  Measures  `json:"term_to_date"`
+	PupilID       string    `json:"pupil_id"`
+	PupilNumber   string    `json:"pupil_number"`
+	DisplayName   string    `json:"display_name"`
+	SchoolID      string    `json:"school_id"`
+	SchoolName    string    `json:"school_name"`
+	ClassroomID   string    `json:"classroom_id,omitempty"`
+	ClassroomName string    `json:"classroom_name,omitempty"`
+	Attendance    []float64 `json:"attendance_trend"` // % per week, oldest first
+	Education     []float64 `json:"education_trend"`
+	LastWeek      Measures  `json:"last_week"`
+	TermToDate    Measures  `json:"term_to_date"`
 }
 
 // Group is a classroom's, a school's or the whole caseload's measures.
 type Group struct {
 	Level    string   `json:"level"` // classroom, school, caseload
 	ID       string   `json:"id,omitempty"`
+	Name     string   `json:"name,omitempty"`
 	Pupils   int      `json:"pupils"`
 	Measures Measures `json:"measures"`
 }
@@ -284,6 +287,16 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 		}
 	}
 	c.Groups = append(c.Groups, Group{Level: "caseload", Pupils: len(all), Measures: Aggregate(all)})
+	if err := r.names(ctx, c.Rows); err != nil {
+		return Caseload{}, err
+	}
+	names := map[string]string{}
+	for _, row := range c.Rows {
+		names[row.SchoolID], names[row.ClassroomID] = row.SchoolName, row.ClassroomName
+	}
+	for i, g := range c.Groups {
+		c.Groups[i].Name = names[g.ID]
+	}
 	return c, nil
 }
 

@@ -3,6 +3,7 @@ package signaling
 import (
 	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -171,6 +172,37 @@ func (s *Server) apiRoutes() []apiRoute {
 					day = day.Add(12 * time.Hour)
 				}
 				return s.deps.Reports.PupilWeek(c.Request.Context(), a, c.Param("pupil"), day)
+			}},
+		{Method: "GET", Path: "/api/v1/caseload",
+			Summary: "Your caseload: each pupil's weekly attendance and engagement trend and term to date, with classroom, school and caseload aggregates (format=csv for the table)",
+			Action:  people.ActPupilList, Query: []string{"through", "weeks", "format"}, handle: s.caseload},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/history",
+			Summary: "A pupil's weeks: register marks beside engagement per session, and term to date (audited; format=csv for the grid)",
+			Action:  people.ActPupilView, Query: []string{"through", "weeks", "format"}, handle: s.pupilHistory},
+		{Method: "GET", Path: "/api/v1/schools/:school/terms", Summary: "A school's terms",
+			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.Timetables.Terms(c.Request.Context(), a, c.Param("school"))
+			}},
+		{Method: "PUT", Path: "/api/v1/schools/:school/terms", Summary: "Replace a school's terms (all or none; no overlaps)",
+			Action: people.ActTimetableEdit, Body: "Terms", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					Terms []engagement.Term `json:"terms"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"terms": len(in.Terms)}, s.deps.Timetables.SetTerms(c.Request.Context(), a, c.Param("school"), in.Terms)
+			}},
+		{Method: "PUT", Path: "/api/v1/schools/:school/code-policy",
+			Summary: "The code the school agrees to be suggested for a session a pupil engaged in remotely (\"\" for none); never written as a mark",
+			Action:  people.ActTimetableEdit, Body: "CodePolicy", handle: func(c *gin.Context, a people.Actor) (any, error) {
+				var in struct {
+					SuggestCode string `json:"suggest_code"`
+				}
+				if err := decodeJSON(c, &in); err != nil {
+					return nil, err
+				}
+				return gin.H{"ok": true}, s.deps.Reports.SetSuggestCode(c.Request.Context(), a, c.Param("school"), in.SuggestCode)
 			}},
 		{Method: "GET", Path: "/api/v1/pupils", Summary: "List the pupils you may see", Action: people.ActPupilList,
 			Query: []string{"school"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -624,12 +656,6 @@ func (s *Server) importRegister(c *gin.Context, a people.Actor) (any, error) {
 		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the register as text/csv")
 	}
 	n, err := s.deps.Registers.Import(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
-	var ie *people.ImportError
-	if errors.As(err, &ie) {
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
-			"message": ie.Error()}, "report": ie.Report})
-		return nil, errHandled
-	}
 	return gin.H{"marks": n}, err
 }
 
@@ -642,12 +668,6 @@ func (s *Server) importTimetable(c *gin.Context, a people.Actor) (any, error) {
 		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the timetable as text/csv")
 	}
 	n, err := s.deps.Timetables.Import(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
-	var ie *people.ImportError
-	if errors.As(err, &ie) {
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
-			"message": ie.Error()}, "report": ie.Report})
-		return nil, errHandled
-	}
 	return gin.H{"periods": n}, err
 }
 
@@ -685,12 +705,6 @@ func (s *Server) importPupils(c *gin.Context, a people.Actor) (any, error) {
 	}
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody)
 	rep, err := s.deps.People.ImportPupils(c.Request.Context(), a, c.Param("school"), body)
-	var ie *people.ImportError
-	if errors.As(err, &ie) {
-		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
-			"message": ie.Error()}, "report": ie.Report})
-		return nil, errHandled
-	}
 	return rep, err
 }
 
@@ -704,4 +718,70 @@ func (s *Server) baseURL(c *gin.Context) string {
 		scheme = "https"
 	}
 	return scheme + "://" + c.Request.Host
+}
+
+// reportRange reads ?through=YYYY-MM-DD (default yesterday) and ?weeks=N
+// (1 to 60, default 6).
+func reportRange(c *gin.Context) (engagement.Range, error) {
+	var rg engagement.Range
+	if d := c.Query("through"); d != "" {
+		t, err := time.Parse(time.DateOnly, d)
+		if err != nil {
+			return rg, &people.FieldError{Field: "through", Code: "bad_date", Message: "through is a day like 2026-11-23"}
+		}
+		rg.Through = t.Add(12 * time.Hour)
+	}
+	if w := c.Query("weeks"); w != "" {
+		n, err := strconv.Atoi(w)
+		if err != nil || n < 1 || n > 60 {
+			return rg, &people.FieldError{Field: "weeks", Code: "bad_weeks", Message: "weeks is a number from 1 to 60"}
+		}
+		rg.Weeks = n
+	}
+	return rg, nil
+}
+
+// csvFile sends a CSV download named name.
+func csvFile(c *gin.Context, name string, write func(w io.Writer) error) error {
+	c.Header("Content-Type", "text/csv; charset=utf-8")
+	c.Header("Content-Disposition", `attachment; filename="`+name+`"`)
+	c.Header("Cache-Control", "no-store")
+	c.Status(http.StatusOK)
+	return write(c.Writer)
+}
+
+func (s *Server) caseload(c *gin.Context, a people.Actor) (any, error) {
+	rg, err := reportRange(c)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := s.deps.Reports.Caseload(c.Request.Context(), a, rg)
+	if err != nil {
+		return nil, err
+	}
+	if c.Query("format") == "csv" {
+		if err := csvFile(c, "caseload-"+cl.Through+".csv", cl.WriteCSV); err != nil {
+			s.log.Warn("caseload csv", "err", err)
+		}
+		return nil, errHandled
+	}
+	return cl, nil
+}
+
+func (s *Server) pupilHistory(c *gin.Context, a people.Actor) (any, error) {
+	rg, err := reportRange(c)
+	if err != nil {
+		return nil, err
+	}
+	h, err := s.deps.Reports.PupilHistory(c.Request.Context(), a, c.Param("pupil"), rg)
+	if err != nil {
+		return nil, err
+	}
+	if c.Query("format") == "csv" {
+		if err := csvFile(c, "pupil-"+h.Pupil.ID+".csv", h.WriteCSV); err != nil {
+			s.log.Warn("pupil csv", "err", err)
+		}
+		return nil, errHandled
+	}
+	return h, nil
 }

@@ -591,7 +591,7 @@ func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
 	before := snapshot()
 	s := New(Config{}, Deps{People: w.ps, Logger: quietLog()})
 	for _, r := range s.apiRoutes() {
-		if r.Method != "POST" || r.Body == "" {
+		if (r.Method != "POST" && r.Method != "PUT") || r.Body == "" {
 			continue
 		}
 		path := strings.NewReplacer(":school", w.ids["school"], ":staff", w.ids["ewo"], ":pupil", w.ids["pupil"],
@@ -604,7 +604,7 @@ func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
 			{"wrong type", `[1,2,3]`},
 			{"oversized", `{"name":"` + strings.Repeat("x", maxJSONBody) + `"}`},
 		} {
-			status, body := admin.do("POST", path, tc.body, nil)
+			status, body := admin.do(r.Method, path, tc.body, nil)
 			code := errCode(body)
 			ok := status >= 400 && status < 500 && code != ""
 			if strings.HasSuffix(r.Path, "/import") || strings.HasSuffix(r.Path, "/timetable") || strings.HasSuffix(r.Path, "/register") {
@@ -617,5 +617,63 @@ func TestEveryWriteRouteRefusesBadBodies(t *testing.T) {
 	}
 	if after := snapshot(); after != before {
 		t.Fatal("refused writes changed the records")
+	}
+}
+
+func TestReportsOverHTTP(t *testing.T) {
+	w := newAPIWorld(t)
+	admin := w.signIn(t, "admin1")
+	year := 9
+	if status, body := admin.do("POST", "/api/v1/pupils", people.PupilInput{SchoolID: w.ids["school"], PupilNumber: "F1",
+		DisplayName: "=HYPERLINK(\"http://x.test\")", YearGroup: &year}, nil); status != 201 {
+		t.Fatalf("create: %d %s", status, body)
+	}
+	status, body := admin.do("GET", "/api/v1/caseload?through=2026-11-20&weeks=3", nil, nil)
+	var cl engagement.Caseload
+	if err := json.Unmarshal(body, &cl); status != 200 || err != nil || len(cl.Rows) != 3 || len(cl.Weeks) != 3 || cl.Through != "2026-11-20" {
+		t.Fatalf("caseload: %d %s", status, body)
+	}
+	status, body = admin.do("GET", "/api/v1/caseload?through=2026-11-20&weeks=3&format=csv", nil, nil)
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	if status != 200 || len(lines) != 4 || lines[0] != strings.Join(engagement.CaseloadColumns, ",") {
+		t.Fatalf("caseload csv: %d %s", status, body)
+	}
+	if !strings.Contains(string(body), `"'=HYPERLINK(""http://x.test"")"`) {
+		t.Fatalf("a formula in a name was not neutralised: %s", body)
+	}
+	ewo := w.signIn(t, "ewo1")
+	if status, body := ewo.do("GET", "/api/v1/caseload", nil, nil); status != 200 || !strings.Contains(string(body), w.ids["pupil"]) ||
+		strings.Contains(string(body), "HYPERLINK") {
+		t.Fatalf("EWO caseload is their caseload: %d %s", status, body)
+	}
+	status, body = ewo.do("GET", "/api/v1/pupils/"+w.ids["pupil"]+"/history?weeks=2&format=csv", nil, nil)
+	if lines := strings.Split(strings.TrimSpace(string(body)), "\n"); status != 200 || len(lines) != 3 ||
+		lines[0] != strings.Join(engagement.GridColumns(), ",") {
+		t.Fatalf("pupil csv: %d %s", status, body)
+	}
+	for _, tc := range []struct{ path, code string }{
+		{"/api/v1/caseload?weeks=0", "bad_weeks"},
+		{"/api/v1/caseload?weeks=x", "bad_weeks"},
+		{"/api/v1/caseload?through=20/11/2026", "bad_date"},
+		{"/api/v1/pupils/" + w.ids["pupil"] + "/history?weeks=61", "bad_weeks"},
+	} {
+		if status, body := ewo.do("GET", tc.path, nil, nil); status != 400 || errCode(body) != "invalid" || !strings.Contains(string(body), `"code":"`+tc.code+`"`) {
+			t.Errorf("%s: %d %s, want 400 %s", tc.path, status, body, tc.code)
+		}
+	}
+	terms := "/api/v1/schools/" + w.ids["school"] + "/terms"
+	if status, body := admin.do("PUT", terms, map[string]any{"terms": []engagement.Term{{Name: "A", StartsOn: "2026-09-03", EndsOn: "2026-10-23"}}}, nil); status != 200 {
+		t.Fatalf("terms: %d %s", status, body)
+	}
+	status, body = admin.do("PUT", terms, map[string]any{"terms": []engagement.Term{{Name: "A", StartsOn: "2026-09-03", EndsOn: "2026-10-23"},
+		{Name: "B", StartsOn: "2026-10-01", EndsOn: "2026-12-18"}}}, nil)
+	if status != 422 || errCode(body) != "import_failed" || !strings.Contains(string(body), "overlap") {
+		t.Fatalf("overlapping terms: %d %s", status, body)
+	}
+	if status, body := admin.do("GET", terms, nil, nil); status != 200 || strings.Count(string(body), "starts_on") != 1 {
+		t.Fatalf("refused terms changed the stored ones: %d %s", status, body)
+	}
+	if status, body := admin.do("PUT", "/api/v1/schools/"+w.ids["school"]+"/code-policy", map[string]string{"suggest_code": "Q9"}, nil); status != 400 || !strings.Contains(string(body), `"code":"bad_code"`) {
+		t.Fatalf("bad policy code: %d %s", status, body)
 	}
 }

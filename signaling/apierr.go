@@ -98,6 +98,12 @@ func toAPIError(err error) *apiError {
 
 // renderError writes err as JSON; internal errors are logged, not shown.
 func (s *Server) renderError(c *gin.Context, err error) {
+	var ie *people.ImportError
+	if errors.As(err, &ie) { // every row's error, and nothing stored
+		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
+			"message": ie.Error()}, "report": ie.Report})
+		return
+	}
 	ae := toAPIError(err)
 	if ae.Status >= 500 {
 		s.log.Error("api", "route", c.FullPath(), "err", err)
