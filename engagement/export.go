@@ -52,7 +52,11 @@ func (c Caseload) WriteCSV(w io.Writer) error {
 	for _, r := range c.Rows {
 		var trend []string
 		for _, v := range r.Education {
-			trend = append(trend, pct(v))
+			if v == nil {
+				trend = append(trend, "-")
+				continue
+			}
+			trend = append(trend, pct(*v))
 		}
 		m := r.TermToDate
 		_ = cw.Write([]string{csvCell(r.PupilNumber), csvCell(r.DisplayName), csvCell(r.SchoolName), csvCell(r.ClassroomName),

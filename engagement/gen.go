@@ -39,7 +39,7 @@ func standardWeek() string {
 
 // GenOptions shape generated history.
 type GenOptions struct {
-	Weeks int       // school weeks of history, ending the week before Until
+	Weeks int       // whole school weeks of history before the week of Until, and that week's days before Until
 	Until time.Time // default now
 	Seed  uint64
 	// Progress, if set, is called after each pupil.
@@ -98,6 +98,7 @@ func Generate(ctx context.Context, db *store.DB, ps *people.Store, a people.Acto
 		}
 	}
 	thisMonday := cal.monday(opt.Until)
+	today := cal.noon(opt.Until)
 	first := thisMonday.AddDate(0, 0, -7*opt.Weeks)
 	if len(cal.terms) == 0 {
 		var terms []Term
@@ -131,7 +132,7 @@ func Generate(ctx context.Context, db *store.DB, ps *people.Store, a people.Acto
 		var ms []Mark
 		var evs []Event
 		week := 0
-		for d := first; d.Before(thisMonday); d = d.AddDate(0, 0, 1) {
+		for d := first; d.Before(today); d = d.AddDate(0, 0, 1) {
 			if d.Weekday() == time.Monday {
 				week++
 			}
@@ -245,4 +246,108 @@ func insertEvents(ctx context.Context, q store.Q, run uint32, pupil string, evs 
 		}
 	}
 	return nil
+}
+
+// LAOptions shape a generated local authority.
+type LAOptions struct {
+	Name    string
+	Schools int // default 1
+	Pupils  int // per school, default 30
+	GenOptions
+	// Password is given to the generated admin and EWOs (required).
+	Password string
+}
+
+// GeneratedLA is what GenerateLA made.
+type GeneratedLA struct {
+	LAID       string   `json:"la_id"`
+	AdminEmail string   `json:"admin_email"`
+	EWOEmails  []string `json:"ewo_emails"`
+	Schools    []string `json:"schools"`
+	Pupils     int      `json:"pupils"`
+	Marks      int      `json:"marks"`
+	Events     int      `json:"events"`
+}
+
+var firstNames = []string{"Amara", "Ben", "Chloe", "Dev", "Ella", "Finn", "Grace", "Hassan", "Isla", "Jack", "Keira", "Leo",
+	"Maya", "Noah", "Olivia", "Priya", "Quinn", "Ruby", "Sami", "Tom", "Uma", "Vik", "Willow", "Yusuf", "Zara"}
+
+// GenerateLA creates a synthetic local authority for demos and
+// benchmarks: an admin, schools each with classrooms of up to 30 pupils,
+// an EWO per school with the school's pupils on their caseload, and each
+// school's history (Generate). Pupil numbers and names are made up.
+func GenerateLA(ctx context.Context, db *store.DB, ps *people.Store, opt LAOptions) (GeneratedLA, error) {
+	if opt.Schools <= 0 {
+		opt.Schools = 1
+	}
+	if opt.Pupils <= 0 {
+		opt.Pupils = 30
+	}
+	if opt.Name == "" {
+		opt.Name = "Generated Local Authority"
+	}
+	var out GeneratedLA
+	la, err := ps.CreateLA(ctx, people.System, opt.Name)
+	if err != nil {
+		return out, err
+	}
+	out.LAID = la.ID
+	sys := people.System
+	sys.LAID = la.ID
+	tag := la.ID[len(la.ID)-6:]
+	out.AdminEmail = "admin-" + tag + "@generated.seatlink.test"
+	if _, err := ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleAdmin, Email: out.AdminEmail, Name: "Generated admin",
+		Password: opt.Password}); err != nil {
+		return out, err
+	}
+	total := opt.Schools * opt.Pupils
+	for si := 0; si < opt.Schools; si++ {
+		school, err := ps.CreateSchool(ctx, sys, la.ID, fmt.Sprintf("Generated School %d", si+1))
+		if err != nil {
+			return out, err
+		}
+		out.Schools = append(out.Schools, school.ID)
+		email := fmt.Sprintf("ewo%d-%s@generated.seatlink.test", si+1, tag)
+		ewo, err := ps.CreateStaff(ctx, sys, people.StaffInput{Role: people.RoleEWO, Email: email, Name: fmt.Sprintf("EWO %d", si+1),
+			SchoolID: school.ID, Password: opt.Password})
+		if err != nil {
+			return out, err
+		}
+		out.EWOEmails = append(out.EWOEmails, email)
+		var ids []string
+		var class people.Classroom
+		for pi := 0; pi < opt.Pupils; pi++ {
+			if pi%30 == 0 {
+				if class, err = ps.CreateClassroom(ctx, sys, school.ID, fmt.Sprintf("Class %d", pi/30+1)); err != nil {
+					return out, err
+				}
+			}
+			year := 3 + pi%8
+			n := si*opt.Pupils + pi
+			p, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, ClassroomID: class.ID,
+				PupilNumber: fmt.Sprintf("G%06d", n), DisplayName: fmt.Sprintf("%s %c.", firstNames[n%len(firstNames)], 'A'+rune(n*7%26)),
+				YearGroup: &year})
+			if err != nil {
+				return out, err
+			}
+			if err := ps.AssignCaseload(ctx, sys, ewo.ID, p.ID); err != nil {
+				return out, err
+			}
+			ids = append(ids, p.ID)
+		}
+		g := opt.GenOptions
+		g.Seed += uint64(si)
+		base := si * opt.Pupils
+		if opt.Progress != nil {
+			g.Progress = func(done, _ int) { opt.Progress(base+done, total) }
+		}
+		m, e, err := Generate(ctx, db, ps, sys, school.ID, ids, g)
+		if err != nil {
+			return out, err
+		}
+		out.Pupils += len(ids)
+		out.Marks += m
+		out.Events += e
+	}
+	return out, nil
 }

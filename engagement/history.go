@@ -205,17 +205,19 @@ func suggestCodes(rs []SessionResult, code string) {
 
 // CaseloadRow is one pupil on a caseload: the weekly trend and term to date.
 type CaseloadRow struct {
-	PupilID       string    `json:"pupil_id"`
-	PupilNumber   string    `json:"pupil_number"`
-	DisplayName   string    `json:"display_name"`
-	SchoolID      string    `json:"school_id"`
-	SchoolName    string    `json:"school_name"`
-	ClassroomID   string    `json:"classroom_id,omitempty"`
-	ClassroomName string    `json:"classroom_name,omitempty"`
-	Attendance    []float64 `json:"attendance_trend"` // % per week, oldest first
-	Education     []float64 `json:"education_trend"`
-	LastWeek      Measures  `json:"last_week"`
-	TermToDate    Measures  `json:"term_to_date"`
+	PupilID       string `json:"pupil_id"`
+	PupilNumber   string `json:"pupil_number"`
+	DisplayName   string `json:"display_name"`
+	SchoolID      string `json:"school_id"`
+	SchoolName    string `json:"school_name"`
+	ClassroomID   string `json:"classroom_id,omitempty"`
+	ClassroomName string `json:"classroom_name,omitempty"`
+	// % per week, oldest first; null for a week with no possible
+	// sessions (a holiday), which is no week of absence.
+	Attendance []*float64 `json:"attendance_trend"`
+	Education  []*float64 `json:"education_trend"`
+	LastWeek   Measures   `json:"last_week"`
+	TermToDate Measures   `json:"term_to_date"`
 }
 
 // Group is a classroom's, a school's or the whole caseload's measures.
@@ -255,8 +257,12 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 		row := CaseloadRow{PupilID: h.Pupil.ID, PupilNumber: h.Pupil.PupilNumber, DisplayName: h.Pupil.DisplayName,
 			SchoolID: h.Pupil.SchoolID, ClassroomID: h.Pupil.ClassroomID, TermToDate: h.TermToDate}
 		for _, w := range h.Weeks {
-			row.Attendance = append(row.Attendance, w.AttendancePct)
-			row.Education = append(row.Education, w.EducationPct)
+			var att, edu *float64
+			if w.PossibleSessions > 0 {
+				att, edu = &w.AttendancePct, &w.EducationPct
+			}
+			row.Attendance = append(row.Attendance, att)
+			row.Education = append(row.Education, edu)
 		}
 		if len(h.Weeks) > 0 {
 			row.LastWeek = h.Weeks[len(h.Weeks)-1].Measures

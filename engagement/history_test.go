@@ -169,10 +169,14 @@ func TestCaseloadAndHistoryFromTheDatabase(t *testing.T) {
 	})
 }
 
-func fmtTrend(v []float64) string {
+func fmtTrend(v []*float64) string {
 	var s []string
 	for _, f := range v {
-		s = append(s, strconv.FormatFloat(f, 'f', -1, 64))
+		if f == nil {
+			s = append(s, "-")
+			continue
+		}
+		s = append(s, strconv.FormatFloat(*f, 'f', -1, 64))
 	}
 	return strings.Join(s, " ")
 }

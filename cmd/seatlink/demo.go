@@ -10,6 +10,7 @@ import (
 
 	"seatlink/devices"
 	"seatlink/devices/sim"
+	"seatlink/engagement"
 	"seatlink/people"
 )
 
@@ -76,6 +77,25 @@ func (a *app) startDemo(stdout io.Writer) error {
 	if err := p.AssignCaseload(ctx, sys, w.EWO.ID, w.Pupil.ID); err != nil {
 		return err
 	}
+	// Classmates on the EWO's caseload, and a few weeks of history for
+	// all of them, so the caseload and pupil pages have something to show.
+	ids := []string{w.Pupil.ID}
+	for i, name := range []string{"Amara K.", "Ben T.", "Chloe R.", "Dev P.", "Ella M.", "Finn O.", "Grace L."} {
+		c, err := p.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, ClassroomID: class.ID,
+			PupilNumber: fmt.Sprintf("D%04d", i+2), DisplayName: name, YearGroup: &year})
+		if err != nil {
+			return err
+		}
+		if err := p.AssignCaseload(ctx, sys, w.EWO.ID, c.ID); err != nil {
+			return err
+		}
+		ids = append(ids, c.ID)
+	}
+	// The demo pupil is second: the generator's "part-time, returning, engaging remotely" profile.
+	ids[0], ids[1] = ids[1], ids[0]
+	if _, _, err := engagement.Generate(ctx, a.db, p, sys, school.ID, ids, engagement.GenOptions{Weeks: 6, Seed: 5}); err != nil {
+		return err
+	}
 	w.ParentEmail = "parent@demo.seatlink.test"
 	_, invite, err := p.InviteParent(ctx, sys, people.ParentInput{Email: w.ParentEmail, Name: "Demo Parent",
 		PupilIDs: []string{w.Pupil.ID}})
@@ -101,6 +121,7 @@ func (a *app) startDemo(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "teacher login: %s %s\n", w.Teacher.Email, w.passwords[w.Teacher.Email])
 	fmt.Fprintf(stdout, "ewo login: %s %s\n", w.EWO.Email, w.passwords[w.EWO.Email])
 	fmt.Fprintf(stdout, "parent login: %s %s\n", w.ParentEmail, w.passwords[w.ParentEmail])
+	fmt.Fprintf(stdout, "caseload page (sign in as the EWO): %s/ewo\n", a.baseURL())
 	fmt.Fprintf(stdout, "pupil join code: %s\n", jl.Code)
 	fmt.Fprintf(stdout, "pupil join link: %s\n", w.JoinURL)
 	if !a.cfg.DemoRobot {

@@ -1,6 +1,7 @@
 // Command seatlink is Seatlink's one binary: `serve` runs the gateway,
 // `device-sim` a simulated classroom robot, `check-config` validates the
-// configuration without starting anything.
+// configuration without starting anything, `engagement-gen` writes
+// synthetic history.
 package main
 
 import (
@@ -20,6 +21,8 @@ commands:
   serve         run the gateway (add --demo for a demo link and robot)
   device-sim    run a simulated classroom robot against a server
   check-config  validate serve's configuration (flags and SEATLINK_* env) and exit
+  engagement-gen  write a synthetic local authority with weeks of registers and
+                engagement into a database (for demos and benchmarks)
 
 Run "seatlink <command> -h" for a command's flags.
 `
@@ -46,6 +49,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, args[1:], stdout)
 	case "device-sim":
 		err = deviceSimCmd(ctx, args[1:])
+	case "engagement-gen":
+		err = engagementGenCmd(ctx, args[1:], stdout, stderr)
 	case "check-config":
 		err = checkConfigCmd(args[1:], stdout)
 	case "-h", "--help", "help":
