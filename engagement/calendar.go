@@ -24,8 +24,14 @@ type Term struct {
 type calendar struct {
 	loc    *time.Location
 	terms  []Term                               // sorted; none: every weekday counts
-	school map[time.Weekday][]Period            // school-wide periods by weekday
-	own    map[string]map[time.Weekday][]Period // a classroom's own periods
+	school map[time.Weekday][]period            // school-wide periods by weekday
+	own    map[string]map[time.Weekday][]period // a classroom's own periods
+}
+
+// period is a Period with its times parsed once (minutes after midnight).
+type period struct {
+	Period
+	from, to int
 }
 
 func loadCalendar(ctx context.Context, q store.Q, schoolID string) (*calendar, error) {
@@ -33,7 +39,7 @@ func loadCalendar(ctx context.Context, q store.Q, schoolID string) (*calendar, e
 	if err := q.QueryRow(ctx, `SELECT timezone FROM schools WHERE id = ?`, schoolID).Scan(&tz); err != nil {
 		return nil, err
 	}
-	c := &calendar{school: map[time.Weekday][]Period{}, own: map[string]map[time.Weekday][]Period{}}
+	c := &calendar{school: map[time.Weekday][]period{}, own: map[string]map[time.Weekday][]period{}}
 	var err error
 	if c.loc, err = time.LoadLocation(tz); err != nil {
 		c.loc = time.UTC
@@ -44,19 +50,21 @@ func loadCalendar(ctx context.Context, q store.Q, schoolID string) (*calendar, e
 		return nil, err
 	}
 	for rows.Next() {
-		var p Period
+		var p period
 		var wd int
 		if err := rows.Scan(&p.ClassroomID, &wd, &p.Starts, &p.Ends, &p.Kind, &p.Session, &p.Name); err != nil {
 			rows.Close()
 			return nil, err
 		}
 		p.Weekday = time.Weekday(wd % 7)
+		p.from, _ = parseClock(p.Starts)
+		p.to, _ = parseClock(p.Ends)
 		if p.ClassroomID == "" {
 			c.school[p.Weekday] = append(c.school[p.Weekday], p)
 			continue
 		}
 		if c.own[p.ClassroomID] == nil {
-			c.own[p.ClassroomID] = map[time.Weekday][]Period{}
+			c.own[p.ClassroomID] = map[time.Weekday][]period{}
 		}
 		c.own[p.ClassroomID][p.Weekday] = append(c.own[p.ClassroomID][p.Weekday], p)
 	}
@@ -143,8 +151,7 @@ func (c *calendar) slots(classroomID string, date time.Time) []Slot {
 	y, m, d := n.Date()
 	out := make([]Slot, 0, len(ps))
 	for _, p := range ps {
-		a, _ := parseClock(p.Starts)
-		b, _ := parseClock(p.Ends)
+		a, b := p.from, p.to
 		out = append(out, Slot{Interval: Interval{From: time.Date(y, m, d, a/60, a%60, 0, 0, c.loc),
 			To: time.Date(y, m, d, b/60, b%60, 0, 0, c.loc)}, Kind: p.Kind, Session: p.Session, Name: p.Name})
 	}

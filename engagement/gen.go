@@ -158,10 +158,8 @@ func Generate(ctx context.Context, db *store.DB, ps *people.Store, a people.Acto
 			}
 		}
 		err := db.Tx(ctx, func(q store.Q) error {
-			for _, m := range ms {
-				if err := upsertMark(ctx, q, m, "generator", opt.Until); err != nil {
-					return err
-				}
+			if err := insertMarks(ctx, q, ms, opt.Until); err != nil {
+				return err
 			}
 			return insertEvents(ctx, q, run, pupil, evs)
 		})
@@ -224,6 +222,31 @@ func remoteSession(r *rand.Rand, slots []Slot, half string) []Event {
 		}
 	}
 	return append(evs, Event{At: to, Kind: MediaStopped}, Event{At: to.Add(time.Second), Kind: SessionDown})
+}
+
+// insertMarks writes generated marks, many rows a statement; a mark
+// already there is replaced, as a fresh MIS export would.
+func insertMarks(ctx context.Context, q store.Q, ms []Mark, at time.Time) error {
+	const batch = 200
+	for lo := 0; lo < len(ms); lo += batch {
+		hi := min(lo+batch, len(ms))
+		var sb strings.Builder
+		sb.WriteString(`INSERT INTO marks (pupil_id, day, session, code, source, entered_by, entered_at) VALUES `)
+		args := make([]any, 0, 5*(hi-lo))
+		for i, m := range ms[lo:hi] {
+			if i > 0 {
+				sb.WriteString(", ")
+			}
+			sb.WriteString("(?, ?, ?, ?, 'mis', 'generator', ?)")
+			args = append(args, m.PupilID, m.Day, m.Session, m.Code, at.UnixMilli())
+		}
+		sb.WriteString(` ON CONFLICT (pupil_id, day, session) DO UPDATE SET code = excluded.code, source = excluded.source,
+			entered_by = excluded.entered_by, entered_at = excluded.entered_at`)
+		if _, err := q.Exec(ctx, sb.String(), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // insertEvents writes a pupil's generated events, many rows a statement.

@@ -2,7 +2,10 @@ package engagement
 
 import (
 	"context"
+	"runtime"
 	"sort"
+	"strings"
+	"sync"
 	"time"
 
 	"seatlink/people"
@@ -55,8 +58,24 @@ func (r *Reports) histories(ctx context.Context, pupils []people.Pupil, rg Range
 		schools = append(schools, s)
 	}
 	sort.Strings(schools)
+	// Schools in parallel: each fills its own pupils' slots of out. On
+	// PostgreSQL the queries overlap too; on SQLite (one connection) one
+	// school's computing overlaps the next one's reading.
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	errs := make(chan error, len(schools))
+	var wg sync.WaitGroup
 	for _, school := range schools {
-		if err := r.schoolHistories(ctx, school, pupils, bySchool[school], rg, sessions, out); err != nil {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			errs <- r.schoolHistories(ctx, school, pupils, bySchool[school], rg, sessions, out)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
 			return nil, err
 		}
 	}
@@ -87,8 +106,17 @@ func (r *Reports) schoolHistories(ctx context.Context, school string, pupils []p
 		want[pupils[i].ID] = i
 	}
 	marks := map[string]map[string]string{}
-	rows, err := q.Query(ctx, `SELECT m.pupil_id, m.day, m.session, m.code FROM marks m JOIN pupils p ON p.id = m.pupil_id
-		WHERE p.school_id = ? AND m.day >= ? AND m.day <= ?`, school, start.Format(time.DateOnly), through.Format(time.DateOnly))
+	// A few pupils (a pupil's page, a small caseload) are read by id; many
+	// (a school's worth) by school, in one pass.
+	who, whoArgs := `m.pupil_id IN (SELECT id FROM pupils WHERE school_id = ?)`, []any{school}
+	if len(idx) <= 32 {
+		who, whoArgs = `m.pupil_id IN (?`+strings.Repeat(", ?", len(idx)-1)+`)`, nil
+		for _, i := range idx {
+			whoArgs = append(whoArgs, pupils[i].ID)
+		}
+	}
+	rows, err := q.Query(ctx, `SELECT m.pupil_id, m.day, m.session, m.code FROM marks m
+		WHERE `+who+` AND m.day >= ? AND m.day <= ?`, append(whoArgs, start.Format(time.DateOnly), through.Format(time.DateOnly))...)
 	if err != nil {
 		return err
 	}
@@ -132,9 +160,9 @@ func (r *Reports) schoolHistories(ctx context.Context, school string, pupils []p
 		out[i] = h
 		done[pupil] = true
 	}
-	evRows, err := q.Query(ctx, `SELECT e.pupil_id, e.at, e.kind, e.value FROM engagement_events e JOIN pupils p ON p.id = e.pupil_id
-		WHERE p.school_id = ? AND e.at >= ? AND e.at < ? ORDER BY e.pupil_id, e.at`,
-		school, cal.midnight(start).UnixMilli(), cal.midnight(through.AddDate(0, 0, 1)).UnixMilli())
+	evRows, err := q.Query(ctx, `SELECT e.pupil_id, e.at, e.kind, e.value FROM engagement_events e
+		WHERE `+strings.ReplaceAll(who, "m.", "e.")+` AND e.at >= ? AND e.at < ? ORDER BY e.pupil_id, e.at`,
+		append(whoArgs, cal.midnight(start).UnixMilli(), cal.midnight(through.AddDate(0, 0, 1)).UnixMilli())...)
 	if err != nil {
 		return err
 	}
