@@ -250,3 +250,29 @@ func (tt *Timetables) Terms(ctx context.Context, a people.Actor, schoolID string
 	}
 	return c.terms, nil
 }
+
+// Periods returns a school's whole timetable as the import reads it
+// (classrooms by name), for the edit page to change and send back.
+func (tt *Timetables) Periods(ctx context.Context, a people.Actor, schoolID string) ([]Period, error) {
+	if err := tt.people.Authorize(ctx, a, people.ActClassroomList, people.Target{SchoolID: schoolID}); err != nil {
+		return nil, err
+	}
+	rows, err := tt.db.Q().Query(ctx, `SELECT COALESCE(c.name, ''), p.weekday, p.starts, p.ends, p.kind, p.session, p.name
+		FROM periods p LEFT JOIN classrooms c ON c.id = p.classroom_id WHERE p.school_id = ?
+		ORDER BY p.classroom_id, p.weekday, p.starts`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Period{}
+	for rows.Next() {
+		var p Period
+		var wd int
+		if err := rows.Scan(&p.ClassroomID, &wd, &p.Starts, &p.Ends, &p.Kind, &p.Session, &p.Name); err != nil {
+			return nil, err
+		}
+		p.Weekday = time.Weekday(wd % 7)
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}

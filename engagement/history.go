@@ -366,3 +366,13 @@ func (r *Reports) SetSuggestCode(ctx context.Context, a people.Actor, schoolID, 
 	_, err := r.db.Q().Exec(ctx, `UPDATE schools SET suggest_code = ? WHERE id = ?`, code, schoolID)
 	return err
 }
+
+// SuggestCode returns a school's code-suggestion policy ("" for none).
+func (r *Reports) SuggestCode(ctx context.Context, a people.Actor, schoolID string) (string, error) {
+	if err := r.people.Authorize(ctx, a, people.ActClassroomList, people.Target{SchoolID: schoolID}); err != nil {
+		return "", err
+	}
+	var code string
+	err := r.db.Q().QueryRow(ctx, `SELECT suggest_code FROM schools WHERE id = ?`, schoolID).Scan(&code)
+	return code, err
+}

@@ -173,6 +173,12 @@ func (s *Server) apiRoutes() []apiRoute {
 				}
 				return s.deps.Reports.PupilWeek(c.Request.Context(), a, c.Param("pupil"), day)
 			}},
+		{Method: "GET", Path: "/api/v1/attendance-codes", Summary: "The DfE attendance codes (2024) with each one's meaning and category",
+			handle: func(c *gin.Context, _ people.Actor) (any, error) { return engagement.Codes, nil }},
+		{Method: "GET", Path: "/api/v1/schools/:school/periods", Summary: "A school's whole timetable (for the edit page)",
+			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return s.deps.Timetables.Periods(c.Request.Context(), a, c.Param("school"))
+			}},
 		{Method: "GET", Path: "/api/v1/caseload",
 			Summary: "Your caseload: each pupil's weekly attendance and engagement trend and term to date, with classroom, school and caseload aggregates (format=csv for the table)",
 			Action:  people.ActPupilList, Query: []string{"through", "weeks", "format"}, handle: s.caseload},
@@ -192,6 +198,11 @@ func (s *Server) apiRoutes() []apiRoute {
 					return nil, err
 				}
 				return gin.H{"terms": len(in.Terms)}, s.deps.Timetables.SetTerms(c.Request.Context(), a, c.Param("school"), in.Terms)
+			}},
+		{Method: "GET", Path: "/api/v1/schools/:school/code-policy", Summary: "The school's code-suggestion policy",
+			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				code, err := s.deps.Reports.SuggestCode(c.Request.Context(), a, c.Param("school"))
+				return gin.H{"suggest_code": code}, err
 			}},
 		{Method: "PUT", Path: "/api/v1/schools/:school/code-policy",
 			Summary: "The code the school agrees to be suggested for a session a pupil engaged in remotely (\"\" for none); never written as a mark",

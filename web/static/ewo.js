@@ -196,7 +196,12 @@
       DAYS.forEach((_, i) => {
         for (const half of ['AM', 'PM']) {
           const s = by[addDays(w.monday, i) + ' ' + half];
-          const td = C.el('td', s ? cellText(s) : '', { class: 'cell' });
+          const td = C.el('td', s && !canMark() ? cellText(s) : '', { class: 'cell' });
+          if (s && canMark()) {
+            const b = C.el('button', cellText(s), { type: 'button', class: 'mark', 'aria-label': 'Mark ' + s.day + ' ' + s.session + ': ' + cellText(s) });
+            b.addEventListener('click', () => openMark(s));
+            td.appendChild(b);
+          }
           if (s) {
             td.classList.add(!s.possible ? 'np' : s.present ? 'present' : s.engaged_remote ? 'engaged' : 'absent');
             td.dataset.session = s.day + ' ' + s.session;
@@ -208,7 +213,39 @@
     }
   }
 
+  // The register page: staff who may enter marks choose a session's cell.
+  const canMark = () => me && (me.role === 'admin' || me.role === 'teacher');
+  let codes = null;
+  let pupilID = '';
+
+  async function openMark(s) {
+    if (!codes) codes = await C.api('GET', '/api/v1/attendance-codes');
+    const f = $('mark-form');
+    $('mark-session').textContent = s.day + ' ' + s.session + (s.suggested_code ? ' (the school suggests ' + s.suggested_code + ')' : '');
+    const sel = f.code;
+    sel.textContent = '';
+    for (const c of codes) sel.appendChild(C.el('option', c.code + ': ' + c.meaning, { value: c.code }));
+    sel.value = s.code || s.suggested_code || (s.session === 'AM' ? '/' : '\\');
+    f.day.value = s.day;
+    f.session.value = s.session;
+    f.hidden = false;
+    sel.focus();
+  }
+
+  async function saveMark(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    try {
+      await C.api('POST', '/api/v1/pupils/' + encodeURIComponent(pupilID) + '/marks',
+        { day: f.day.value, session: f.session.value, code: f.code.value });
+      f.hidden = true;
+      await showPupil(pupilID);
+      C.say('Mark saved: ' + f.day.value + ' ' + f.session.value + ' ' + f.code.value + '.');
+    } catch (e) { C.say(e.message, true); }
+  }
+
   async function showPupil(id) {
+    pupilID = id;
     $('caseload').hidden = true;
     const q = rangeQuery();
     const h = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(id) + '/history?' + q);
@@ -265,6 +302,8 @@
   $('range').addEventListener('submit', (ev) => { ev.preventDefault(); route(); });
   $('back').addEventListener('click', (ev) => { ev.preventDefault(); location.hash = ''; });
   $('print').addEventListener('click', () => window.print());
+  $('mark-form').addEventListener('submit', saveMark);
+  $('mark-cancel').addEventListener('click', () => { $('mark-form').hidden = true; });
   window.addEventListener('hashchange', route);
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
@@ -278,7 +317,12 @@
 
   async function start() {
     const q = new URLSearchParams(location.search); // a shared link keeps its range
-    if (q.get('weeks')) $('range').weeks.value = q.get('weeks');
+    const weeks = q.get('weeks');
+    if (weeks && /^\d{1,2}$/.test(weeks)) {
+      const sel = $('range').weeks;
+      if (!Array.from(sel.options).some((o) => o.value === weeks)) sel.appendChild(C.el('option', weeks));
+      sel.value = weeks;
+    }
     if (q.get('through')) $('range').through.value = q.get('through');
     me = await C.session();
     if (!me || me.kind !== 'staff') {

@@ -270,6 +270,7 @@
       if (me.role === 'admin') {
         $('admin').hidden = false;
         await loadAdmin();
+        window.seatlinkTimetable.start();
         await loadClassrooms(document.querySelector('#setup-form [name=school]').value);
       }
       await loadPupils();
