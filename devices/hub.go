@@ -85,6 +85,10 @@ type Hub struct {
 	metrics  *HubMetrics
 	Interval time.Duration // the heartbeat interval devices are asked to keep
 
+	// SleepHook, if set before the hub is used, is told when a robot
+	// paired with a pupil goes to sleep or wakes: engagement evidence.
+	SleepHook func(pupilID, deviceID string, asleep bool, at time.Time)
+
 	mu    sync.Mutex
 	conns map[string]*live
 	seq   uint64
@@ -182,33 +186,55 @@ func (h *Hub) Heartbeat(ctx context.Context, d Device, m wire.DeviceMessage) err
 	t := Telemetry{At: time.Now().UTC().Truncate(time.Millisecond), Battery: *m.Battery, Charging: m.Charging,
 		TemperatureC: *m.TemperatureC, WifiDBm: *m.WifiDBm, UptimeS: *m.UptimeS}
 	h.mu.Lock()
+	var changed bool
 	if l := h.conns[d.ID]; l != nil {
 		if m.State != nil {
-			l.state = *m.State
+			changed = l.setState(*m.State)
 		}
 		t.Asleep = l.state.Asleep
 		l.tel = &t
 		h.notify(d.ID)
 	}
 	h.mu.Unlock()
+	h.sleepChanged(d, changed, t.Asleep)
 	return h.reg.RecordTelemetry(ctx, d.ID, t)
 }
 
 // Ack hands a device's acknowledgement to the command waiting for it.
 func (h *Hub) Ack(d Device, m wire.DeviceMessage) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	l := h.conns[d.ID]
 	if l == nil {
+		h.mu.Unlock()
 		return
 	}
 	if ch, ok := l.pending[m.ID]; ok {
 		delete(l.pending, m.ID)
 		ch <- m
 	}
+	var changed bool
 	if m.Result != nil {
-		l.state = *m.Result
+		changed = l.setState(*m.Result)
 		h.notify(d.ID)
+	}
+	h.mu.Unlock()
+	if m.Result != nil {
+		h.sleepChanged(d, changed, m.Result.Asleep)
+	}
+}
+
+// setState stores a device's state and says whether it fell asleep or woke.
+func (l *live) setState(st wire.DeviceState) bool {
+	changed := l.state.Asleep != st.Asleep
+	l.state = st
+	return changed
+}
+
+// sleepChanged tells the hook (outside the hub's lock) of a paired robot
+// falling asleep or waking.
+func (h *Hub) sleepChanged(d Device, changed, asleep bool) {
+	if changed && h.SleepHook != nil && d.PupilID != "" {
+		h.SleepHook(d.PupilID, d.ID, asleep, time.Now())
 	}
 }
 

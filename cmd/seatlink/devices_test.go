@@ -6,12 +6,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
 
 	"seatlink/devices"
 	"seatlink/devices/sim"
+	"seatlink/engagement"
 	"seatlink/internal/wire"
 	"seatlink/people"
 )
@@ -134,6 +136,24 @@ func TestDeviceEnrollCommandSleepRevoke(t *testing.T) {
 		t.Fatalf("wake: %+v %v", st, err)
 	}
 	waitFor(t, 5*time.Second, "video after waking", func() bool { return p.videoFrames.Load() > frozen+15 })
+	// Sleeping and waking are engagement evidence for the paired pupil.
+	a.recorder.Flush()
+	evs, err := engagement.Events(ctx, a.db, w.pupil, start, time.Now().Add(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sleeps []string
+	for _, e := range evs {
+		if e.Kind == engagement.RobotAsleep || e.Kind == engagement.RobotAwake {
+			sleeps = append(sleeps, e.Kind)
+			if e.LinkID != d.ID {
+				t.Errorf("%s recorded against %s, want the robot %s", e.Kind, e.LinkID, d.ID)
+			}
+		}
+	}
+	if strings.Join(sleeps, " ") != "robot_asleep robot_awake" {
+		t.Fatalf("sleep evidence %v, want robot_asleep robot_awake", sleeps)
+	}
 	lvl := 30
 	if st, err := a.hub.Command(ctx, w.teacher, d.ID, wire.DevCmdVolume, &wire.CommandArgs{Level: &lvl}); err != nil || st.Volume != 30 {
 		t.Fatalf("volume: %+v %v", st, err)

@@ -124,6 +124,13 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	a.devices = devices.NewRegistry(a.db, a.people, nil)
 	a.hub = devices.NewHub(a.devices, cfg.HeartbeatInterval, devices.NewHubMetrics(a.reg), log.With("component", "devices"))
 	a.recorder = engagement.NewRecorder(a.db, 0, log.With("component", "engagement"))
+	a.hub.SleepHook = func(pupil, device string, asleep bool, at time.Time) {
+		kind := engagement.RobotAwake
+		if asleep {
+			kind = engagement.RobotAsleep
+		}
+		a.recorder.Record(engagement.Event{At: at, PupilID: pupil, LinkID: device, Kind: kind})
+	}
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
