@@ -41,9 +41,29 @@ func flags(m Measures) string {
 	return strings.Join(f, "; ")
 }
 
+// planText is how the caseload shows a plan's flags (the page's words).
+func planText(f *PlanFlags) string {
+	if f == nil {
+		return ""
+	}
+	out := []string{"active plan"}
+	if f.ReviewOverdue {
+		out = append(out, "review overdue")
+	} else if f.ReviewDue {
+		out = append(out, "review due")
+	}
+	if f.PastEnd {
+		out = append(out, "past its end date")
+	}
+	if f.MissedTwoWeeks {
+		out = append(out, "targets missed two weeks running")
+	}
+	return strings.Join(out, "; ")
+}
+
 // CaseloadColumns are the caseload table's columns.
 var CaseloadColumns = []string{"pupil_number", "name", "school", "classroom", "attendance_pct", "remote_pct", "education_pct",
-	"learning_hours", "social_hours", "active_minutes", "flags", "last_week_education_pct", "education_trend"}
+	"learning_hours", "social_hours", "active_minutes", "flags", "plan", "last_week_education_pct", "education_trend"}
 
 // WriteCSV writes the caseload table.
 func (c Caseload) WriteCSV(w io.Writer) error {
@@ -61,7 +81,7 @@ func (c Caseload) WriteCSV(w io.Writer) error {
 		m := r.TermToDate
 		_ = cw.Write([]string{csvCell(r.PupilNumber), csvCell(r.DisplayName), csvCell(r.SchoolName), csvCell(r.ClassroomName),
 			pct(m.AttendancePct), pct(m.RemotePct), pct(m.EducationPct), hrs(m.LearningHours), hrs(m.SocialHours),
-			strconv.Itoa(m.ActiveMinutes), flags(m), pct(r.LastWeek.EducationPct), strings.Join(trend, " ")})
+			strconv.Itoa(m.ActiveMinutes), flags(m), planText(r.Plan), pct(r.LastWeek.EducationPct), strings.Join(trend, " ")})
 	}
 	cw.Flush()
 	return cw.Error()

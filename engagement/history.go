@@ -245,6 +245,8 @@ type CaseloadRow struct {
 	Attendance []*float64 `json:"attendance_trend"`
 	Education  []*float64 `json:"education_trend"`
 	LastWeek   Measures   `json:"last_week"`
+	// Plan is the flags of the pupil's active re-integration plan, if any.
+	Plan       *PlanFlags `json:"plan,omitempty"`
 	TermToDate Measures   `json:"term_to_date"`
 }
 
@@ -278,12 +280,19 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 	if err != nil {
 		return Caseload{}, err
 	}
+	planFlags, err := NewPlans(r.db, r.people).activeFlags(ctx, pupils)
+	if err != nil {
+		return Caseload{}, err
+	}
 	c := Caseload{Through: rg.Through.Format(time.DateOnly), Weeks: []string{}, Rows: []CaseloadRow{}, Groups: []Group{}}
 	classes, schools := map[string][]Measures{}, map[string][]Measures{}
 	var all []Measures
 	for _, h := range hs {
 		row := CaseloadRow{PupilID: h.Pupil.ID, PupilNumber: h.Pupil.PupilNumber, DisplayName: h.Pupil.DisplayName,
 			SchoolID: h.Pupil.SchoolID, ClassroomID: h.Pupil.ClassroomID, TermToDate: h.TermToDate}
+		if f, ok := planFlags[h.Pupil.ID]; ok {
+			row.Plan = &f
+		}
 		for _, w := range h.Weeks {
 			var att, edu *float64
 			if w.PossibleSessions > 0 {

@@ -36,8 +36,14 @@ const (
 	ActDeviceCommand    Action = "device.command"
 	ActTimetableEdit    Action = "timetable.edit"
 	ActRegisterEdit     Action = "register.edit" // import or enter attendance marks
-	ActLinkJoin         Action = "link.join"     // join one's robot link over the WebSocket
-	ActLinkSignal       Action = "link.signal"   // answer, candidate, restart ICE, leave
+	ActPlanEdit         Action = "plan.edit"     // create and change re-integration plans
+	ActPlanView         Action = "plan.view"
+	ActPlanNote         Action = "plan.note" // add a note in one's own voice
+	ActMaterialUpload   Action = "material.upload"
+	ActMaterialView     Action = "material.view"
+	ActMaterialDelete   Action = "material.delete"
+	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
+	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
 )
 
 // Scope limits an action to records related to the actor.
@@ -68,6 +74,8 @@ var policy = map[Role]map[Action]Scope{
 		ActAuditRead:    ScopeLA,
 		ActDeviceCreate: ScopeLA, ActDeviceList: ScopeLA, ActDeviceManage: ScopeLA, ActDeviceCommand: ScopeLA,
 		ActTimetableEdit: ScopeLA, ActRegisterEdit: ScopeLA,
+		ActPlanEdit: ScopeLA, ActPlanView: ScopeLA, ActPlanNote: ScopeLA,
+		ActMaterialUpload: ScopeLA, ActMaterialView: ScopeLA, ActMaterialDelete: ScopeLA,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -75,17 +83,23 @@ var policy = map[Role]map[Action]Scope{
 		ActJoinLinkIssue: ScopeSchool, ActJoinLinkList: ScopeSchool, ActJoinLinkRevoke: ScopeSchool,
 		ActDeviceList: ScopeSchool, ActDeviceCommand: ScopeClass,
 		ActRegisterEdit: ScopeSchool,
+		ActPlanView:     ScopeSchool, ActPlanNote: ScopeSchool,
+		ActMaterialUpload: ScopeClass, ActMaterialView: ScopeSchool, ActMaterialDelete: ScopeClass,
 	},
 	RoleEWO: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
 		ActPupilList: ScopeCaseload, ActPupilView: ScopeCaseload,
 		ActJoinLinkIssue: ScopeCaseload, ActJoinLinkList: ScopeCaseload, ActJoinLinkRevoke: ScopeCaseload,
+		ActPlanEdit: ScopeCaseload, ActPlanView: ScopeCaseload, ActPlanNote: ScopeCaseload,
+		ActMaterialView: ScopeCaseload,
 	},
 	RoleParent: {
 		ActPupilList: ScopeChild, ActPupilView: ScopeChild,
+		ActPlanView: ScopeChild, ActPlanNote: ScopeChild, ActMaterialView: ScopeChild,
 	},
 	RolePupil: {
 		ActPupilView: ScopeSelf, ActLinkJoin: ScopeSelf, ActLinkSignal: ScopeSelf,
+		ActPlanView: ScopeSelf, ActPlanNote: ScopeSelf, ActMaterialView: ScopeSelf,
 	},
 }
 

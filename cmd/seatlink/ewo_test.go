@@ -91,11 +91,11 @@ func TestBrowserEWOCaseload(t *testing.T) {
 	}
 	shown := map[string]string{}
 	for _, line := range strings.Split(eval(`Array.from(document.querySelectorAll('#caseload-rows tr')).map(r =>
-		[0,4,5,6,7,8,9,11].map(i => r.children[i].textContent).join('|')).join('\n')`), "\n") {
+		[0,4,5,6,7,8,9,11,12].map(i => r.children[i].textContent).join('|')).join('\n')`), "\n") {
 		shown[strings.SplitN(line, "|", 2)[0]] = line
 	}
 	for _, r := range recs[1:] {
-		want := strings.Join([]string{r[0], r[4], r[5], r[6], r[7], r[8], r[9], r[11]}, "|")
+		want := strings.Join([]string{r[0], r[4], r[5], r[6], r[7], r[8], r[9], r[11], r[12]}, "|")
 		if shown[r[0]] != want {
 			t.Errorf("CSV row %s, page shows %s", want, shown[r[0]])
 		}
