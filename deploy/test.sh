@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
 # Chromium for the browser tests, a throwaway PostgreSQL on 127.0.0.1 for
-# the store tests), then runs gofmt, go vet, the JS syntax check, the whole Go
+# the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
 # Under CI=true a missing component is a failure, never a skip.
@@ -35,14 +35,29 @@ if [ -z "${SEATLINK_CHROMIUM:-}" ]; then
 fi
 [ -n "${SEATLINK_CHROMIUM:-}" ] && log "chromium: $("$SEATLINK_CHROMIUM" --version 2>/dev/null || echo '?')"
 
+cleanup=()
+stop_all() { for f in "${cleanup[@]}"; do "$f"; done; }
+trap stop_all EXIT
+
 # PostgreSQL: the store tests run on SQLite and on PostgreSQL.
 if [ -z "${SEATLINK_TEST_DATABASE_URL:-}" ]; then
 	if source deploy/postgres.sh; then
-		trap seatlink_pg_stop EXIT
+		cleanup+=(seatlink_pg_stop)
 	elif [ -n "${CI:-}" ]; then
 		log "PostgreSQL could not be started"; exit 1
 	else
 		log "PostgreSQL tests will be skipped"
+	fi
+fi
+
+# MinIO: the lesson-material tests run on a local directory and on MinIO.
+if [ -z "${SEATLINK_TEST_S3_ENDPOINT:-}" ]; then
+	if source deploy/minio.sh; then
+		cleanup+=(seatlink_minio_stop)
+	elif [ -n "${CI:-}" ]; then
+		log "MinIO could not be built or started"; exit 1
+	else
+		log "MinIO tests will be skipped"
 	fi
 fi
 

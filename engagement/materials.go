@@ -105,6 +105,9 @@ func sniffType(head []byte, filename string) string {
 	case "application/zip":
 		return officeTypes[ext]
 	case "text/plain":
+		if t := bytes.TrimLeft(head, " \t\r\n\ufeff"); len(t) > 0 && t[0] == '<' {
+			return "" // markup (SVG, XML, HTML fragments) is not plain text
+		}
 		switch ext {
 		case ".txt", ".md":
 			return "text/plain; charset=utf-8"

@@ -69,6 +69,10 @@ func NewDirStore(dir, base string, secret []byte) (*DirStore, error) {
 	return &DirStore{dir: dir, secret: secret, base: strings.TrimRight(base, "/")}, nil
 }
 
+// SetBase sets where links point (the gateway's address, known once it
+// listens); call it before the store is used.
+func (d *DirStore) SetBase(base string) { d.base = strings.TrimRight(base, "/") }
+
 func (d *DirStore) path(key string) string { return filepath.Join(d.dir, filepath.FromSlash(key)) }
 
 // Put writes to a temporary file and renames it into place when complete.

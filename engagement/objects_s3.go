@@ -72,7 +72,7 @@ func (s *S3Store) Put(ctx context.Context, key string, r io.Reader, size int64, 
 
 // URL presigns a GET naming the download filename.
 func (s *S3Store) URL(ctx context.Context, key, filename string, ttl time.Duration) (string, error) {
-	q := url.Values{"response-content-disposition": {contentDisposition(filename)}}
+	q := url.Values{"response-content-disposition": {ContentDisposition(filename)}}
 	u, err := s.c.PresignedGetObject(ctx, s.bucket, key, ttl, q)
 	if err != nil {
 		return "", err
@@ -104,9 +104,9 @@ func (s *S3Store) List(ctx context.Context, prefix string, olderThan time.Time) 
 	return out, nil
 }
 
-// contentDisposition names a download; the name is reduced to safe
+// ContentDisposition names a download; the name is reduced to safe
 // characters (it came from an uploader).
-func contentDisposition(filename string) string {
+func ContentDisposition(filename string) string {
 	safe := make([]rune, 0, len(filename))
 	for _, r := range filename {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == '_' || r == ' ' {

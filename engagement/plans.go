@@ -255,7 +255,8 @@ func (p *Plans) Update(ctx context.Context, a people.Actor, id string, in PlanIn
 			return err
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			return &people.ConflictError{Field: "version", Message: "the plan was changed by someone else since you read it; reload it"}
+			return &people.ConflictError{Field: "version", Code: "stale_version",
+				Message: "the plan was changed by someone else since you read it; reload it"}
 		}
 		if _, err := q.Exec(ctx, `DELETE FROM plan_reviews WHERE plan_id = ?`, id); err != nil {
 			return err

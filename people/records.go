@@ -159,6 +159,7 @@ func conflict(err error, field, msg string) error {
 type ConflictError struct {
 	Field   string
 	Message string
+	Code    string // the field's problem; "duplicate" if empty
 }
 
 func (e *ConflictError) Error() string { return e.Field + ": " + e.Message }

@@ -46,7 +46,7 @@ type apiRoute struct {
 }
 
 func (s *Server) apiRoutes() []apiRoute {
-	return []apiRoute{
+	return append([]apiRoute{
 		{Method: "GET", Path: "/api/v1/openapi.json", Summary: "This document", Public: true,
 			handle: func(c *gin.Context, _ people.Actor) (any, error) { return s.openAPI(), nil }},
 		{Method: "POST", Path: "/api/v1/session", Summary: "Staff sign-in (sets the session cookie)", Public: true,
@@ -307,7 +307,7 @@ func (s *Server) apiRoutes() []apiRoute {
 				limit, _ := strconv.Atoi(c.Query("limit"))
 				return s.deps.People.ListAudit(c.Request.Context(), a, c.Query("pupil"), limit)
 			}},
-	}
+	}, s.planRoutes()...)
 }
 
 // routeAPI registers the REST API.

@@ -49,11 +49,18 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	}
 	reg := devices.NewRegistry(db, ps, nil)
 	hub := devices.NewHub(reg, time.Second, nil, log)
+	files, err := engagement.NewDirStore(t.TempDir(), "", []byte("a test link secret, long enough"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	materials := engagement.NewMaterials(db, ps, files)
+	plans := engagement.NewPlans(db, ps)
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
-		Reports: engagement.NewReports(db, ps)})
+		Reports: engagement.NewReports(db, ps), Plans: plans, Materials: materials})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
+	files.SetBase(w.srv.URL)
 	t.Cleanup(func() { sfu.Close(); w.srv.Close() })
 	must := func(err error) {
 		t.Helper()
@@ -91,6 +98,13 @@ func newAPIWorld(t *testing.T) *apiWorld {
 		if n == "1" {
 			w.ids = map[string]string{"school": school.ID, "staff": teacher.ID, "ewo": ewo.ID, "pupil": pupil.ID,
 				"link": jl.ID, "classroom": class.ID, "device": robot.ID}
+			plan, err := plans.Create(ctx, sys, pupil.ID, engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
+				Phases: []engagement.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}}})
+			must(err)
+			mat, err := materials.Upload(ctx, sys, engagement.MaterialInput{ClassroomID: class.ID, Title: "Worksheet", LessonDate: "2026-11-23",
+				Filename: "w.txt"}, strings.NewReader("Add these fractions."))
+			must(err)
+			w.ids["plan"], w.ids["phase"], w.ids["material"] = plan.ID, plan.Phases[0].ID, mat.ID
 			w.pupilToken = jl.Token
 			pb, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1b", DisplayName: "Pupil 1b", YearGroup: &year})
 			must(err)
@@ -272,7 +286,8 @@ func TestPermissionWalk(t *testing.T) {
 				w := newAPIWorld(t)
 				concrete := path
 				for name, id := range map[string]string{"{school}": w.ids["school"], "{staff}": w.ids["ewo"],
-					"{pupil}": w.ids["pupil"], "{link}": w.ids["link"], "{device}": w.ids["device"]} {
+					"{pupil}": w.ids["pupil"], "{link}": w.ids["link"], "{device}": w.ids["device"], "{classroom}": w.ids["classroom"],
+					"{plan}": w.ids["plan"], "{phase}": w.ids["phase"], "{material}": w.ids["material"]} {
 					concrete = strings.ReplaceAll(concrete, name, id)
 				}
 				if strings.HasSuffix(path, "/caseload") {
@@ -280,6 +295,9 @@ func TestPermissionWalk(t *testing.T) {
 				}
 				if strings.HasSuffix(path, "/classrooms") && strings.HasPrefix(path, "/api/v1/staff") {
 					concrete = strings.ReplaceAll(path, "{staff}", w.ids["staff"])
+				}
+				if method == "POST" && strings.HasSuffix(path, "/materials") && strings.HasPrefix(path, "/api/v1/classrooms") {
+					concrete += "?title=Walk&lesson_date=2026-11-23&filename=walk.txt"
 				}
 				allowed := map[string]bool{}
 				for _, r := range op.Roles {
@@ -301,6 +319,8 @@ func TestPermissionWalk(t *testing.T) {
 							t.Errorf("%s (role not listed): %d %s, want 403", actor, status, out)
 						}
 					case status >= 200 && status < 300, status == 401, status == 403, status == 404:
+					case status == 409 && strings.Contains(string(out), "stale_version"):
+						// Another actor of the walk changed the plan first: a clear answer, in scope.
 					case status == 409 && strings.Contains(string(out), "device_offline"):
 						// A command to a device that is not connected: a clear answer, in scope.
 					default:
@@ -339,8 +359,21 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/marks") {
 		return map[string]string{"day": "2026-11-23", "session": "PM", "code": "I"}
 	}
+	if method == "POST" && strings.HasSuffix(path, "/materials") && strings.HasPrefix(path, "/api/v1/classrooms") {
+		return "Plain words of a worksheet."
+	}
 	if method == "GET" || method == "DELETE" {
 		return nil
+	}
+	if strings.HasSuffix(path, "/plans") || path == "/api/v1/plans/{plan}" {
+		return engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12", Version: 1,
+			Phases: []engagement.Phase{{Name: "Walk", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 3}}}
+	}
+	if strings.HasSuffix(path, "/notes") {
+		return map[string]string{"text": "A note from the walk."}
+	}
+	if strings.HasPrefix(path, "/api/v1/plan-phases") {
+		return map[string]string{"material_id": w.ids["material"]}
 	}
 	year := 3
 	switch {

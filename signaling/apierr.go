@@ -12,6 +12,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"seatlink/devices"
+	"seatlink/engagement"
 	"seatlink/people"
 )
 
@@ -46,14 +47,29 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
+	var pe *engagement.PlanError
+	if errors.As(err, &pe) {
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_plan", Message: pe.Error(), Fields: pe.Problems}
+	}
+	switch {
+	case errors.Is(err, engagement.ErrTooLarge):
+		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the upload limit")
+	case errors.Is(err, engagement.ErrBadType):
+		return apiErr(http.StatusUnsupportedMediaType, "unsupported_type",
+			"this kind of file is not accepted: PDF, pictures, plain text, office documents, MP3, MP4 and WebM are")
+	}
 	var fe *people.FieldError
 	if errors.As(err, &fe) {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: fe.Error(), Fields: []*people.FieldError{fe}}
 	}
 	var ce *people.ConflictError
 	if errors.As(err, &ce) {
+		code := ce.Code
+		if code == "" {
+			code = "duplicate"
+		}
 		return &apiError{Status: http.StatusConflict, Code: "conflict", Message: ce.Message,
-			Fields: []*people.FieldError{{Field: ce.Field, Code: "duplicate", Message: ce.Message}}}
+			Fields: []*people.FieldError{{Field: ce.Field, Code: code, Message: ce.Message}}}
 	}
 	var le *people.LockedError
 	if errors.As(err, &le) {

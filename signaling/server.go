@@ -74,6 +74,8 @@ type Deps struct {
 	Timetables *engagement.Timetables
 	Registers  *engagement.Registers
 	Reports    *engagement.Reports
+	Plans      *engagement.Plans
+	Materials  *engagement.Materials
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
 	Logger     *slog.Logger
@@ -131,6 +133,7 @@ func New(cfg Config, deps Deps) *Server {
 	e.GET("/device/ws", s.serveDeviceWS)
 	s.routeAPI(e)
 	s.routeWeb(e)
+	s.routeFiles(e)
 	s.engine = e
 	return s
 }

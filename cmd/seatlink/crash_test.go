@@ -44,7 +44,7 @@ func freePort(t *testing.T) string {
 func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(bin, "serve", "--database-url", dbPath, "--http-addr", addr, "--media-udp", "127.0.0.1:0",
-		"--media-tcp", "off", "--log-level", "info", "--heartbeat-interval", "1s")
+		"--media-tcp", "off", "--log-level", "info", "--heartbeat-interval", "1s", "--data-dir", filepath.Join(filepath.Dir(dbPath), "data"))
 	stderr, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -96,6 +96,7 @@ func testApp(t testing.TB) *app {
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
 	cfg.DemoRobot = false
 	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
+	cfg.DataDir = t.TempDir()
 	cfg.HeartbeatInterval = time.Second
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -376,6 +377,7 @@ func TestGracefulShutdownTellsClients(t *testing.T) {
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "off"
 	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
+	cfg.DataDir = t.TempDir()
 	a, err := startApp(cfg, testLogger(t))
 	if err != nil {
 		t.Fatal(err)

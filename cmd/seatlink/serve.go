@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
@@ -88,7 +89,10 @@ type app struct {
 	devices  *devices.Registry
 	hub      *devices.Hub
 	recorder *engagement.Recorder
-	tmpDir   string
+	// materials keeps lesson material in dirStore (the default) or S3.
+	materials *engagement.Materials
+	dirStore  *engagement.DirStore
+	tmpDir    string
 
 	housekeeping     chan struct{}
 	housekeepingDone chan struct{}
@@ -147,17 +151,23 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.sfu = sfu
+	if err := a.openMaterials(); err != nil {
+		return nil, err
+	}
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
-		Reports: engagement.NewReports(a.db, a.people),
-		Logger:  log.With("component", "signaling"),
+		Reports: engagement.NewReports(a.db, a.people), Plans: engagement.NewPlans(a.db, a.people), Materials: a.materials,
+		Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return nil, fmt.Errorf("listen HTTP: %w", err)
 	}
 	a.ln = ln
+	if a.dirStore != nil {
+		a.dirStore.SetBase(a.baseURL())
+	}
 	a.http = &http.Server{Handler: a.sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -179,6 +189,11 @@ func (a *app) keepHouse() {
 	defer t.Stop()
 	for {
 		keep := time.Duration(a.cfg.TelemetryDays) * 24 * time.Hour
+		if n, err := a.materials.Sweep(context.Background(), time.Hour); err != nil {
+			a.log.Warn("material sweep", "err", err)
+		} else if n > 0 {
+			a.log.Info("material sweep: objects without records removed", "objects", n)
+		}
 		if n, err := a.devices.PruneTelemetry(context.Background(), keep); err != nil {
 			a.log.Warn("telemetry pruning", "err", err)
 		} else if n > 0 {
@@ -217,6 +232,40 @@ func (a *app) openDatabase() error {
 		return err
 	}
 	a.log.Info("database ready", "dialect", db.Dialect.String())
+	return nil
+}
+
+// openMaterials opens the object store for lesson material: MinIO/S3 if
+// an endpoint is configured, else a folder in the data directory (the
+// demo's temporary folder with --demo).
+func (a *app) openMaterials() error {
+	var os engagement.ObjectStore
+	if a.cfg.S3Endpoint != "" {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		s3, err := engagement.NewS3Store(ctx, engagement.S3Config{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey,
+			SecretKey: a.cfg.S3SecretKey, Bucket: a.cfg.S3Bucket, Secure: a.cfg.S3Secure, Region: a.cfg.S3Region})
+		if err != nil {
+			return err
+		}
+		os = s3
+		a.log.Info("lesson material in S3", "endpoint", a.cfg.S3Endpoint, "bucket", a.cfg.S3Bucket)
+	} else {
+		dir := filepath.Join(a.cfg.DataDir, "materials")
+		if a.tmpDir != "" {
+			dir = filepath.Join(a.tmpDir, "materials")
+		}
+		secret := make([]byte, 32)
+		_, _ = rand.Read(secret)
+		ds, err := engagement.NewDirStore(dir, "", secret)
+		if err != nil {
+			return err
+		}
+		a.dirStore, os = ds, ds
+		a.log.Info("lesson material in a local folder", "dir", dir)
+	}
+	a.materials = engagement.NewMaterials(a.db, a.people, os)
+	a.materials.MaxSize = int64(a.cfg.MaterialMaxMB) << 20
 	return nil
 }
 

@@ -55,6 +55,16 @@ type Serve struct {
 	Demo bool
 	// DemoRobot runs the demo's simulated robot in-process (with Demo).
 	DemoRobot bool
+	// S3Endpoint (host:port) keeps lesson material in MinIO or another S3
+	// store; empty keeps it in DATA-DIR/materials.
+	S3Endpoint  string
+	S3AccessKey string
+	S3SecretKey string
+	S3Bucket    string
+	S3Secure    bool
+	S3Region    string
+	// MaterialMaxMB bounds one upload of lesson material.
+	MaterialMaxMB int
 }
 
 // Defaults are the embedded defaults: loopback only, no setup.
@@ -70,6 +80,8 @@ func Defaults() Serve {
 		LogLevel:          "info",
 		LogFormat:         "text",
 		DemoRobot:         true,
+		S3Bucket:          "seatlink",
+		MaterialMaxMB:     200,
 	}
 }
 
@@ -118,6 +130,13 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.TelemetryDays, "telemetry-days", c.TelemetryDays, "days of device telemetry to keep")
 	fs.BoolVar(&c.Demo, "demo", c.Demo, "create a demo link with a simulated robot and print the pupil's join link")
 	fs.BoolVar(&c.DemoRobot, "demo-robot", c.DemoRobot, "with --demo, run the simulated robot in-process")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", c.S3Endpoint, "MinIO/S3 host:port for lesson material (default: DATA-DIR/materials)")
+	fs.StringVar(&c.S3AccessKey, "s3-access-key", c.S3AccessKey, "S3 access key")
+	fs.StringVar(&c.S3SecretKey, "s3-secret-key", c.S3SecretKey, "S3 secret key (prefer the environment variable)")
+	fs.StringVar(&c.S3Bucket, "s3-bucket", c.S3Bucket, "S3 bucket (created if missing)")
+	fs.BoolVar(&c.S3Secure, "s3-secure", c.S3Secure, "reach S3 over HTTPS")
+	fs.StringVar(&c.S3Region, "s3-region", c.S3Region, "S3 region, if the store needs one")
+	fs.IntVar(&c.MaterialMaxMB, "material-max-mb", c.MaterialMaxMB, "largest lesson-material upload, in MB")
 }
 
 // EnvName is the environment variable for a flag.
@@ -222,6 +241,12 @@ func (c *Serve) Validate() error {
 	}
 	if c.DataDir == "" {
 		errs = append(errs, errors.New("data-dir must not be empty"))
+	}
+	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
+		errs = append(errs, errors.New("s3-endpoint needs s3-access-key, s3-secret-key and s3-bucket"))
+	}
+	if c.MaterialMaxMB < 1 || c.MaterialMaxMB > 10240 {
+		errs = append(errs, fmt.Errorf("material-max-mb %d: want 1 to 10240", c.MaterialMaxMB))
 	}
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
