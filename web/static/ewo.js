@@ -252,6 +252,7 @@
     const p = h.pupil;
     $('pupil-name').textContent = p.display_name + ' (' + p.pupil_number + ')';
     $('pupil-meta').textContent = 'Year ' + p.year_group + ' · ' + h.term + ' from ' + h.term_start;
+    $('pupil-plans').href = '/plan?pupil=' + encodeURIComponent(p.id);
     const m = h.term_to_date;
     const dl = $('pupil-summary');
     dl.textContent = '';

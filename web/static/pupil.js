@@ -176,6 +176,7 @@
 
   function onJoined(msg) {
     resume = msg.resume || '';
+    document.dispatchEvent(new CustomEvent('seatlink:joined'));
     api.joinedAt = performance.now();
     pc = new RTCPeerConnection({ iceServers: msg.ice_servers || [] });
     if (mic) {

@@ -1,0 +1,219 @@
+// The staff plan page: a pupil's plans (/plan?pupil=ID), one plan
+// (/plan#PLAN): timeline, phases, reviews, material (teachers upload,
+// streamed), notes; and, for the EWO and LA admins, the plan editor.
+'use strict';
+
+(() => {
+  const C = window.seatlinkConsole;
+  const P = window.seatlinkPlan;
+  const $ = (id) => document.getElementById(id);
+  let me = null;
+  let current = null; // the plan shown
+  let pupil = null;
+
+  const canEdit = () => me && (me.role === 'ewo' || me.role === 'admin');
+  const canUpload = () => me && (me.role === 'teacher' || me.role === 'admin');
+
+  function input(name, type, value, attrs) {
+    const i = C.el('input', null, Object.assign({ name, type, 'aria-label': name }, attrs || {}));
+    i.value = value === undefined || value === null ? '' : value;
+    return i;
+  }
+  function removable(tr) {
+    const td = document.createElement('td');
+    const b = C.el('button', 'Remove', { type: 'button' });
+    b.addEventListener('click', () => tr.remove());
+    td.appendChild(b);
+    tr.appendChild(td);
+  }
+  function phaseRow(ph) {
+    const tr = C.row([input('name', 'text', ph.name), input('starts_on', 'date', ph.starts_on), input('ends_on', 'date', ph.ends_on),
+      input('school_sessions', 'number', ph.school_sessions, { min: 0, max: 10 }),
+      input('robot_sessions', 'number', ph.robot_sessions, { min: 0, max: 10 }),
+      input('other_hours', 'number', ph.other_hours, { min: 0, max: 40, step: '0.5' }), input('robot_use', 'text', ph.robot_use)]);
+    removable(tr);
+    $('phase-rows').appendChild(tr);
+  }
+  function reviewRow(r) {
+    const held = input('held', 'checkbox');
+    held.checked = !!r.held;
+    const tr = C.row([input('on', 'date', r.on), held]);
+    removable(tr);
+    $('review-rows').appendChild(tr);
+  }
+
+  function openEditor(plan) {
+    const f = $('plan-form');
+    f.status.value = plan ? plan.status : 'draft';
+    f.plan_starts.value = plan ? plan.starts_on : '';
+    f.plan_ends.value = plan ? plan.ends_on : '';
+    f.summary.value = plan ? plan.summary : '';
+    $('phase-rows').textContent = '';
+    $('review-rows').textContent = '';
+    (plan ? plan.phases : [{}]).forEach(phaseRow);
+    (plan ? plan.reviews : []).forEach(reviewRow);
+    $('plan-errors').textContent = '';
+    $('editor-title').textContent = plan ? 'Change the plan' : 'A new plan for ' + pupil.display_name;
+    $('plan').hidden = true;
+    $('plans').hidden = true;
+    $('editor').hidden = false;
+  }
+
+  function readEditor() {
+    const f = $('plan-form');
+    const val = (tr, n) => tr.querySelector('[name=' + n + ']');
+    return {
+      status: f.status.value, starts_on: f.plan_starts.value, ends_on: f.plan_ends.value, summary: f.summary.value,
+      version: current ? current.version : 0,
+      phases: Array.from($('phase-rows').children).map((tr) => ({
+        name: val(tr, 'name').value, starts_on: val(tr, 'starts_on').value, ends_on: val(tr, 'ends_on').value,
+        school_sessions: Number(val(tr, 'school_sessions').value || 0), robot_sessions: Number(val(tr, 'robot_sessions').value || 0),
+        other_hours: Number(val(tr, 'other_hours').value || 0), robot_use: val(tr, 'robot_use').value })),
+      reviews: Array.from($('review-rows').children).map((tr) => ({ on: val(tr, 'on').value, held: val(tr, 'held').checked })),
+    };
+  }
+
+  $('add-phase').addEventListener('click', () => phaseRow({}));
+  $('add-review').addEventListener('click', () => reviewRow({}));
+  $('cancel-edit').addEventListener('click', () => { $('editor').hidden = true; route(); });
+  $('plan-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = readEditor();
+    const errs = $('plan-errors');
+    errs.textContent = '';
+    try {
+      const saved = current
+        ? await C.api('PUT', '/api/v1/plans/' + encodeURIComponent(current.id), body)
+        : await C.api('POST', '/api/v1/pupils/' + encodeURIComponent(pupil.id) + '/plans', body);
+      C.say('Plan saved.');
+      $('editor').hidden = true;
+      if (location.hash === '#' + saved.id) await route(); else location.hash = saved.id;
+    } catch (e) {
+      const fields = e.data && e.data.error && e.data.error.fields;
+      for (const fe of fields || []) errs.appendChild(C.el('li', fe.message));
+      C.say(e.status === 409 ? 'Someone else changed this plan meanwhile: reload the page to see their changes.' : 'The plan was not saved.', true);
+    }
+  });
+
+  async function showList(pupilID) {
+    pupil = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(pupilID));
+    const plans = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(pupilID) + '/plans');
+    $('plans-title').textContent = 'Re-integration plans for ' + pupil.display_name;
+    const ul = $('plan-list');
+    ul.textContent = '';
+    for (const p of plans) {
+      const li = C.el('li');
+      li.appendChild(C.el('a', P.nice(p.starts_on) + ' to ' + P.nice(p.ends_on) + ' (' + p.status + ')', { href: '#' + p.id }));
+      ul.appendChild(li);
+    }
+    if (!plans.length) ul.appendChild(C.el('li', 'No plan yet.'));
+    $('new-plan').hidden = !canEdit();
+    $('plans').hidden = false;
+  }
+
+  async function showPlan(id) {
+    const pr = await C.api('GET', '/api/v1/plans/' + encodeURIComponent(id) + '/progress');
+    const plan = pr.plan;
+    current = plan;
+    pupil = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(plan.pupil_id));
+    $('plan-title').textContent = 'Plan for ' + pupil.display_name;
+    $('plan-meta').textContent = 'Status: ' + plan.status + ' · ' + P.nice(plan.starts_on) + ' to ' + P.nice(plan.ends_on) +
+      ' · version ' + plan.version;
+    const f = pr.flags;
+    const flags = [];
+    if (f.review_overdue) flags.push('A review is overdue.');
+    else if (f.review_due) flags.push('A review is due within a week.');
+    if (f.past_end) flags.push('The plan is past its end date.');
+    if (f.missed_two_weeks) flags.push('Targets were missed two weeks running.');
+    $('plan-flags').textContent = flags.join(' ');
+    $('plan-flags').className = flags.length ? 'alerts' : '';
+    $('plan-summary').textContent = plan.summary;
+    const chart = $('plan-chart');
+    chart.textContent = '';
+    chart.appendChild(P.timeline(pr));
+    const phases = $('plan-phases');
+    phases.textContent = '';
+    phases.appendChild(P.phasesInWords(plan, false));
+    const rv = $('plan-reviews');
+    rv.textContent = '';
+    for (const r of plan.reviews) rv.appendChild(C.el('li', P.nice(r.on) + (r.held ? ' (held)' : '')));
+    if (!plan.reviews.length) rv.appendChild(C.el('li', 'No review booked.'));
+    const notes = $('plan-notes');
+    notes.textContent = '';
+    notes.appendChild(P.notes(plan));
+    const slot = $('note-slot');
+    slot.textContent = '';
+    slot.appendChild(P.noteForm(plan.id, me.role === 'teacher' ? 'A note from school' : 'A note from education welfare', () => showPlan(id)));
+    await showMaterials();
+    const sel = $('upload-phase');
+    sel.textContent = '';
+    sel.appendChild(C.el('option', '(none: the whole class)', { value: '' }));
+    plan.phases.forEach((ph, i) => sel.appendChild(C.el('option', (i + 1) + '. ' + ph.name, { value: ph.id })));
+    $('upload-form').hidden = !canUpload() || !pupil.classroom_id;
+    $('edit-plan').hidden = !canEdit() || plan.status === 'ended';
+    const hist = await C.api('GET', '/api/v1/plans/' + encodeURIComponent(id) + '/history');
+    $('plan-history').textContent = hist.length + ' saved version' + (hist.length === 1 ? '' : 's') + '; last saved ' +
+      new Date(plan.updated_at).toLocaleString() + '.';
+    $('plans').hidden = true;
+    $('plan').hidden = false;
+  }
+
+  async function showMaterials() {
+    const list = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(pupil.id) + '/materials');
+    const box = $('plan-materials');
+    box.textContent = '';
+    box.appendChild(P.materials(list, false));
+  }
+
+  $('upload-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = ev.target;
+    const file = f.file.files[0];
+    if (!file) return;
+    const q = new URLSearchParams({ title: f.title.value, subject: f.subject.value, lesson_date: f.lesson_date.value,
+      phase_id: f.phase_id.value, filename: file.name });
+    C.say('Uploading ' + file.name + '…');
+    try {
+      // The file itself is the body: the server streams it to the store.
+      await C.api('POST', '/api/v1/classrooms/' + encodeURIComponent(pupil.classroom_id) + '/materials?' + q, file,
+        file.type || 'application/octet-stream');
+      f.reset();
+      C.say('Uploaded.');
+      await showMaterials();
+    } catch (e) { C.say(e.message, true); }
+  });
+  $('new-plan').addEventListener('click', () => { current = null; openEditor(null); });
+  $('edit-plan').addEventListener('click', () => openEditor(current));
+
+  async function route() {
+    try {
+      const id = location.hash.replace(/^#/, '');
+      const q = new URLSearchParams(location.search);
+      if (id) await showPlan(decodeURIComponent(id));
+      else if (q.get('pupil')) await showList(q.get('pupil'));
+      else C.say('Choose a pupil on the caseload page to see their plans.');
+    } catch (e) { C.say(e.message, true); }
+  }
+  window.addEventListener('hashchange', route);
+  $('signin-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await C.api('POST', '/api/v1/session', C.formData(ev.target));
+      await start();
+    } catch (e) { C.say(e.message, true); }
+  });
+  $('signout').addEventListener('click', C.signOut);
+
+  async function start() {
+    me = await C.session();
+    if (!me || me.kind !== 'staff') {
+      $('signin').hidden = false;
+      return;
+    }
+    $('signin').hidden = true;
+    $('who').textContent = me.name + ' (' + me.role + ')';
+    $('signout').hidden = false;
+    await route();
+  }
+  start();
+})();
