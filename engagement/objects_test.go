@@ -290,3 +290,45 @@ func TestSniffType(t *testing.T) {
 		}
 	}
 }
+
+// Material attached to a phase of a pupil's plan reaches that pupil even
+// from another classroom; nobody else gains access.
+func TestMaterialAttachedToAPhase(t *testing.T) {
+	ds, err := NewDirStore(t.TempDir(), "http://127.0.0.1:1", []byte("a test secret of enough bytes"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := newMaterialWorld(t, ds)
+	ctx := context.Background()
+	mat, err := w.m.Upload(ctx, w.teacher, MaterialInput{ClassroomID: w.classA, Title: "Reading list", LessonDate: "2026-11-23",
+		Filename: "list.txt"}, strings.NewReader("Books for the holidays."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	plans := NewPlans(w.m.db, w.m.people)
+	pl, err := plans.Create(ctx, w.sys, w.pupilB.ID, goodPlan())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.m.Link(ctx, w.pupilB, mat.ID); !errors.Is(err, people.ErrNotFound) {
+		t.Fatalf("before attaching: %v", err)
+	}
+	if err := plans.AttachMaterial(ctx, w.teacher, pl.Phases[0].ID, mat.ID); !errors.Is(err, people.ErrForbidden) {
+		t.Fatalf("a teacher attaching: %v", err)
+	}
+	if err := plans.AttachMaterial(ctx, w.sys, pl.Phases[0].ID, "mat-none"); !errors.Is(err, people.ErrNotFound) {
+		t.Fatalf("attaching a missing material: %v", err)
+	}
+	if err := plans.AttachMaterial(ctx, w.sys, pl.Phases[0].ID, mat.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.m.Link(ctx, w.pupilB, mat.ID); err != nil {
+		t.Fatalf("after attaching, pupil B: %v", err)
+	}
+	if l, _ := w.m.ForPupil(ctx, w.pupilB, w.pupilB.ID); len(l) != 1 || l[0].PhaseID != pl.Phases[0].ID {
+		t.Fatalf("pupil B's list: %+v", l)
+	}
+	if _, err := w.m.Link(ctx, w.pupilA, mat.ID); err != nil {
+		t.Fatalf("pupil A lost their class's material: %v", err)
+	}
+}

@@ -163,6 +163,32 @@
     const box = $('plan-materials');
     box.textContent = '';
     box.appendChild(P.materials(list, false));
+    if (canEdit() && list.length && current) box.appendChild(attachForm(list));
+  }
+
+  // attachForm lets the EWO put a material on a phase of this plan.
+  function attachForm(list) {
+    const f = C.el('form', null, { class: 'form inline', id: 'attach-form' });
+    const pick = (name, label, items) => {
+      const l = C.el('label', label);
+      const sel = C.el('select', null, { name });
+      for (const [v, t] of items) sel.appendChild(C.el('option', t, { value: v }));
+      l.appendChild(sel);
+      f.appendChild(l);
+      return sel;
+    };
+    const mat = pick('material', 'Material', list.map((m) => [m.id, m.title]));
+    const ph = pick('phase', 'Phase', current.phases.map((p, i) => [p.id, (i + 1) + '. ' + p.name]));
+    f.appendChild(C.el('button', 'Attach to the phase', { type: 'submit' }));
+    f.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      try {
+        await C.api('POST', '/api/v1/plan-phases/' + encodeURIComponent(ph.value) + '/materials', { material_id: mat.value });
+        C.say('Attached.');
+        await showMaterials();
+      } catch (e) { C.say(e.message, true); }
+    });
+    return f;
   }
 
   $('upload-form').addEventListener('submit', async (ev) => {
