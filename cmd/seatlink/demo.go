@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"seatlink/devices"
@@ -96,6 +97,9 @@ func (a *app) startDemo(stdout io.Writer) error {
 	if _, _, err := engagement.Generate(ctx, a.db, p, sys, school.ID, ids, engagement.GenOptions{Weeks: 6, Seed: 5}); err != nil {
 		return err
 	}
+	if err := a.demoPlan(ctx, sys, w.Pupil, class.ID); err != nil {
+		return err
+	}
 	w.ParentEmail = "parent@demo.seatlink.test"
 	_, invite, err := p.InviteParent(ctx, sys, people.ParentInput{Email: w.ParentEmail, Name: "Demo Parent",
 		PupilIDs: []string{w.Pupil.ID}})
@@ -145,4 +149,25 @@ func (a *app) startDemo(stdout io.Writer) error {
 		}
 	}()
 	return nil
+}
+
+// demoPlan gives the demo pupil an active three-phase plan that began four
+// weeks ago, a review next week, and a worksheet for phase one.
+func (a *app) demoPlan(ctx context.Context, sys people.Actor, pupil people.Pupil, classroom string) error {
+	d := func(days int) string { return time.Now().AddDate(0, 0, days).Format(time.DateOnly) }
+	plan, err := engagement.NewPlans(a.db, a.people).Create(ctx, sys, pupil.ID, engagement.PlanInput{Status: engagement.PlanActive,
+		StartsOn: d(-28), EndsOn: d(70), Summary: "Back to class step by step: mornings through the robot first, then more time in the room.",
+		Phases: []engagement.Phase{
+			{Name: "Robot mornings", StartsOn: d(-28), EndsOn: d(6), SchoolSessions: 2, RobotSessions: 5, RobotUse: "all morning lessons"},
+			{Name: "Half days in class", StartsOn: d(7), EndsOn: d(41), SchoolSessions: 5, RobotSessions: 3, RobotUse: "afternoons only"},
+			{Name: "Back in class", StartsOn: d(42), EndsOn: d(70), SchoolSessions: 9, RobotSessions: 0, RobotUse: "only on a bad day"},
+		},
+		Reviews: []engagement.Review{{On: d(-7), Held: true}, {On: d(5)}}})
+	if err != nil {
+		return err
+	}
+	_, err = a.materials.Upload(ctx, sys, engagement.MaterialInput{ClassroomID: classroom, Title: "Fractions worksheet", Subject: "Maths",
+		LessonDate: d(-1), PhaseID: plan.Phases[0].ID, Filename: "fractions.txt"},
+		strings.NewReader("Fractions\n\n1. 1/2 + 1/4 = ?\n2. 3/4 - 1/2 = ?\n3. Draw 2/3 of a pizza.\n"))
+	return err
 }
