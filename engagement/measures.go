@@ -65,8 +65,8 @@ type Measures struct {
 //   - engaged remotely: learning time (connected time inside the
 //     session's lessons) reaches share of its scheduled lesson time;
 //   - education engagement: present, or engaged remotely;
-//   - active minutes: the distinct minutes in which the pupil spoke or
-//     raised a hand while connected.
+//   - active minutes: the distinct minutes in which the pupil spoke, raised
+//     a hand, wrote in the chat or turned the robot's head while connected.
 func Measure(sessions []Session, events []Event, share float64) Measures {
 	if share <= 0 || share > 1 {
 		share = DefaultEngagedShare
@@ -111,8 +111,9 @@ func Measure(sessions []Session, events []Event, share float64) Measures {
 	return m
 }
 
-// activeMinutes counts the distinct clock minutes in which the pupil spoke
-// or raised a hand while connected.
+// activeMinutes counts the distinct clock minutes in which the pupil spoke,
+// raised a hand, wrote in the chat or turned the robot's head while
+// connected.
 func activeMinutes(events []Event, conn []Interval) int {
 	minutes := map[int64]bool{}
 	for _, iv := range Speaking(events) {
@@ -121,7 +122,7 @@ func activeMinutes(events []Event, conn []Interval) int {
 		}
 	}
 	for _, e := range events {
-		if e.Kind == HandRaised && len(Intersect([]Interval{{From: e.At, To: e.At.Add(time.Millisecond)}}, conn)) > 0 {
+		if (e.Kind == HandRaised || e.Kind == Chat || e.Kind == HeadTurn) && len(Intersect([]Interval{{From: e.At, To: e.At.Add(time.Millisecond)}}, conn)) > 0 {
 			minutes[e.At.Truncate(time.Minute).Unix()] = true
 		}
 	}

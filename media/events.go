@@ -18,6 +18,7 @@ const (
 	EventHandRaised   = "hand_raised"
 	EventHandLowered  = "hand_lowered"
 	EventHeadTurn     = "head_turn"
+	EventChat         = "chat" // the text is relayed to the robot, never recorded
 )
 
 // Event is something the SFU saw about a pupil's session. Subject is the

@@ -306,6 +306,8 @@ func (r *Room) handleControl(p *Participant, data []byte) {
 			r.sfu.emit(p, EventHandLowered, time.Now(), 0)
 		case wire.CmdTurn:
 			r.sfu.emit(p, EventHeadTurn, time.Now(), 0)
+		case wire.CmdChat:
+			r.sfu.emit(p, EventChat, time.Now(), 0)
 		}
 	}
 }

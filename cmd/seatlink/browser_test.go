@@ -102,6 +102,14 @@ func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "passive mode", func() bool { return robot.State().Passive })
+	// Typing in the chat box moves nothing; sending shows it on the robot.
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#chat-text", "hello wp"), chromedp.Click("#chat-send")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the chat on the robot", func() bool { return robot.Stats().Chats == 1 })
+	if st := robot.State(); st.Whisper || !st.Passive || st.Pan != 15 {
+		t.Fatalf("typing in the chat box worked the robot: %+v", st)
+	}
 
 	if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" {
 		if err := browsertest.Screenshot(ctx, filepath.Join(dir, "pupil-page.png")); err != nil {

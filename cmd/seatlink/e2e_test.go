@@ -247,6 +247,21 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 			if !robot.State().Hand {
 				t.Error("robot's hand is not up")
 			}
+			// A chat message reaches the robot; only the fact of it is evidence.
+			if err := p.SendControl(wire.Control{Type: wire.ControlCommand, ID: "c2", Command: wire.CmdChat, Text: "Can I answer?"}); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ack := <-p.acks:
+				if ack.ID != "c2" || ack.OK == nil || !*ack.OK {
+					t.Fatalf("chat ack = %+v", ack)
+				}
+			case <-time.After(5 * time.Second):
+				t.Fatal("no acknowledgement of chat")
+			}
+			if robot.Stats().Chats != 1 {
+				t.Errorf("robot showed %d chats, want 1", robot.Stats().Chats)
+			}
 
 			// Engagement evidence is recorded: the session, classroom media
 			// reaching the pupil (with periodic evidence), the raised hand.
@@ -257,7 +272,7 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 				for _, e := range evs {
 					kinds[e.Kind] = true
 				}
-				return kinds[engagement.SessionUp] && kinds[engagement.MediaStarted] && kinds[engagement.HandRaised]
+				return kinds[engagement.SessionUp] && kinds[engagement.MediaStarted] && kinds[engagement.HandRaised] && kinds[engagement.Chat]
 			})
 
 			// An ICE restart (the pupil's network changed) keeps media flowing.

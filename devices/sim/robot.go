@@ -48,6 +48,7 @@ type Config struct {
 // Stats are what the robot has seen so far.
 type Stats struct {
 	Commands          int64
+	Chats             int64 // chat messages shown to the class
 	PupilAudioPackets int64
 	// PupilAudioLevel is the last RFC 6464 level of the pupil's audio in
 	// -dBov (0 loudest, 127 silence), or -1 if the pupil sends none.
@@ -75,9 +76,9 @@ type Robot struct {
 	state wire.RobotState
 	dev   wire.DeviceState
 
-	commands, audioPackets, plis, connects atomic.Int64
-	receiverReports, twcc                  atomic.Int64
-	level                                  atomic.Int32
+	commands, chats, audioPackets, plis, connects atomic.Int64
+	receiverReports, twcc                         atomic.Int64
+	level                                         atomic.Int32
 }
 
 // New loads the clip and prepares the robot's tracks.
@@ -110,7 +111,7 @@ func New(cfg Config) (*Robot, error) {
 
 // Stats returns counters for tests and logs.
 func (r *Robot) Stats() Stats {
-	return Stats{Commands: r.commands.Load(), PupilAudioPackets: r.audioPackets.Load(),
+	return Stats{Commands: r.commands.Load(), Chats: r.chats.Load(), PupilAudioPackets: r.audioPackets.Load(),
 		PupilAudioLevel: int(r.level.Load()), PLIs: r.plis.Load(), Connects: r.connects.Load(),
 		ReceiverReports: r.receiverReports.Load(), TWCCFeedback: r.twcc.Load()}
 }
@@ -346,6 +347,8 @@ func (r *Robot) onControl(c wire.Control) {
 		s.Whisper = *c.On
 	case wire.CmdPassive:
 		s.Passive = *c.On
+	case wire.CmdChat:
+		r.chats.Add(1) // a real robot shows the text on its screen
 	}
 	state := *s
 	r.mu.Unlock()

@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Control data channel message types and commands.
@@ -17,7 +20,12 @@ const (
 	CmdTurn      = "turn"
 	CmdWhisper   = "whisper"
 	CmdPassive   = "passive"
+	// CmdChat is a short text message the robot shows to the class.
+	CmdChat = "chat"
 )
+
+// MaxChatRunes bounds a chat message.
+const MaxChatRunes = 280
 
 // Control error codes, carried in an ack with ok=false.
 const (
@@ -53,6 +61,7 @@ type Control struct {
 	Pan     *float64    `json:"pan,omitempty"`
 	Tilt    *float64    `json:"tilt,omitempty"`
 	On      *bool       `json:"on,omitempty"`
+	Text    string      `json:"text,omitempty"`
 	OK      *bool       `json:"ok,omitempty"`
 	Error   string      `json:"error,omitempty"`
 	State   *RobotState `json:"state,omitempty"`
@@ -107,8 +116,18 @@ func DecodeControl(data []byte) (Control, error) {
 func validateCommand(c *Control) error {
 	switch c.Command {
 	case CmdRaiseHand, CmdLowerHand:
-		if c.Pan != nil || c.Tilt != nil || c.On != nil {
+		if c.Pan != nil || c.Tilt != nil || c.On != nil || c.Text != "" {
 			return controlError{c.Command + " takes no arguments"}
+		}
+	case CmdChat:
+		n := utf8.RuneCountInString(c.Text)
+		if strings.TrimSpace(c.Text) == "" || n > MaxChatRunes || !utf8.ValidString(c.Text) {
+			return controlError{"chat needs text of 1 to 280 characters"}
+		}
+		for _, r := range c.Text {
+			if unicode.IsControl(r) && r != '\n' {
+				return controlError{"chat text must not hold control characters"}
+			}
 		}
 	case CmdTurn:
 		if c.Pan == nil && c.Tilt == nil {
@@ -144,6 +163,8 @@ func (c Control) Clean() Control {
 			out.Pan, out.Tilt = c.Pan, c.Tilt
 		case CmdWhisper, CmdPassive:
 			out.On = c.On
+		case CmdChat:
+			out.Text = c.Text
 		}
 	case ControlAck:
 		out.OK, out.Error, out.State = c.OK, c.Error, c.State

@@ -69,6 +69,12 @@ func TestDecodeControl(t *testing.T) {
 	}{
 		{`{"type":"command","id":"1","command":"raise_hand"}`, true, "1"},
 		{`{"type":"command","id":"1","command":"lower_hand"}`, true, "1"},
+		{`{"type":"command","id":"c1","command":"chat","text":"Can I answer question 3?"}`, true, "c1"},
+		{`{"type":"command","id":"c2","command":"chat","text":"   "}`, false, "c2"},
+		{`{"type":"command","id":"c3","command":"chat"}`, false, "c3"},
+		{`{"type":"command","id":"c4","command":"chat","text":"` + strings.Repeat("é", 281) + `"}`, false, "c4"},
+		{`{"type":"command","id":"c5","command":"chat","text":"bell\u0007"}`, false, "c5"},
+		{`{"type":"command","id":"c6","command":"raise_hand","text":"hi"}`, false, "c6"},
 		{`{"type":"command","id":"2","command":"turn","pan":-15}`, true, "2"},
 		{`{"type":"command","id":"2","command":"turn","tilt":90}`, true, "2"},
 		{`{"type":"command","id":"2","command":"turn","pan":181}`, false, "2"},

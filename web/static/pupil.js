@@ -9,10 +9,10 @@
   const ui = {
     state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'),
     hand: $('hand'), handLabel: $('hand-label'), whisper: $('whisper'), passive: $('passive'),
-    codeForm: $('code-form'), code: $('code'),
+    codeForm: $('code-form'), code: $('code'), chatForm: $('chat-form'), chatText: $('chat-text'), chatSend: $('chat-send'),
     up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
   };
-  const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right];
+  const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right, ui.chatSend];
 
   // For tests and for people: the page's state in one word.
   const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null };
@@ -273,6 +273,14 @@
     seq += 1;
     ctrl.send(JSON.stringify(Object.assign({ type: 'command', id: String(seq), command: name }, fields || {})));
   }
+
+  ui.chatForm.addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const text = ui.chatText.value.trim();
+    if (!text) return;
+    command('chat', { text });
+    ui.chatText.value = '';
+  });
 
   const friendly = {
     robot_not_connected: 'The classroom robot is not connected right now.',
