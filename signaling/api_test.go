@@ -710,3 +710,51 @@ func TestReportsOverHTTP(t *testing.T) {
 		t.Fatalf("bad policy code: %d %s", status, body)
 	}
 }
+
+func TestMaterialsOverHTTP(t *testing.T) {
+	w := newAPIWorld(t)
+	teacher := w.signIn(t, "teacher1")
+	up := "/api/v1/classrooms/" + w.ids["classroom"] + "/materials?title=Poem&lesson_date=2026-11-24&filename=poem.txt"
+	status, body := teacher.do("POST", up, "Roses are red.\n", map[string]string{"Content-Type": "text/plain"})
+	var mat engagement.Material
+	if err := json.Unmarshal(body, &mat); status != 201 || err != nil || mat.ContentType != "text/plain; charset=utf-8" {
+		t.Fatalf("upload: %d %s", status, body)
+	}
+	if status, body := teacher.do("POST", up, "<html><script>x()</script>", map[string]string{"Content-Type": "text/plain"}); status != 415 || errCode(body) != "unsupported_type" {
+		t.Fatalf("HTML upload: %d %s", status, body)
+	}
+	if status, body := teacher.do("POST", strings.Replace(up, "lesson_date=2026-11-24", "lesson_date=tomorrow", 1), "x", nil); status != 400 {
+		t.Fatalf("bad date: %d %s", status, body)
+	}
+	pupil := w.signIn(t, "pupil1")
+	status, body = pupil.do("GET", "/api/v1/materials/"+mat.ID+"/link", nil, nil)
+	var link engagement.Link
+	if err := json.Unmarshal(body, &link); status != 200 || err != nil || !strings.HasPrefix(link.URL, w.srv.URL+"/files/") {
+		t.Fatalf("link: %d %s", status, body)
+	}
+	resp, err := http.Get(link.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(got) != "Roses are red.\n" || resp.Header.Get("Content-Type") != "text/plain; charset=utf-8" ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") || !strings.Contains(resp.Header.Get("Content-Security-Policy"), "sandbox") {
+		t.Fatalf("download: %d %q %v", resp.StatusCode, got, resp.Header)
+	}
+	for _, bad := range []string{strings.Replace(link.URL, "sig=", "sig=00", 1), strings.Replace(link.URL, "poem.txt", "other.txt", 1)} {
+		resp, err := http.Get(bad)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 403 {
+			t.Errorf("tampered link %s: %d, want 403", bad, resp.StatusCode)
+		}
+	}
+	// Another LA's pupil gets nothing.
+	other := w.signIn(t, "pupil2")
+	if status, _ := other.do("GET", "/api/v1/materials/"+mat.ID+"/link", nil, nil); status != 404 {
+		t.Fatalf("another LA's pupil: %d", status)
+	}
+}
