@@ -1,0 +1,71 @@
+package engagement
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+)
+
+// A plan that passes validation keeps every promise the pages rely on,
+// whatever the JSON a client sent.
+func FuzzPlanInput(f *testing.F) {
+	good, _ := json.Marshal(goodPlan())
+	f.Add(good)
+	f.Add([]byte(`{"starts_on":"2026-11-16","ends_on":"2026-11-16","phases":[{"name":"x","starts_on":"16/11/2026","ends_on":"2026-11-16"}]}`))
+	f.Add([]byte(`{"status":"active","phases":[]}`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var in PlanInput
+		if json.Unmarshal(data, &in) != nil {
+			return
+		}
+		if err := in.validate(); err != nil {
+			if pe, ok := err.(*PlanError); !ok || len(pe.Problems) == 0 {
+				t.Fatalf("validate returned %v, want a PlanError with problems", err)
+			}
+			return
+		}
+		if in.StartsOn == "" || in.EndsOn < in.StartsOn || len(in.Phases) == 0 || len(in.Phases) > 12 {
+			t.Fatalf("accepted plan dates %q to %q with %d phases", in.StartsOn, in.EndsOn, len(in.Phases))
+		}
+		for i, ph := range in.Phases {
+			if ph.StartsOn < in.StartsOn || ph.EndsOn > in.EndsOn || ph.EndsOn < ph.StartsOn ||
+				(i > 0 && ph.StartsOn <= in.Phases[i-1].EndsOn) || strings.TrimSpace(ph.Name) == "" ||
+				ph.SchoolSessions < 0 || ph.SchoolSessions > 10 || ph.RobotSessions < 0 || ph.RobotSessions > 10 {
+				t.Fatalf("accepted phase %d: %+v in %s..%s", i, ph, in.StartsOn, in.EndsOn)
+			}
+		}
+		for _, r := range in.Reviews {
+			if r.On < in.StartsOn || r.On > in.EndsOn {
+				t.Fatalf("accepted review %s outside %s..%s", r.On, in.StartsOn, in.EndsOn)
+			}
+		}
+	})
+}
+
+// Whatever bytes are uploaded, the type given is one of the allow-list,
+// and markup is never served as text.
+func FuzzSniffType(f *testing.F) {
+	f.Add([]byte("%PDF-1.7"), "a.pdf")
+	f.Add([]byte("<svg/>"), "a.txt")
+	f.Add([]byte("PK\x03\x04"), "a.docx")
+	f.Add([]byte("hello"), "a.csv")
+	allowed := map[string]bool{"application/pdf": true, "image/png": true, "image/jpeg": true, "image/gif": true, "image/webp": true,
+		"audio/mpeg": true, "video/mp4": true, "video/webm": true, "text/plain; charset=utf-8": true, "text/csv; charset=utf-8": true}
+	for _, v := range officeTypes {
+		allowed[v] = true
+	}
+	f.Fuzz(func(t *testing.T, head []byte, name string) {
+		if len(head) > 512 {
+			head = head[:512]
+		}
+		got := sniffType(head, name)
+		if got != "" && !allowed[got] {
+			t.Fatalf("type %q is not on the allow-list", got)
+		}
+		if strings.HasPrefix(got, "text/") {
+			if trimmed := strings.TrimLeft(string(head), " \t\r\n\ufeff"); strings.HasPrefix(trimmed, "<") {
+				t.Fatalf("markup %q accepted as %s", head, got)
+			}
+		}
+	})
+}
