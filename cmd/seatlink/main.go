@@ -21,6 +21,7 @@ commands:
   serve         run the gateway (add --demo for a demo link and robot)
   device-sim    run a simulated classroom robot against a server
   check-config  validate serve's configuration (flags and SEATLINK_* env) and exit
+  loadtest      drive a server on loopback with synthetic robot and pupil links
   engagement-gen  write a synthetic local authority with weeks of registers and
                 engagement into a database (for demos and benchmarks)
 
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, args[1:], stdout)
 	case "device-sim":
 		err = deviceSimCmd(ctx, args[1:])
+	case "loadtest":
+		err = loadtestCmd(ctx, args[1:], stdout, stderr)
 	case "engagement-gen":
 		err = engagementGenCmd(ctx, args[1:], stdout, stderr)
 	case "check-config":

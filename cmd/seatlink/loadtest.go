@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"seatlink/devices/sim"
+)
+
+// loadtestCmd drives a running server on loopback with synthetic links.
+func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	server := fs.String("server", "http://127.0.0.1:8080", "the server to drive (loopback only)")
+	email := fs.String("admin-email", os.Getenv("SEATLINK_LOADTEST_ADMIN_EMAIL"), "an LA admin's email (creates the links; env SEATLINK_LOADTEST_ADMIN_EMAIL)")
+	password := fs.String("admin-password", "", "the admin's password (prefer env SEATLINK_LOADTEST_ADMIN_PASSWORD)")
+	links := fs.Int("links", 10, "links (robot + pupil) to run, 1 to 500")
+	seconds := fs.Float64("seconds", 20, "steady seconds measured after the last join, 1 to 600")
+	ramp := fs.Float64("ramp", 10, "joins per second")
+	bitrate := fs.Int("bitrate", 1_500_000, "robot video bitrate, bit/s")
+	fps := fs.Int("fps", 30, "robot video frames per second")
+	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *password == "" {
+		*password = os.Getenv("SEATLINK_LOADTEST_ADMIN_PASSWORD")
+	}
+	if *links < 1 || *links > 500 || *seconds < 1 || *seconds > 600 || *ramp <= 0 || *ramp > 200 ||
+		*bitrate < 50_000 || *bitrate > 20_000_000 || *fps < 1 || *fps > 60 {
+		return errors.New("--links 1 to 500, --seconds 1 to 600, --ramp up to 200/s, --bitrate 50k to 20M, --fps 1 to 60")
+	}
+	if *email == "" || *password == "" {
+		return errors.New("an LA admin's --admin-email and SEATLINK_LOADTEST_ADMIN_PASSWORD are needed to create the links (serve --demo prints one)")
+	}
+	if err := loopbackOnly(*server); err != nil {
+		return err
+	}
+	start := time.Now()
+	creds, err := sim.Provision(ctx, *server, *email, *password, *links, func(done int) {
+		fmt.Fprintf(stderr, "\rcreating links %s %d/%d", bar(float64(done)/float64(*links)), done, *links)
+	})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stderr, "created %d links in %s\n", len(creds), time.Since(start).Round(time.Millisecond))
+	rep, err := sim.Load(ctx, sim.LoadConfig{Server: *server, Links: creds, Duration: time.Duration(*seconds * float64(time.Second)),
+		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps,
+		Progress: func(p sim.LoadProgress) {
+			fmt.Fprintf(stderr, "\rrunning %s %3.0fs/%3.0fs  joined %d/%d  with media %d", bar(p.Elapsed.Seconds()/p.Total.Seconds()),
+				p.Elapsed.Seconds(), p.Total.Seconds(), p.Joined, p.Links, p.WithMedia)
+		}})
+	fmt.Fprintln(stderr)
+	if err != nil {
+		return err
+	}
+	printReport(stdout, rep)
+	if *jsonOut != "" {
+		b, _ := json.MarshalIndent(rep, "", "  ")
+		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if rep.LinksFailed > 0 {
+		return fmt.Errorf("%d of %d links never got media", rep.LinksFailed, rep.Links)
+	}
+	return nil
+}
+
+// loopbackOnly refuses any target but this machine.
+func loopbackOnly(server string) error {
+	u, err := url.Parse(server)
+	if err != nil || u.Hostname() == "" {
+		return fmt.Errorf("--server %q is not a URL", server)
+	}
+	if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
+		return fmt.Errorf("--server %s: the load test only drives a server on loopback (127.0.0.1, ::1)", server)
+	}
+	return nil
+}
+
+func bar(f float64) string {
+	f = min(max(f, 0), 1)
+	n := int(f * 24)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 24-n) + "]"
+}
+
+func printReport(w io.Writer, r sim.LoadReport) {
+	fmt.Fprintf(w, "links: %d, with media %d, failed %d (steady %.1f s)\n", r.Links, r.LinksWithMedia, r.LinksFailed, r.Seconds)
+	fmt.Fprintf(w, "join → first video packet: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", r.JoinToFirstVideo.P50, r.JoinToFirstVideo.P95, r.JoinToFirstVideo.P99)
+	fmt.Fprintf(w, "join → first keyframe:     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", r.JoinToKeyframe.P50, r.JoinToKeyframe.P95, r.JoinToKeyframe.P99)
+	fmt.Fprintf(w, "forwarding latency added:  p50 %.2f ms, p99 %.2f ms (%d packets)\n", r.ForwardLatency.P50, r.ForwardLatency.P99, r.ForwardLatency.N)
+	fmt.Fprintf(w, "loss %.3f %%, NACKs %.0f\n", r.LossPct, r.NACKs)
+	fmt.Fprintf(w, "forwarded: %.1f Mbit/s, %.0f packets/s\n", r.ForwardedMbitS, r.ForwardedPktS)
+	fmt.Fprintf(w, "server: %.2f CPU-s (%.3f cores per Gbit/s forwarded, %.4f cores per link), RSS %.1f MiB (%.2f MiB per link), %.0f goroutines\n",
+		r.ServerCPUSeconds, r.ServerCoresPerGbS, r.ServerCPUPerLink, r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines)
+	fmt.Fprintf(w, "load test's own CPU: %.2f CPU-s\n", r.LoadCPUSeconds)
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
+}

@@ -1,0 +1,501 @@
+package sim
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/bits"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/pion/rtcp"
+	"github.com/pion/rtp"
+	"github.com/pion/webrtc/v4"
+
+	"seatlink/devices/agent"
+	"seatlink/internal/wire"
+)
+
+// LoadConfig shapes a load test run against a server on loopback.
+type LoadConfig struct {
+	Server       string
+	Links        []LinkCreds
+	Duration     time.Duration // steady time after the last join
+	RampPerSec   float64       // joins (links) per second
+	VideoBitrate int           // bits per second of the robot's VP8 (default 1.5 Mbit/s)
+	FPS          int           // frames per second (default 30)
+	Logger       *slog.Logger
+	// Progress, if set, is told how the run goes about twice a second.
+	Progress func(LoadProgress)
+}
+
+// LoadProgress is the run so far.
+type LoadProgress struct {
+	Joined, WithMedia, Links int
+	Elapsed, Total           time.Duration
+}
+
+// histogram keeps durations in microseconds with about 1 % precision
+// (128 sub-buckets per power of two), in fixed memory.
+type histogram struct {
+	mu     sync.Mutex
+	counts [64 * 128]uint64
+	n      uint64
+}
+
+func (h *histogram) add(d time.Duration) {
+	us := uint64(max(d.Microseconds(), 0))
+	e := bits.Len64(us)
+	var i int
+	if e <= 7 {
+		i = int(us)
+	} else {
+		i = e*128 + int(us>>(e-7))&127
+	}
+	h.mu.Lock()
+	h.counts[i]++
+	h.n++
+	h.mu.Unlock()
+}
+
+func (h *histogram) quantile(q float64) time.Duration {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.n == 0 {
+		return 0
+	}
+	target := uint64(q*float64(h.n-1)) + 1
+	var c uint64
+	for i, n := range h.counts {
+		c += n
+		if c >= target {
+			if i < 128 {
+				return time.Duration(i) * time.Microsecond
+			}
+			e := i / 128
+			return time.Duration(uint64(128+i%128)<<(e-8)) * time.Microsecond
+		}
+	}
+	return 0
+}
+
+// Percentiles are a distribution's p50, p95 and p99 in milliseconds.
+type Percentiles struct {
+	P50 float64 `json:"p50_ms"`
+	P95 float64 `json:"p95_ms"`
+	P99 float64 `json:"p99_ms"`
+	N   uint64  `json:"n"`
+}
+
+func (h *histogram) percentiles() Percentiles {
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	return Percentiles{P50: ms(h.quantile(0.50)), P95: ms(h.quantile(0.95)), P99: ms(h.quantile(0.99)), N: h.n}
+}
+
+// LoadReport is what a run measured.
+type LoadReport struct {
+	Links             int         `json:"links"`
+	LinksWithMedia    int         `json:"links_with_media"`
+	LinksFailed       int         `json:"links_failed"`
+	Seconds           float64     `json:"steady_seconds"`
+	JoinToFirstVideo  Percentiles `json:"join_to_first_video_packet"`
+	JoinToKeyframe    Percentiles `json:"join_to_first_keyframe"`
+	ForwardLatency    Percentiles `json:"forwarding_latency"`
+	LossPct           float64     `json:"loss_pct"`
+	NACKs             float64     `json:"nacks"`
+	ForwardedMbitS    float64     `json:"forwarded_mbit_per_s"`
+	ForwardedPktS     float64     `json:"forwarded_packets_per_s"`
+	ServerCPUSeconds  float64     `json:"server_cpu_seconds"`
+	ServerCoresPerGbS float64     `json:"server_cpu_s_per_s_per_gbit_s"` // cores busy per Gbit/s forwarded
+	ServerCPUPerLink  float64     `json:"server_cpu_s_per_s_per_link"`   // cores busy per link
+	ServerRSSMiB      float64     `json:"server_rss_mib"`
+	ServerRSSPerLink  float64     `json:"server_rss_mib_per_link"`
+	ServerGoroutines  float64     `json:"server_goroutines"`
+	LoadCPUSeconds    float64     `json:"loadtest_cpu_seconds"`
+	Errors            []string    `json:"errors,omitempty"`
+}
+
+// stream counts what one receiver got on one track.
+type stream struct {
+	packets, bytes uint64
+	first          bool
+	highest        uint16
+	expected       uint64
+}
+
+func (s *stream) saw(seq uint16) {
+	if !s.first {
+		s.first, s.highest, s.expected = true, seq, 1
+		return
+	}
+	if d := seq - s.highest; d != 0 && d < 0x8000 {
+		s.expected += uint64(d)
+		s.highest = seq
+	}
+}
+
+// run state shared by the links.
+type loadRun struct {
+	cfg                  LoadConfig
+	joinVideo, joinKey   histogram
+	latency              histogram
+	withMedia, joined    atomic.Int64
+	mu                   sync.Mutex
+	received, expected   uint64
+	errs                 []string
+	steadyFrom, steadyTo atomic.Int64 // unix nanos of the measured window
+}
+
+func (r *loadRun) fail(format string, args ...any) {
+	r.mu.Lock()
+	if len(r.errs) < 20 {
+		r.errs = append(r.errs, fmt.Sprintf(format, args...))
+	}
+	r.mu.Unlock()
+}
+
+// stamp writes the send time into the last 8 bytes of a payload; the
+// SFU forwards payloads untouched, so the receiver can read it back.
+func stamp(p []byte) { binary.BigEndian.PutUint64(p[len(p)-8:], uint64(time.Now().UnixNano())) }
+
+func stamped(p []byte) (time.Time, bool) {
+	if len(p) < 16 {
+		return time.Time{}, false
+	}
+	return time.Unix(0, int64(binary.BigEndian.Uint64(p[len(p)-8:]))), true
+}
+
+// vp8Frame packetises one synthetic VP8 frame of size bytes: a valid
+// payload descriptor and frame header (keyframe or not), the rest filler,
+// each packet stamped with its send time.
+func vp8Frame(size int, key bool, mtu int) [][]byte {
+	var out [][]byte
+	for off := 0; off < size; {
+		n := min(mtu, size-off+1)
+		p := make([]byte, max(n, 24))
+		if off == 0 {
+			p[0] = 0x10 // S: start of a partition
+			if key {
+				p[1] = 0x10 // P=0 (keyframe), version 0, show_frame
+				p[4], p[5], p[6] = 0x9d, 0x01, 0x2a
+				p[7], p[8], p[9], p[10] = 0x80, 0x02, 0xe0, 0x01 // 640x480
+			} else {
+				p[1] = 0x11 // P=1 (interframe), show_frame
+			}
+		}
+		out = append(out, p)
+		off += len(p) - 1
+	}
+	return out
+}
+
+func isKeyframe(payload []byte) bool {
+	return len(payload) > 2 && payload[0]&0x10 != 0 && payload[0]&0x80 == 0 && payload[1]&0x01 == 0
+}
+
+// Load runs the links: each robot publishes synthetic VP8 at the set
+// bitrate and Opus; each pupil publishes Opus; both receive. Joins are
+// ramped; after the last join the run holds for Duration and measures.
+func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
+	if cfg.VideoBitrate <= 0 {
+		cfg.VideoBitrate = 1_500_000
+	}
+	if cfg.FPS <= 0 {
+		cfg.FPS = 30
+	}
+	if cfg.RampPerSec <= 0 {
+		cfg.RampPerSec = 10
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	r := &loadRun{cfg: cfg}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	start := time.Now()
+	ramp := time.Duration(float64(len(cfg.Links)) / cfg.RampPerSec * float64(time.Second))
+	total := ramp + cfg.Duration + 3*time.Second
+	progressDone := make(chan struct{})
+	go func() {
+		defer close(progressDone)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if cfg.Progress != nil {
+					cfg.Progress(LoadProgress{Joined: int(r.joined.Load()), WithMedia: int(r.withMedia.Load()),
+						Links: len(cfg.Links), Elapsed: time.Since(start), Total: total})
+				}
+			}
+		}
+	}()
+	for i, l := range cfg.Links {
+		at := start.Add(time.Duration(float64(i) / cfg.RampPerSec * float64(time.Second)))
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Until(at)):
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.link(ctx, l)
+		}()
+	}
+	// Steady state: every link has had its chance to join.
+	select {
+	case <-ctx.Done():
+	case <-time.After(3 * time.Second):
+	}
+	before, _ := scrape(ctx, cfg.Server)
+	self0 := selfCPU()
+	r.mu.Lock()
+	r.received, r.expected = 0, 0
+	r.mu.Unlock()
+	r.steadyFrom.Store(time.Now().UnixNano())
+	select {
+	case <-ctx.Done():
+	case <-time.After(cfg.Duration):
+	}
+	r.steadyTo.Store(time.Now().UnixNano())
+	after, err := scrape(context.Background(), cfg.Server)
+	secs := float64(r.steadyTo.Load()-r.steadyFrom.Load()) / 1e9
+	rep := LoadReport{Links: len(cfg.Links), LinksWithMedia: int(r.withMedia.Load()), Seconds: secs,
+		JoinToFirstVideo: r.joinVideo.percentiles(), JoinToKeyframe: r.joinKey.percentiles(), ForwardLatency: r.latency.percentiles(),
+		LoadCPUSeconds: selfCPU() - self0}
+	rep.LinksFailed = rep.Links - rep.LinksWithMedia
+	r.mu.Lock()
+	if r.expected > 0 {
+		rep.LossPct = 100 * float64(r.expected-min(r.received, r.expected)) / float64(r.expected)
+	}
+	r.mu.Unlock()
+	if err == nil && before != nil {
+		d := func(k string) float64 { return after[k] - before[k] }
+		rep.ServerCPUSeconds = d("process_cpu_seconds_total")
+		rep.ForwardedMbitS = d("seatlink_sfu_forwarded_rtp_bytes_total") * 8 / 1e6 / secs
+		rep.ForwardedPktS = d("seatlink_sfu_forwarded_rtp_packets_total") / secs
+		rep.NACKs = d("seatlink_sfu_nacks_received_total")
+		rep.ServerRSSMiB = after["process_resident_memory_bytes"] / (1 << 20)
+		rep.ServerGoroutines = after["go_goroutines"]
+		cores := rep.ServerCPUSeconds / secs
+		if rep.ForwardedMbitS > 0 {
+			rep.ServerCoresPerGbS = cores / (rep.ForwardedMbitS / 1000)
+		}
+		if rep.Links > 0 {
+			rep.ServerCPUPerLink = cores / float64(rep.Links)
+			rep.ServerRSSPerLink = rep.ServerRSSMiB / float64(rep.Links)
+		}
+	} else if err != nil {
+		r.fail("metrics: %v", err)
+	}
+	cancel()
+	wg.Wait()
+	<-progressDone
+	rep.Errors = r.errs
+	return rep, nil
+}
+
+// link runs one robot and one pupil until ctx ends.
+func (r *loadRun) link(ctx context.Context, l LinkCreds) {
+	video, err := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	if err != nil {
+		r.fail("track: %v", err)
+		return
+	}
+	audio, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "microphone", "robot")
+	var keyWanted atomic.Bool
+	keyWanted.Store(true)
+	dctx, dcancel := context.WithTimeout(ctx, 15*time.Second)
+	robot, err := agent.Dial(dctx, agent.Config{Server: r.cfg.Server, Token: l.RobotToken, Role: wire.RoleRobot,
+		Publish: wire.Publish{Audio: true, Video: true}, Tracks: []webrtc.TrackLocal{video, audio}, Client: "seatlink-loadtest/1",
+		Logger: r.cfg.Logger, OnTrack: r.receive(nil, nil, time.Time{}),
+		OnSender: func(_ webrtc.TrackLocal, s *webrtc.RTPSender) {
+			for {
+				pkts, _, err := s.ReadRTCP()
+				if err != nil {
+					return
+				}
+				for _, p := range pkts {
+					if _, ok := p.(*rtcp.PictureLossIndication); ok {
+						keyWanted.Store(true)
+					}
+				}
+			}
+		}})
+	dcancel()
+	if err != nil {
+		r.fail("robot join: %v", err)
+		return
+	}
+	defer robot.Close()
+	go r.publishVideo(ctx, video, &keyWanted)
+	go r.publishAudio(ctx, audio)
+
+	mic, _ := webrtc.NewTrackLocalStaticRTP(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeOpus, ClockRate: 48000, Channels: 2}, "mic", "pupil")
+	var gotVideo, gotKey atomic.Bool
+	joinedAt := time.Now()
+	dctx, dcancel = context.WithTimeout(ctx, 15*time.Second)
+	pupil, err := agent.Dial(dctx, agent.Config{Server: r.cfg.Server, Token: l.PupilToken, Role: wire.RolePupil,
+		Publish: wire.Publish{Audio: true}, Tracks: []webrtc.TrackLocal{mic}, Logger: r.cfg.Logger,
+		OnTrack: r.receive(&gotVideo, &gotKey, joinedAt)})
+	dcancel()
+	if err != nil {
+		r.fail("pupil join: %v", err)
+		return
+	}
+	defer pupil.Close()
+	r.joined.Add(1)
+	go r.publishAudio(ctx, mic)
+	<-ctx.Done()
+}
+
+// receive reads a track, counting packets and sequence gaps, reading the
+// send stamps, and (for a pupil) timing the first video packet and the
+// first keyframe from the join.
+func (r *loadRun) receive(gotVideo, gotKey *atomic.Bool, joinedAt time.Time) func(*webrtc.TrackRemote, *webrtc.RTPReceiver) {
+	return func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+		var s stream
+		var pkt rtp.Packet
+		buf := make([]byte, 1500)
+		video := tr.Kind() == webrtc.RTPCodecTypeVideo
+		for {
+			n, _, err := tr.Read(buf)
+			if err != nil {
+				return
+			}
+			if pkt.Unmarshal(buf[:n]) != nil {
+				continue
+			}
+			now := time.Now()
+			if video && gotVideo != nil {
+				if gotVideo.CompareAndSwap(false, true) {
+					r.joinVideo.add(now.Sub(joinedAt))
+					r.withMedia.Add(1)
+				}
+				if !gotKey.Load() && isKeyframe(pkt.Payload) && gotKey.CompareAndSwap(false, true) {
+					r.joinKey.add(now.Sub(joinedAt))
+				}
+			}
+			from, to := r.steadyFrom.Load(), r.steadyTo.Load()
+			if from == 0 || now.UnixNano() < from || (to != 0 && now.UnixNano() > to) {
+				s.saw(pkt.SequenceNumber) // keep the sequence, count nothing
+				s.expected = 1
+				continue
+			}
+			if t, ok := stamped(pkt.Payload); ok {
+				r.latency.add(now.Sub(t))
+			}
+			prev := s.expected
+			s.saw(pkt.SequenceNumber)
+			r.mu.Lock()
+			r.received++
+			r.expected += s.expected - prev
+			r.mu.Unlock()
+		}
+	}
+}
+
+func (r *loadRun) publishVideo(ctx context.Context, t *webrtc.TrackLocalStaticRTP, keyWanted *atomic.Bool) {
+	frameBytes := r.cfg.VideoBitrate / 8 / r.cfg.FPS
+	tick := time.NewTicker(time.Second / time.Duration(r.cfg.FPS))
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	for frame := 0; ; frame++ {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		key := keyWanted.Swap(false) || frame%(2*r.cfg.FPS) == 0
+		pkts := vp8Frame(frameBytes, key, 1100)
+		for i, p := range pkts {
+			stamp(p)
+			seq++
+			if err := t.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts,
+				Marker: i == len(pkts)-1}, Payload: p}); err != nil && !errors.Is(err, context.Canceled) {
+				return
+			}
+		}
+		ts += uint32(90000 / r.cfg.FPS)
+	}
+}
+
+// publishAudio sends 20 ms Opus-sized packets (64 kbit/s), stamped.
+func (r *loadRun) publishAudio(ctx context.Context, t *webrtc.TrackLocalStaticRTP) {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	var seq uint16
+	var ts uint32
+	p := make([]byte, 160)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		seq++
+		ts += 960
+		p[0] = 0xfc // an Opus TOC byte (CELT fullband, 20 ms)
+		stamp(p)
+		if err := t.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: ts},
+			Payload: p}); err != nil {
+			return
+		}
+	}
+}
+
+// scrape reads the server's Prometheus metrics (sums of each name's series).
+func scrape(ctx context.Context, server string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(server, "/")+"/metrics", nil)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	out := map[string]float64{}
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		line := sc.Text()
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		name, rest, ok := strings.Cut(line, " ")
+		if !ok {
+			continue
+		}
+		if i := strings.IndexByte(name, '{'); i >= 0 {
+			name = name[:i]
+		}
+		v, err := strconv.ParseFloat(strings.Fields(rest)[0], 64)
+		if err == nil {
+			out[name] += v
+		}
+	}
+	return out, sc.Err()
+}
+
+// selfCPU is this process's CPU time in seconds (user + system).
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	tv := func(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+	return tv(ru.Utime) + tv(ru.Stime)
+}
