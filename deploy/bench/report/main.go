@@ -1,0 +1,115 @@
+// Command report writes docs/BENCHMARKS.md from the JSON that
+// deploy/bench/run.sh collected: the machine, the UDP ceiling and one row
+// per load test size.
+//
+//	go run ./deploy/bench/report -dir RESULTS -out docs/BENCHMARKS.md
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"time"
+
+	"seatlink/devices/sim"
+)
+
+type ceiling struct {
+	Cores       int     `json:"cores"`
+	Pairs       int     `json:"pairs"`
+	Size        int     `json:"size_bytes"`
+	ReceivedPPS float64 `json:"received_packets_per_second"`
+	ReceivedMb  float64 `json:"received_mbit_per_second"`
+}
+
+func main() {
+	dir := flag.String("dir", "", "folder with ceiling.json and links-N.json files")
+	out := flag.String("out", "docs/BENCHMARKS.md", "the page to write")
+	flag.Parse()
+	if err := run(*dir, *out); err != nil {
+		fmt.Fprintln(os.Stderr, "report:", err)
+		os.Exit(1)
+	}
+}
+
+func cpuModel() string {
+	b, _ := os.ReadFile("/proc/cpuinfo")
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "model name") {
+			_, v, _ := strings.Cut(l, ":")
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
+
+func run(dir, out string) error {
+	var c ceiling
+	if b, err := os.ReadFile(filepath.Join(dir, "ceiling.json")); err == nil {
+		_ = json.Unmarshal(b, &c)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "links-*.json"))
+	var reps []sim.LoadReport
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		var r sim.LoadReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			return fmt.Errorf("%s: %w", f, err)
+		}
+		reps = append(reps, r)
+	}
+	sort.Slice(reps, func(i, j int) bool { return reps[i].Links < reps[j].Links })
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `deploy/bench/run.sh` on %s. Machine: %d cores (%s), Go %s, %s/%s.\n"+
+		"The machine is shared and noisy: compare figures as ratios within one run.\n\n",
+		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+	b.WriteString("## Load test (`seatlink loadtest`)\n\nEach link is a robot publishing synthetic VP8 (packetised frames, send time in each payload) and 64 kbit/s Opus, and a pupil publishing Opus; both receive. The server and the load test share the machine; their CPU is reported apart.\n\n")
+	b.WriteString("| links | with media | join→video p50/p95/p99 ms | join→keyframe p50/p95/p99 ms | added latency p50/p99 ms | loss % | NACKs | forwarded Mbit/s | packets/s | server cores | cores per Gbit/s | RSS MiB (per link) | goroutines | load test CPU-s |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	for _, r := range reps {
+		fmt.Fprintf(&b, "| %d | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.2f / %.2f | %.3f | %.0f | %.1f | %.0f | %.2f | %.2f | %.0f (%.2f) | %.0f | %.1f |\n",
+			r.Links, r.LinksWithMedia, r.JoinToFirstVideo.P50, r.JoinToFirstVideo.P95, r.JoinToFirstVideo.P99,
+			r.JoinToKeyframe.P50, r.JoinToKeyframe.P95, r.JoinToKeyframe.P99, r.ForwardLatency.P50, r.ForwardLatency.P99,
+			r.LossPct, r.NACKs, r.ForwardedMbitS, r.ForwardedPktS, r.ServerCPUSeconds/max(r.Seconds, 1e-9), r.ServerCoresPerGbS,
+			r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines, r.LoadCPUSeconds)
+	}
+	if c.ReceivedPPS > 0 {
+		fmt.Fprintf(&b, "\n## The machine's ceiling (`deploy/bench/udpceil`)\n\nLoopback UDP, %d-byte datagrams, %d socket pairs: **%.0f packets/s** received (%.0f Mbit/s).\n",
+			c.Size, c.Pairs, c.ReceivedPPS, c.ReceivedMb)
+		if n := len(reps); n > 0 {
+			top := reps[n-1]
+			fmt.Fprintf(&b, "\nAt %d links the SFU forwarded %.0f packets/s: %.1f %% of that ceiling (which uses both cores for nothing but the socket calls).\n",
+				top.Links, top.ForwardedPktS, 100*top.ForwardedPktS/c.ReceivedPPS)
+		}
+	}
+	b.WriteString("\n## Where it saturates first\n\n")
+	b.WriteString(saturation(reps))
+	b.WriteString("\n## Peer comparison\n\nNot yet run: the side-by-side against a Pion-based SFU (Galène or LiveKit, built with `go install`) is the next step of issue 7.\n")
+	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// saturation says which resource ran out first in the largest run.
+func saturation(reps []sim.LoadReport) string {
+	if len(reps) == 0 {
+		return "No runs.\n"
+	}
+	top := reps[len(reps)-1]
+	cores := top.ServerCPUSeconds / max(top.Seconds, 1e-9)
+	switch {
+	case top.LinksFailed > 0:
+		return fmt.Sprintf("At %d links, %d links got no media: joins failed before CPU or memory ran out.\n", top.Links, top.LinksFailed)
+	case cores+top.LoadCPUSeconds/max(top.Seconds, 1e-9) > 0.9*float64(runtime.NumCPU()):
+		return fmt.Sprintf("CPU: at %d links the server used %.2f cores and the load test %.2f of %d; the machine is full, so loss and latency rise from here.\n",
+			top.Links, cores, top.LoadCPUSeconds/top.Seconds, runtime.NumCPU())
+	default:
+		return fmt.Sprintf("Not reached at %d links: the server used %.2f cores and %.0f MiB.\n", top.Links, cores, top.ServerRSSMiB)
+	}
+}
