@@ -106,8 +106,11 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 30 })
 	waitText("#robot-rows", "Connected") // the pupil column, live
 
-	if err := chromedp.Do(ctx, chromedp.Click(`#robot-rows button[data-action=sleep]`)); err != nil {
-		t.Fatal(err)
+	// The rows are redrawn on every live event: click in the page, in one
+	// step, so a redraw between finding and clicking cannot lose the node.
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector('#robot-rows button[data-action=sleep]');
+		if (!b) return false; b.click(); return true; })()`)); err != nil || !ok {
+		t.Fatalf("clicking sleep: %v (button found: %v)", err, ok)
 	}
 	waitText("#robot-rows", "Asleep")
 	if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" {
@@ -122,8 +125,11 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	if got := p.videoFrames.Load(); got > frozen+1 {
 		t.Fatalf("media still flowing while asleep: %d → %d frames", frozen, got)
 	}
-	if err := chromedp.Do(ctx, chromedp.Click(`#robot-rows button[data-action=wake]`)); err != nil {
-		t.Fatal(err)
+	// The rows are redrawn on every live event: click in the page, in one
+	// step, so a redraw between finding and clicking cannot lose the node.
+	if ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { const b = document.querySelector('#robot-rows button[data-action=wake]');
+		if (!b) return false; b.click(); return true; })()`)); err != nil || !ok {
+		t.Fatalf("clicking wake: %v (button found: %v)", err, ok)
 	}
 	waitText("#robot-rows", "Online")
 }
