@@ -103,12 +103,15 @@ func saturation(reps []sim.LoadReport) string {
 	}
 	top := reps[len(reps)-1]
 	cores := top.ServerCPUSeconds / max(top.Seconds, 1e-9)
+	load := top.LoadCPUSeconds / max(top.Seconds, 1e-9)
 	switch {
+	case cores+load > 0.9*float64(runtime.NumCPU()):
+		return fmt.Sprintf("CPU: at %d links the server used %.2f cores and the load test %.2f of the %d; the machine is full, so "+
+			"loss, latency and join times rise from here (%d links got no media). The packet rate is far below the UDP ceiling "+
+			"and memory far below the machine's, so CPU is the limit, and the load generator takes more of it than the server.\n",
+			top.Links, cores, load, runtime.NumCPU(), top.LinksFailed)
 	case top.LinksFailed > 0:
-		return fmt.Sprintf("At %d links, %d links got no media: joins failed before CPU or memory ran out.\n", top.Links, top.LinksFailed)
-	case cores+top.LoadCPUSeconds/max(top.Seconds, 1e-9) > 0.9*float64(runtime.NumCPU()):
-		return fmt.Sprintf("CPU: at %d links the server used %.2f cores and the load test %.2f of %d; the machine is full, so loss and latency rise from here.\n",
-			top.Links, cores, top.LoadCPUSeconds/top.Seconds, runtime.NumCPU())
+		return fmt.Sprintf("At %d links, %d links got no media before CPU or memory ran out.\n", top.Links, top.LinksFailed)
 	default:
 		return fmt.Sprintf("Not reached at %d links: the server used %.2f cores and %.0f MiB.\n", top.Links, cores, top.ServerRSSMiB)
 	}
