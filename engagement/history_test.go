@@ -37,15 +37,8 @@ import (
 func TestCaseloadAndHistoryFromTheDatabase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		la, _ := ps.CreateLA(ctx, people.System, "LA")
-		sys := people.System
-		sys.LAID = la.ID
-		school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
-		if _, err := db.Q().Exec(ctx, `UPDATE schools SET timezone = 'UTC' WHERE id = ?`, school.ID); err != nil {
-			t.Fatal(err)
-		}
+		w := newTestLA(t, db, true)
+		ps, sys, la, school := w.ps, w.sys, w.la, w.school
 		c1, _ := ps.CreateClassroom(ctx, sys, school.ID, "8A")
 		c2, _ := ps.CreateClassroom(ctx, sys, school.ID, "8B")
 		year := 8

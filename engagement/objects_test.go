@@ -8,7 +8,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"io"
-	"log/slog"
 	mrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -78,12 +77,8 @@ func newMaterialWorld(t *testing.T, os ObjectStore) *materialWorld {
 	t.Helper()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	la, _ := ps.CreateLA(ctx, people.System, "LA")
-	sys := people.System
-	sys.LAID = la.ID
-	school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
+	tl := newTestLA(t, db, false)
+	ps, sys, la, school := tl.ps, tl.sys, tl.la, tl.school
 	ca, _ := ps.CreateClassroom(ctx, sys, school.ID, "A")
 	cb, _ := ps.CreateClassroom(ctx, sys, school.ID, "B")
 	year := 5

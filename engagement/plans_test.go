@@ -3,8 +3,6 @@ package engagement
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
@@ -81,15 +79,8 @@ func TestPlanValidation(t *testing.T) {
 func TestPlanProgressAndFlags(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		la, _ := ps.CreateLA(ctx, people.System, "LA")
-		sys := people.System
-		sys.LAID = la.ID
-		school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
-		if _, err := db.Q().Exec(ctx, `UPDATE schools SET timezone = 'UTC' WHERE id = ?`, school.ID); err != nil {
-			t.Fatal(err)
-		}
+		w := newTestLA(t, db, true)
+		ps, sys, school := w.ps, w.sys, w.school
 		year := 8
 		pupil, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1", DisplayName: "P", YearGroup: &year})
 		if _, err := NewTimetables(db, ps).Import(ctx, sys, school.ID, strings.NewReader("weekday,start,end,kind,session\n"+

@@ -3,8 +3,6 @@ package engagement
 import (
 	"context"
 	"errors"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 
@@ -16,12 +14,8 @@ import (
 func TestRegisters(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		la, _ := ps.CreateLA(ctx, people.System, "LA")
-		sys := people.System
-		sys.LAID = la.ID
-		school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
+		w := newTestLA(t, db, false)
+		ps, sys, la, school := w.ps, w.sys, w.la, w.school
 		other, _ := ps.CreateSchool(ctx, sys, la.ID, "Other")
 		year := 7
 		p1, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "R1", DisplayName: "A", YearGroup: &year})

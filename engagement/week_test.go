@@ -19,15 +19,8 @@ import (
 func TestPupilWeekFromTheDatabase(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		ps := people.New(db, people.Config{Hash: people.HashParams{Time: 1, Memory: 1024, Threads: 1},
-			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-		la, _ := ps.CreateLA(ctx, people.System, "LA")
-		sys := people.System
-		sys.LAID = la.ID
-		school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
-		if _, err := db.Q().Exec(ctx, `UPDATE schools SET timezone = 'UTC' WHERE id = ?`, school.ID); err != nil {
-			t.Fatal(err)
-		}
+		tl := newTestLA(t, db, true)
+		ps, sys, school := tl.ps, tl.sys, tl.school
 		year := 8
 		pupil, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "W1", DisplayName: "W", YearGroup: &year})
 		tt := NewTimetables(db, ps)
