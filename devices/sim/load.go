@@ -43,8 +43,8 @@ type LoadProgress struct {
 	Elapsed, Total           time.Duration
 }
 
-// histogram keeps durations in microseconds with about 1 % precision
-// (128 sub-buckets per power of two), in fixed memory.
+// histogram keeps durations in microseconds to within about 1.5 % (the
+// top 7 bits of each value: 64 steps per power of two), in fixed memory.
 type histogram struct {
 	mu     sync.Mutex
 	counts [64 * 128]uint64
@@ -81,7 +81,7 @@ func (h *histogram) quantile(q float64) time.Duration {
 				return time.Duration(i) * time.Microsecond
 			}
 			e := i / 128
-			return time.Duration(uint64(128+i%128)<<(e-8)) * time.Microsecond
+			return time.Duration(uint64(i%128)<<(e-7)) * time.Microsecond
 		}
 	}
 	return 0
