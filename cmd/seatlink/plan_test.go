@@ -128,6 +128,11 @@ func TestBrowserPlanWorksheetNoteAndPupil(t *testing.T) {
 	if planID == "" {
 		t.Fatal("no plan saved")
 	}
+	// The EWO's caseload shows the pupil's active plan.
+	if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/ewo"), chromedp.WaitVisible("#caseload-table")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#caseload-rows", "active plan")
 	if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
 		t.Fatal(err)
 	}

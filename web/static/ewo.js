@@ -68,6 +68,20 @@
     return s;
   }
 
+  // planCell mirrors engagement.planText (the CSV's words), linking to the plan.
+  function planCell(r) {
+    const f = r.plan;
+    if (!f) return '';
+    const words = ['active plan'];
+    if (f.review_overdue) words.push('review overdue');
+    else if (f.review_due) words.push('review due');
+    if (f.past_end) words.push('past its end date');
+    if (f.missed_two_weeks) words.push('targets missed two weeks running');
+    const a = C.el('a', words.join('; '), { href: '/plan#' + encodeURIComponent(f.plan_id) });
+    if (words.length > 1) a.classList.add('planflag');
+    return a;
+  }
+
   function sortValue(r, key) {
     const m = r.term_to_date;
     switch (key) {
@@ -79,6 +93,7 @@
       case 'active_minutes': return m.active_minutes;
       case 'last_week': return r.last_week.education_engagement_pct;
       case 'flags': return flagText(m);
+      case 'plan': { const c = planCell(r); return c ? c.textContent : ''; }
       default: return r[key] || '';
     }
   }
@@ -100,10 +115,10 @@
       const a = C.el('a', r.display_name, { href: '#pupil=' + encodeURIComponent(r.pupil_id) });
       const tr = C.row([r.pupil_number, a, r.school_name, r.classroom_name || '', fmt(m.attendance_pct, 1),
         fmt(m.remote_engagement_pct, 1), fmt(m.education_engagement_pct, 1), fmt(m.learning_hours, 2),
-        fmt(m.social_hours, 2), m.active_minutes, flagChips(m), fmt(r.last_week.education_engagement_pct, 1),
+        fmt(m.social_hours, 2), m.active_minutes, flagChips(m), planCell(r), fmt(r.last_week.education_engagement_pct, 1),
         sparkline(r.education_trend || [], r.attendance_trend || [])]);
       tr.dataset.pupil = r.pupil_id;
-      for (const i of [4, 5, 6, 7, 8, 9, 11]) tr.children[i].classList.add('num');
+      for (const i of [4, 5, 6, 7, 8, 9, 12]) tr.children[i].classList.add('num');
       body.appendChild(tr);
     }
     $('caseload-empty').hidden = rows.length > 0;
