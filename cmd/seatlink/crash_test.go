@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -49,11 +50,20 @@ func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	ready := make(chan struct{})
+	ready, exited := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var lines []string // the last lines, to say why if it never gets ready
 	go func() {
+		defer close(exited)
 		sc := bufio.NewScanner(stderr)
 		closed := false
 		for sc.Scan() {
+			mu.Lock()
+			lines = append(lines, sc.Text())
+			if len(lines) > 20 {
+				lines = lines[1:]
+			}
+			mu.Unlock()
 			if !closed && strings.Contains(sc.Text(), "msg=ready") {
 				close(ready)
 				closed = true
@@ -63,11 +73,18 @@ func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 			}
 		}
 	}()
+	fail := func(why string) {
+		_ = cmd.Process.Kill()
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("server %s; its last log lines:\n%s", why, strings.Join(lines, "\n"))
+	}
 	select {
 	case <-ready:
-	case <-time.After(20 * time.Second):
-		_ = cmd.Process.Kill()
-		t.Fatal("server not ready within 20 s")
+	case <-exited:
+		fail("exited before it was ready")
+	case <-time.After(60 * time.Second): // the whole suite runs in parallel under -race
+		fail("not ready within 60 s")
 	}
 	return cmd
 }
