@@ -195,6 +195,15 @@ var allowedElsewhere = map[string]bool{
 	"SEATLINK_TEST_DATABASE_URL": true,
 	"SEATLINK_TEST_LOG":          true,
 	"SEATLINK_SCREENSHOTS":       true,
+	// The tests' MinIO (deploy/minio.sh), the load test's admin, the
+	// benchmark's size.
+	"SEATLINK_TEST_S3_ENDPOINT":        true,
+	"SEATLINK_TEST_S3_ACCESS_KEY":      true,
+	"SEATLINK_TEST_S3_SECRET_KEY":      true,
+	"SEATLINK_LOADTEST_ADMIN_EMAIL":    true,
+	"SEATLINK_LOADTEST_ADMIN_PASSWORD": true,
+	"SEATLINK_BENCH_PUPILS":            true,
+	"SEATLINK_BENCH_WEEKS":             true,
 }
 
 // Validate checks every setting and says what is wrong with each.

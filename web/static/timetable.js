@@ -82,8 +82,8 @@ window.seatlinkTimetable = (() => {
   async function saveCSV(text, fromTable) {
     try {
       const r = await C.api('POST', '/api/v1/schools/' + encodeURIComponent(school) + '/timetable', text, 'text/csv');
+      await open(school); // the page shows what was saved, then says so
       C.say('Timetable saved: ' + r.periods + ' periods.');
-      await open(school);
     } catch (e) { showErrors(e, fromTable); }
   }
 
@@ -100,8 +100,8 @@ window.seatlinkTimetable = (() => {
         ends_on: tr.querySelector('[name=ends_on]').value }));
       try {
         await C.api('PUT', '/api/v1/schools/' + encodeURIComponent(school) + '/terms', { terms });
-        C.say('Terms saved.');
         await open(school);
+        C.say('Terms saved.');
       } catch (e) { showErrors(e, true); }
     });
     $('periods-save').addEventListener('click', () => {
