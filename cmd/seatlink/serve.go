@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sync"
@@ -91,6 +92,7 @@ type app struct {
 	recorder *engagement.Recorder
 	// materials keeps lesson material in dirStore (the default) or S3.
 	materials *engagement.Materials
+	pprofSrv  *http.Server
 	dirStore  *engagement.DirStore
 	tmpDir    string
 
@@ -174,6 +176,11 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 			a.serveErr <- err
 		}
 	}()
+	if cfg.PprofAddr != "" {
+		if err := a.servePprof(cfg.PprofAddr); err != nil {
+			return nil, err
+		}
+	}
 	a.sig.SetReady(true)
 	a.housekeeping = make(chan struct{})
 	a.housekeepingDone = make(chan struct{})
@@ -232,6 +239,24 @@ func (a *app) openDatabase() error {
 		return err
 	}
 	a.log.Info("database ready", "dialect", db.Dialect.String())
+	return nil
+}
+
+// servePprof serves Go's profiler on its own loopback listener (checked
+// by the config), apart from the API: for profiling under a load test.
+func (a *app) servePprof(addr string) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen pprof: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	a.pprofSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = a.pprofSrv.Serve(ln) }()
+	a.log.Info("profiler", "addr", ln.Addr().String())
 	return nil
 }
 
@@ -326,6 +351,9 @@ func (a *app) stop(ctx context.Context) {
 	a.recorder.Flush()
 	if err := a.sig.Drain(ctx); err != nil {
 		a.log.Warn("drain", "err", err)
+	}
+	if a.pprofSrv != nil {
+		_ = a.pprofSrv.Close()
 	}
 	if err := a.http.Shutdown(ctx); err != nil {
 		_ = a.http.Close()

@@ -65,6 +65,9 @@ type Serve struct {
 	S3Region    string
 	// MaterialMaxMB bounds one upload of lesson material.
 	MaterialMaxMB int
+	// PprofAddr serves Go's profiler (/debug/pprof/) on a loopback
+	// address of its own, for load tests; empty is off.
+	PprofAddr string
 }
 
 // Defaults are the embedded defaults: loopback only, no setup.
@@ -137,6 +140,7 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.BoolVar(&c.S3Secure, "s3-secure", c.S3Secure, "reach S3 over HTTPS")
 	fs.StringVar(&c.S3Region, "s3-region", c.S3Region, "S3 region, if the store needs one")
 	fs.IntVar(&c.MaterialMaxMB, "material-max-mb", c.MaterialMaxMB, "largest lesson-material upload, in MB")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go's profiler on this loopback address (off by default)")
 }
 
 // EnvName is the environment variable for a flag.
@@ -253,6 +257,12 @@ func (c *Serve) Validate() error {
 	}
 	if c.S3Endpoint != "" && (c.S3AccessKey == "" || c.S3SecretKey == "" || c.S3Bucket == "") {
 		errs = append(errs, errors.New("s3-endpoint needs s3-access-key, s3-secret-key and s3-bucket"))
+	}
+	if c.PprofAddr != "" {
+		host, _, err := net.SplitHostPort(c.PprofAddr)
+		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
+			errs = append(errs, fmt.Errorf("pprof-addr %q: want a loopback host:port (the profiler is never served to the network)", c.PprofAddr))
+		}
 	}
 	if c.MaterialMaxMB < 1 || c.MaterialMaxMB > 10240 {
 		errs = append(errs, fmt.Errorf("material-max-mb %d: want 1 to 10240", c.MaterialMaxMB))

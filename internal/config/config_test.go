@@ -49,6 +49,10 @@ func TestRefused(t *testing.T) {
 		{"bad log format", []string{"--log-format", "xml"}, nil, "log-format"},
 		{"bad public url", []string{"--public-url", "ftp://x"}, nil, "public-url"},
 		{"bad grace", []string{"--shutdown-grace", "1h"}, nil, "shutdown-grace"},
+		{"profiler on the network", []string{"--pprof-addr", "0.0.0.0:6060"}, nil, "pprof-addr"},
+		{"profiler without a port", []string{"--pprof-addr", "127.0.0.1"}, nil, "pprof-addr"},
+		{"S3 without keys", []string{"--s3-endpoint", "127.0.0.1:9000"}, nil, "s3-endpoint needs"},
+		{"huge uploads", []string{"--material-max-mb", "0"}, nil, "material-max-mb"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := LoadServe(tc.args, tc.env)

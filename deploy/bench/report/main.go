@@ -92,6 +92,10 @@ func run(dir, out string) error {
 	}
 	b.WriteString("\n## Where it saturates first\n\n")
 	b.WriteString(saturation(reps))
+	if prof, err := os.ReadFile(filepath.Join(dir, "profile.txt")); err == nil && len(prof) > 0 {
+		fmt.Fprintf(&b, "\n## Where the server's time goes (CPU profile in the middle of the %d-link run, `go tool pprof -top -cum`)\n\n```\n%s```\n",
+			reps[len(reps)-1].Links, prof)
+	}
 	b.WriteString("\n## Peer comparison\n\nNot yet run: the side-by-side against a Pion-based SFU (Galène or LiveKit, built with `go install`) is the next step of issue 7.\n")
 	return os.WriteFile(out, []byte(b.String()), 0o644)
 }
