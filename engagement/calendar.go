@@ -2,8 +2,6 @@ package engagement
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"sort"
 	"strings"
 	"time"
@@ -225,10 +223,8 @@ func (tt *Timetables) SetTerms(ctx context.Context, a people.Actor, schoolID str
 			return err
 		}
 		for _, t := range terms {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
 			if _, err := q.Exec(ctx, `INSERT INTO terms (id, school_id, name, starts_on, ends_on) VALUES (?, ?, ?, ?, ?)`,
-				"term-"+hex.EncodeToString(b), schoolID, t.Name, t.StartsOn, t.EndsOn); err != nil {
+				newID("term-"), schoolID, t.Name, t.StartsOn, t.EndsOn); err != nil {
 				return err
 			}
 		}

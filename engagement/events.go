@@ -43,6 +43,13 @@ type Event struct {
 	Value   float64
 }
 
+// newID is a random record id with a prefix naming its kind.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
 // Recorder stores events append-only, off the caller's goroutine: Record
 // never blocks (the media forwarding path calls it), and a writer
 // goroutine inserts queued events in batches.
@@ -150,10 +157,8 @@ func (r *Recorder) insert(events []Event) error {
 	defer cancel()
 	return r.db.Tx(ctx, func(q store.Q) error {
 		for _, e := range events {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
 			if _, err := q.Exec(ctx, `INSERT INTO engagement_events (id, at, pupil_id, link_id, kind, value) VALUES (?, ?, ?, ?, ?, ?)`,
-				"ev-"+hex.EncodeToString(b), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
+				newID("ev-"), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
 				return err
 			}
 		}

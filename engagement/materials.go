@@ -3,7 +3,6 @@ package engagement
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -142,12 +141,6 @@ func (l *limited) Read(p []byte) (int, error) {
 	return k, err
 }
 
-func materialID() string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return "mat-" + hex.EncodeToString(b)
-}
-
 func (in *MaterialInput) validate() error {
 	in.Title, in.Subject, in.Filename = strings.TrimSpace(in.Title), strings.TrimSpace(in.Subject), strings.TrimSpace(filepath.Base(in.Filename))
 	switch {
@@ -177,7 +170,7 @@ func (m *Materials) Upload(ctx context.Context, a people.Actor, in MaterialInput
 	if err := m.people.Authorize(ctx, a, people.ActMaterialUpload, people.Target{ClassroomID: in.ClassroomID}); err != nil {
 		return Material{}, err
 	}
-	mat := Material{ID: materialID(), ClassroomID: in.ClassroomID, Title: in.Title, Subject: in.Subject, LessonDate: in.LessonDate,
+	mat := Material{ID: newID("mat-"), ClassroomID: in.ClassroomID, Title: in.Title, Subject: in.Subject, LessonDate: in.LessonDate,
 		PhaseID: in.PhaseID, UploaderID: a.ID, Filename: in.Filename, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := m.db.Q().QueryRow(ctx, `SELECT school_id FROM classrooms WHERE id = ?`, in.ClassroomID).Scan(&mat.SchoolID); err != nil {
 		return Material{}, notFound(err)
@@ -299,13 +292,10 @@ func (m *Materials) ForPupil(ctx context.Context, a people.Actor, pupilID string
 	if err := m.people.Authorize(ctx, a, people.ActMaterialView, people.Target{PupilID: pupilID}); err != nil {
 		return nil, err
 	}
-	var p people.Pupil
-	var classroom sql.NullString
-	if err := m.db.Q().QueryRow(ctx, `SELECT id, school_id, classroom_id, pupil_number, display_name, year_group FROM pupils WHERE id = ?`,
-		pupilID).Scan(&p.ID, &p.SchoolID, &classroom, &p.PupilNumber, &p.DisplayName, &p.YearGroup); err != nil {
-		return nil, notFound(err)
+	p, err := m.people.LookupPupil(ctx, pupilID)
+	if err != nil {
+		return nil, err
 	}
-	p.ClassroomID = classroom.String
 	rows, err := m.db.Q().Query(ctx, `SELECT `+materialCols+` FROM materials WHERE classroom_id = ?
 		OR phase_id IN (SELECT ph.id FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id WHERE pl.pupil_id = ?)`, p.ClassroomID, pupilID)
 	if err != nil {

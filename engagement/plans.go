@@ -205,8 +205,6 @@ func NewPlans(db *store.DB, ps *people.Store) *Plans {
 	return &Plans{db: db, people: ps, reports: NewReports(db, ps), now: time.Now}
 }
 
-func planID(prefix string) string { return strings.Replace(materialID(), "mat-", prefix, 1) }
-
 // Create writes a new plan for a pupil.
 func (p *Plans) Create(ctx context.Context, a people.Actor, pupilID string, in PlanInput) (Plan, error) {
 	if err := p.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupilID}); err != nil {
@@ -215,7 +213,7 @@ func (p *Plans) Create(ctx context.Context, a people.Actor, pupilID string, in P
 	if err := in.validate(); err != nil {
 		return Plan{}, err
 	}
-	id := planID("plan-")
+	id := newID("plan-")
 	now := p.now().UnixMilli()
 	err := p.db.Tx(ctx, func(q store.Q) error {
 		if _, err := q.Exec(ctx, `INSERT INTO plans (id, pupil_id, status, starts_on, ends_on, summary, version, created_by, created_at, updated_at)
@@ -286,7 +284,7 @@ func (p *Plans) writeParts(ctx context.Context, q store.Q, a people.Actor, id st
 				ph.OtherHours, ph.RobotUse, existing)
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = q.Exec(ctx, `INSERT INTO plan_phases (id, plan_id, ordinal, name, starts_on, ends_on, school_sessions, robot_sessions,
-				other_hours, robot_use) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, planID("ph-"), id, i, ph.Name, ph.StartsOn, ph.EndsOn,
+				other_hours, robot_use) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, newID("ph-"), id, i, ph.Name, ph.StartsOn, ph.EndsOn,
 				ph.SchoolSessions, ph.RobotSessions, ph.OtherHours, ph.RobotUse)
 		}
 		if err != nil {
@@ -468,7 +466,7 @@ func (p *Plans) AddNote(ctx context.Context, a people.Actor, id, text string) (N
 	n := Note{At: p.now().UTC().Truncate(time.Millisecond), Voice: voiceOf(a), AuthorKind: a.Kind, AuthorID: a.ID, Text: text}
 	_, err = p.db.Q().Exec(ctx, `INSERT INTO plan_notes (id, plan_id, at, voice, author_kind, author_id, text) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		// The id sorts by the real clock, so notes of one instant keep their order.
-		fmt.Sprintf("note-%016x-%s", time.Now().UnixNano(), planID("")), id, n.At.UnixMilli(), n.Voice, n.AuthorKind, n.AuthorID, n.Text)
+		fmt.Sprintf("note-%016x-%s", time.Now().UnixNano(), newID("")), id, n.At.UnixMilli(), n.Voice, n.AuthorKind, n.AuthorID, n.Text)
 	return n, err
 }
 
@@ -602,20 +600,11 @@ func (p *Plans) Progress(ctx context.Context, a people.Actor, id string) (Progre
 	if err != nil {
 		return Progress{}, err
 	}
-	pupil, err := p.pupil(ctx, pl.PupilID)
+	pupil, err := p.people.LookupPupil(ctx, pl.PupilID)
 	if err != nil {
 		return Progress{}, err
 	}
 	return p.progressOf(ctx, pl, pupil)
-}
-
-func (p *Plans) pupil(ctx context.Context, id string) (people.Pupil, error) {
-	var pu people.Pupil
-	var classroom sql.NullString
-	err := p.db.Q().QueryRow(ctx, `SELECT id, school_id, classroom_id, pupil_number, display_name, year_group FROM pupils WHERE id = ?`, id).
-		Scan(&pu.ID, &pu.SchoolID, &classroom, &pu.PupilNumber, &pu.DisplayName, &pu.YearGroup)
-	pu.ClassroomID = classroom.String
-	return pu, notFound(err)
 }
 
 func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Progress, error) {
@@ -643,10 +632,18 @@ func (p *Plans) activeFlags(ctx context.Context, pupils []people.Pupil) (map[str
 		return out, nil
 	}
 	byID := map[string]people.Pupil{}
+	schools := map[string]bool{}
+	var args []any
 	for _, pu := range pupils {
 		byID[pu.ID] = pu
+		if !schools[pu.SchoolID] {
+			schools[pu.SchoolID] = true
+			args = append(args, pu.SchoolID)
+		}
 	}
-	rows, err := p.db.Q().Query(ctx, `SELECT id, pupil_id FROM plans WHERE status = 'active' ORDER BY starts_on`)
+	// Only the active plans of these pupils' schools, not every LA's.
+	rows, err := p.db.Q().Query(ctx, `SELECT pl.id, pl.pupil_id FROM plans pl JOIN pupils pu ON pu.id = pl.pupil_id
+		WHERE pl.status = 'active' AND pu.school_id IN (?`+strings.Repeat(", ?", len(args)-1)+`) ORDER BY pl.starts_on`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -2,9 +2,7 @@ package engagement
 
 import (
 	"context"
-	"crypto/rand"
 	"encoding/csv"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -223,10 +221,8 @@ func (tt *Timetables) Import(ctx context.Context, a people.Actor, schoolID strin
 			return err
 		}
 		for _, p := range periods {
-			b := make([]byte, 8)
-			_, _ = rand.Read(b)
 			if _, err := q.Exec(ctx, `INSERT INTO periods (id, school_id, classroom_id, weekday, starts, ends, kind, session, name)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, "per-"+hex.EncodeToString(b), schoolID, p.ClassroomID, isoWeekday(p.Weekday),
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, newID("per-"), schoolID, p.ClassroomID, isoWeekday(p.Weekday),
 				p.Starts, p.Ends, p.Kind, p.Session, p.Name); err != nil {
 				return err
 			}

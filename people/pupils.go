@@ -131,6 +131,17 @@ func (s *Store) ListPupils(ctx context.Context, a Actor, schoolID string) ([]Pup
 	return out, nil
 }
 
+// LookupPupil returns one pupil's record without a permission check or an
+// audit entry: for other rooms that have already authorised the action
+// they do on the pupil (and audited it, if it is a view).
+func (s *Store) LookupPupil(ctx context.Context, id string) (Pupil, error) {
+	p, err := scanPupil(s.q().QueryRow(ctx, `SELECT `+pupilCols+` FROM pupils p WHERE p.id = ?`, id))
+	if err != nil {
+		return Pupil{}, notFoundIfNoRows(err)
+	}
+	return p, nil
+}
+
 // GetPupil returns one pupil; a staff view is audited.
 func (s *Store) GetPupil(ctx context.Context, a Actor, id string) (Pupil, error) {
 	if err := s.Authorize(ctx, a, ActPupilView, Target{PupilID: id}); err != nil {

@@ -45,10 +45,10 @@ type LoadProgress struct {
 
 // histogram keeps durations in microseconds to within about 1.5 % (the
 // top 7 bits of each value: 64 steps per power of two), in fixed memory.
+// Adding is lock-free: every receiving goroutine of the run adds to it.
 type histogram struct {
-	mu     sync.Mutex
-	counts [64 * 128]uint64
-	n      uint64
+	counts [64 * 128]atomic.Uint64
+	n      atomic.Uint64
 }
 
 func (h *histogram) add(d time.Duration) {
@@ -60,22 +60,19 @@ func (h *histogram) add(d time.Duration) {
 	} else {
 		i = e*128 + int(us>>(e-7))&127
 	}
-	h.mu.Lock()
-	h.counts[i]++
-	h.n++
-	h.mu.Unlock()
+	h.counts[i].Add(1)
+	h.n.Add(1)
 }
 
 func (h *histogram) quantile(q float64) time.Duration {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.n == 0 {
+	total := h.n.Load()
+	if total == 0 {
 		return 0
 	}
-	target := uint64(q*float64(h.n-1)) + 1
+	target := uint64(q*float64(total-1)) + 1
 	var c uint64
-	for i, n := range h.counts {
-		c += n
+	for i := range h.counts {
+		c += h.counts[i].Load()
 		if c >= target {
 			if i < 128 {
 				return time.Duration(i) * time.Microsecond
@@ -97,7 +94,7 @@ type Percentiles struct {
 
 func (h *histogram) percentiles() Percentiles {
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-	return Percentiles{P50: ms(h.quantile(0.50)), P95: ms(h.quantile(0.95)), P99: ms(h.quantile(0.99)), N: h.n}
+	return Percentiles{P50: ms(h.quantile(0.50)), P95: ms(h.quantile(0.95)), P99: ms(h.quantile(0.99)), N: h.n.Load()}
 }
 
 // LoadReport is what a run measured.
@@ -148,8 +145,8 @@ type loadRun struct {
 	joinVideo, joinKey   histogram
 	latency              histogram
 	withMedia, joined    atomic.Int64
+	received, expected   atomic.Uint64 // packets in the measured window
 	mu                   sync.Mutex
-	received, expected   uint64
 	errs                 []string
 	steadyFrom, steadyTo atomic.Int64 // unix nanos of the measured window
 }
@@ -260,9 +257,8 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	before, _ := scrape(ctx, cfg.Server)
 	self0 := selfCPU()
-	r.mu.Lock()
-	r.received, r.expected = 0, 0
-	r.mu.Unlock()
+	r.received.Store(0)
+	r.expected.Store(0)
 	r.steadyFrom.Store(time.Now().UnixNano())
 	select {
 	case <-ctx.Done():
@@ -275,11 +271,9 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		JoinToFirstVideo: r.joinVideo.percentiles(), JoinToKeyframe: r.joinKey.percentiles(), ForwardLatency: r.latency.percentiles(),
 		LoadCPUSeconds: selfCPU() - self0}
 	rep.LinksFailed = rep.Links - rep.LinksWithMedia
-	r.mu.Lock()
-	if r.expected > 0 {
-		rep.LossPct = 100 * float64(r.expected-min(r.received, r.expected)) / float64(r.expected)
+	if exp, got := r.expected.Load(), r.received.Load(); exp > 0 {
+		rep.LossPct = 100 * float64(exp-min(got, exp)) / float64(exp)
 	}
-	r.mu.Unlock()
 	if err == nil && before != nil {
 		d := func(k string) float64 { return after[k] - before[k] }
 		rep.ServerCPUSeconds = d("process_cpu_seconds_total")
@@ -398,10 +392,8 @@ func (r *loadRun) receive(gotVideo, gotKey *atomic.Bool, joinedAt time.Time) fun
 			}
 			prev := s.expected
 			s.saw(pkt.SequenceNumber)
-			r.mu.Lock()
-			r.received++
-			r.expected += s.expected - prev
-			r.mu.Unlock()
+			r.received.Add(1)
+			r.expected.Add(s.expected - prev)
 		}
 	}
 }

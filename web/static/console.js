@@ -65,5 +65,33 @@ window.seatlinkConsole = (() => {
     location.reload();
   }
 
-  return { api, el, row, formData, say, session, signOut };
+  // staffPage wires a staff page's sign-in form (#signin-form in
+  // #signin), #who and #signout, and calls onStaff(me) once a member of
+  // staff is signed in (now, or after signing in on the form).
+  function staffPage(onStaff) {
+    const $ = (id) => document.getElementById(id);
+    async function start() {
+      const me = await session();
+      if (!me || me.kind !== 'staff') {
+        $('signin').hidden = false;
+        return;
+      }
+      $('signin').hidden = true;
+      $('who').textContent = me.name + ' (' + me.role + ')';
+      $('signout').hidden = false;
+      await onStaff(me);
+    }
+    $('signin-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const d = formData(ev.target);
+      try {
+        await api('POST', '/api/v1/session', { email: d.email, password: d.password });
+        await start();
+      } catch (e) { say(e.message, true); }
+    });
+    $('signout').addEventListener('click', signOut);
+    start();
+  }
+
+  return { api, el, row, formData, say, session, signOut, staffPage };
 })();

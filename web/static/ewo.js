@@ -321,36 +321,19 @@
   $('mark-form').addEventListener('submit', saveMark);
   $('mark-cancel').addEventListener('click', () => { $('mark-form').hidden = true; });
   window.addEventListener('hashchange', route);
-  $('signin-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    const d = C.formData(ev.target);
-    try {
-      await C.api('POST', '/api/v1/session', { email: d.email, password: d.password });
-      await start();
-    } catch (e) { C.say(e.message, true); }
-  });
-  $('signout').addEventListener('click', C.signOut);
+  // A shared link keeps its range.
+  const q = new URLSearchParams(location.search);
+  const weeks = q.get('weeks');
+  if (weeks && /^\d{1,2}$/.test(weeks)) {
+    const sel = $('range').weeks;
+    if (!Array.from(sel.options).some((o) => o.value === weeks)) sel.appendChild(C.el('option', weeks));
+    sel.value = weeks;
+  }
+  if (q.get('through')) $('range').through.value = q.get('through');
 
-  async function start() {
-    const q = new URLSearchParams(location.search); // a shared link keeps its range
-    const weeks = q.get('weeks');
-    if (weeks && /^\d{1,2}$/.test(weeks)) {
-      const sel = $('range').weeks;
-      if (!Array.from(sel.options).some((o) => o.value === weeks)) sel.appendChild(C.el('option', weeks));
-      sel.value = weeks;
-    }
-    if (q.get('through')) $('range').through.value = q.get('through');
-    me = await C.session();
-    if (!me || me.kind !== 'staff') {
-      $('signin').hidden = false;
-      return;
-    }
-    $('signin').hidden = true;
-    $('who').textContent = me.name + ' (' + me.role + ')';
-    $('signout').hidden = false;
+  C.staffPage(async (who) => {
+    me = who;
     $('range').hidden = false;
     await route();
-  }
-
-  start();
+  });
 })();

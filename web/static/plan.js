@@ -221,25 +221,8 @@
     } catch (e) { C.say(e.message, true); }
   }
   window.addEventListener('hashchange', route);
-  $('signin-form').addEventListener('submit', async (ev) => {
-    ev.preventDefault();
-    try {
-      await C.api('POST', '/api/v1/session', C.formData(ev.target));
-      await start();
-    } catch (e) { C.say(e.message, true); }
-  });
-  $('signout').addEventListener('click', C.signOut);
-
-  async function start() {
-    me = await C.session();
-    if (!me || me.kind !== 'staff') {
-      $('signin').hidden = false;
-      return;
-    }
-    $('signin').hidden = true;
-    $('who').textContent = me.name + ' (' + me.role + ')';
-    $('signout').hidden = false;
+  C.staffPage(async (who) => {
+    me = who;
     await route();
-  }
-  start();
+  });
 })();

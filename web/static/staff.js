@@ -193,10 +193,6 @@
     }
   }
 
-  handle('signin-form', async (d) => {
-    await C.api('POST', '/api/v1/session', { email: d.email, password: d.password });
-    await start();
-  });
   handle('school-form', async (d) => {
     await C.api('POST', '/api/v1/schools', { name: d.name });
     C.say('School created.');
@@ -253,17 +249,8 @@
       $('audit').hidden = false;
     } catch (e) { C.say(e.message, true); }
   });
-  $('signout').addEventListener('click', C.signOut);
-
-  async function start() {
-    me = await C.session();
-    if (!me || me.kind !== 'staff') {
-      $('signin').hidden = false;
-      return;
-    }
-    $('signin').hidden = true;
-    $('who').textContent = me.name + ' (' + me.role + ')';
-    $('signout').hidden = false;
+  C.staffPage(async (who) => {
+    me = who;
     $('pupils').hidden = false;
     C.say('');
     try {
@@ -280,7 +267,5 @@
         watchDevices();
       }
     } catch (e) { C.say(e.message, true); }
-  }
-
-  start();
+  });
 })();
