@@ -85,7 +85,11 @@ for pkg in $(go list ./...); do
 	dir="$(go list -f '{{.Dir}}' "$pkg")"
 	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //'); do
 		log "fuzz $pkg $target"
-		go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" >/dev/null
+		if ! out="$(go test -run='^$' -fuzz="^${target}\$" -fuzztime="$FUZZTIME" "$pkg" 2>&1)"; then
+			printf '%s\n' "$out" | tail -40
+			log "fuzz $target failed (a failing input, if any, is under $(go list -f '{{.Dir}}' "$pkg")/testdata/fuzz/$target)"
+			exit 1
+		fi
 	done
 done
 
