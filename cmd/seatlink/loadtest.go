@@ -29,6 +29,7 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	bitrate := fs.Int("bitrate", 1_500_000, "robot video bitrate, bit/s")
 	fps := fs.Int("fps", 30, "robot video frames per second")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	pid := fs.Int("server-pid", 0, "the server's process id, to read its CPU and memory from /proc (else from /metrics)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -55,7 +56,7 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	fmt.Fprintf(stderr, "created %d links in %s\n", len(creds), time.Since(start).Round(time.Millisecond))
 	rep, err := sim.Load(ctx, sim.LoadConfig{Server: *server, Links: creds, Duration: time.Duration(*seconds * float64(time.Second)),
-		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps,
+		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps, ServerPID: *pid,
 		Progress: func(p sim.LoadProgress) {
 			fmt.Fprintf(stderr, "\rrunning %s %3.0fs/%3.0fs  joined %d/%d  with media %d", bar(p.Elapsed.Seconds()/p.Total.Seconds()),
 				p.Elapsed.Seconds(), p.Total.Seconds(), p.Joined, p.Links, p.WithMedia)
@@ -101,8 +102,8 @@ func printReport(w io.Writer, r sim.LoadReport) {
 	fmt.Fprintf(w, "join → first keyframe:     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", r.JoinToKeyframe.P50, r.JoinToKeyframe.P95, r.JoinToKeyframe.P99)
 	fmt.Fprintf(w, "forwarding latency added:  p50 %.2f ms, p99 %.2f ms (%d packets)\n", r.ForwardLatency.P50, r.ForwardLatency.P99, r.ForwardLatency.N)
 	fmt.Fprintf(w, "loss %.3f %%, NACKs %.0f\n", r.LossPct, r.NACKs)
-	fmt.Fprintf(w, "forwarded: %.1f Mbit/s, %.0f packets/s\n", r.ForwardedMbitS, r.ForwardedPktS)
-	fmt.Fprintf(w, "server: %.2f CPU-s (%.3f cores per Gbit/s forwarded, %.4f cores per link), RSS %.1f MiB (%.2f MiB per link), %.0f goroutines\n",
+	fmt.Fprintf(w, "forwarded: %.1f Mbit/s, %.0f packets/s; received by subscribers %.1f Mbit/s\n", r.ForwardedMbitS, r.ForwardedPktS, r.ReceivedMbitS)
+	fmt.Fprintf(w, "server: %.2f CPU-s (%.3f cores per Gbit/s received, %.4f cores per link), RSS %.1f MiB (%.2f MiB per link), %.0f goroutines\n",
 		r.ServerCPUSeconds, r.ServerCoresPerGbS, r.ServerCPUPerLink, r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines)
 	fmt.Fprintf(w, "load test's own CPU: %.2f CPU-s\n", r.LoadCPUSeconds)
 	for _, e := range r.Errors {

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"math/bits"
 	"net/http"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +36,27 @@ type LoadConfig struct {
 	Logger       *slog.Logger
 	// Progress, if set, is told how the run goes about twice a second.
 	Progress func(LoadProgress)
+	// Join joins one side of a link; nil joins Seatlink's own server
+	// (and reads its /metrics). Another SFU's load client sets its own.
+	Join JoinFunc
+	// ServerPID, if set, is the server's process: its CPU time and
+	// resident memory are read from /proc, the same way for any server.
+	ServerPID int
 }
+
+// Side is which end of a link a load peer plays.
+type Side int
+
+const (
+	RobotSide Side = iota // publishes video and audio
+	PupilSide             // publishes audio
+)
+
+// JoinFunc joins one side of a link, publishing tracks. It calls onTrack
+// for each track the server sends and onPLI when the server asks for a
+// keyframe; leave ends the session.
+type JoinFunc func(ctx context.Context, link LinkCreds, side Side, tracks []webrtc.TrackLocal,
+	onTrack func(*webrtc.TrackRemote), onPLI func()) (leave func(), err error)
 
 // LoadProgress is the run so far.
 type LoadProgress struct {
@@ -110,8 +131,9 @@ type LoadReport struct {
 	NACKs             float64     `json:"nacks"`
 	ForwardedMbitS    float64     `json:"forwarded_mbit_per_s"`
 	ForwardedPktS     float64     `json:"forwarded_packets_per_s"`
+	ReceivedMbitS     float64     `json:"received_mbit_per_s"` // RTP that reached the load test's subscribers
 	ServerCPUSeconds  float64     `json:"server_cpu_seconds"`
-	ServerCoresPerGbS float64     `json:"server_cpu_s_per_s_per_gbit_s"` // cores busy per Gbit/s forwarded
+	ServerCoresPerGbS float64     `json:"server_cpu_s_per_s_per_gbit_s"` // cores busy per Gbit/s received by subscribers
 	ServerCPUPerLink  float64     `json:"server_cpu_s_per_s_per_link"`   // cores busy per link
 	ServerRSSMiB      float64     `json:"server_rss_mib"`
 	ServerRSSPerLink  float64     `json:"server_rss_mib_per_link"`
@@ -146,6 +168,7 @@ type loadRun struct {
 	latency              histogram
 	withMedia, joined    atomic.Int64
 	received, expected   atomic.Uint64 // packets in the measured window
+	receivedBytes        atomic.Uint64 // RTP bytes (header and payload) in it
 	mu                   sync.Mutex
 	errs                 []string
 	steadyFrom, steadyTo atomic.Int64 // unix nanos of the measured window
@@ -214,6 +237,10 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	ownServer := cfg.Join == nil
+	if ownServer {
+		cfg.Join = seatlinkJoin(cfg.Server, cfg.Logger)
+	}
 	r := &loadRun{cfg: cfg}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -255,26 +282,37 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	case <-ctx.Done():
 	case <-time.After(3 * time.Second):
 	}
-	before, _ := scrape(ctx, cfg.Server)
+	var before, after map[string]float64
+	var err error
+	if ownServer {
+		before, err = scrape(ctx, cfg.Server)
+	}
+	proc0, procErr := procStat(cfg.ServerPID)
 	self0 := selfCPU()
 	r.received.Store(0)
 	r.expected.Store(0)
+	r.receivedBytes.Store(0)
 	r.steadyFrom.Store(time.Now().UnixNano())
 	select {
 	case <-ctx.Done():
 	case <-time.After(cfg.Duration):
 	}
 	r.steadyTo.Store(time.Now().UnixNano())
-	after, err := scrape(context.Background(), cfg.Server)
+	proc1, _ := procStat(cfg.ServerPID)
+	if ownServer && err == nil {
+		after, err = scrape(context.Background(), cfg.Server)
+	}
 	secs := float64(r.steadyTo.Load()-r.steadyFrom.Load()) / 1e9
 	rep := LoadReport{Links: len(cfg.Links), LinksWithMedia: int(r.withMedia.Load()), Seconds: secs,
 		JoinToFirstVideo: r.joinVideo.percentiles(), JoinToKeyframe: r.joinKey.percentiles(), ForwardLatency: r.latency.percentiles(),
-		LoadCPUSeconds: selfCPU() - self0}
+		LoadCPUSeconds: selfCPU() - self0, ReceivedMbitS: float64(r.receivedBytes.Load()) * 8 / 1e6 / secs}
 	rep.LinksFailed = rep.Links - rep.LinksWithMedia
 	if exp, got := r.expected.Load(), r.received.Load(); exp > 0 {
 		rep.LossPct = 100 * float64(exp-min(got, exp)) / float64(exp)
 	}
-	if err == nil && before != nil {
+	if err != nil {
+		r.fail("metrics: %v", err)
+	} else if after != nil {
 		d := func(k string) float64 { return after[k] - before[k] }
 		rep.ServerCPUSeconds = d("process_cpu_seconds_total")
 		rep.ForwardedMbitS = d("seatlink_sfu_forwarded_rtp_bytes_total") * 8 / 1e6 / secs
@@ -282,16 +320,24 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		rep.NACKs = d("seatlink_sfu_nacks_received_total")
 		rep.ServerRSSMiB = after["process_resident_memory_bytes"] / (1 << 20)
 		rep.ServerGoroutines = after["go_goroutines"]
-		cores := rep.ServerCPUSeconds / secs
-		if rep.ForwardedMbitS > 0 {
-			rep.ServerCoresPerGbS = cores / (rep.ForwardedMbitS / 1000)
+	}
+	if cfg.ServerPID != 0 {
+		if procErr != nil {
+			r.fail("server process: %v", procErr)
+		} else {
+			rep.ServerCPUSeconds, rep.ServerRSSMiB = proc1.cpu-proc0.cpu, proc1.rssMiB
 		}
-		if rep.Links > 0 {
-			rep.ServerCPUPerLink = cores / float64(rep.Links)
-			rep.ServerRSSPerLink = rep.ServerRSSMiB / float64(rep.Links)
-		}
-	} else if err != nil {
-		r.fail("metrics: %v", err)
+	}
+	if rep.ForwardedMbitS == 0 {
+		rep.ForwardedMbitS = rep.ReceivedMbitS // another server: what its subscribers got
+	}
+	cores := rep.ServerCPUSeconds / secs
+	if rep.ReceivedMbitS > 0 {
+		rep.ServerCoresPerGbS = cores / (rep.ReceivedMbitS / 1000)
+	}
+	if rep.Links > 0 {
+		rep.ServerCPUPerLink = cores / float64(rep.Links)
+		rep.ServerRSSPerLink = rep.ServerRSSMiB / float64(rep.Links)
 	}
 	cancel()
 	wg.Wait()
@@ -311,28 +357,14 @@ func (r *loadRun) link(ctx context.Context, l LinkCreds) {
 	var keyWanted atomic.Bool
 	keyWanted.Store(true)
 	dctx, dcancel := context.WithTimeout(ctx, 15*time.Second)
-	robot, err := agent.Dial(dctx, agent.Config{Server: r.cfg.Server, Token: l.RobotToken, Role: wire.RoleRobot,
-		Publish: wire.Publish{Audio: true, Video: true}, Tracks: []webrtc.TrackLocal{video, audio}, Client: "seatlink-loadtest/1",
-		Logger: r.cfg.Logger, OnTrack: r.receive(nil, nil, time.Time{}),
-		OnSender: func(_ webrtc.TrackLocal, s *webrtc.RTPSender) {
-			for {
-				pkts, _, err := s.ReadRTCP()
-				if err != nil {
-					return
-				}
-				for _, p := range pkts {
-					if _, ok := p.(*rtcp.PictureLossIndication); ok {
-						keyWanted.Store(true)
-					}
-				}
-			}
-		}})
+	leaveRobot, err := r.cfg.Join(dctx, l, RobotSide, []webrtc.TrackLocal{video, audio},
+		r.receive(nil, nil, time.Time{}), func() { keyWanted.Store(true) })
 	dcancel()
 	if err != nil {
 		r.fail("robot join: %v", err)
 		return
 	}
-	defer robot.Close()
+	defer leaveRobot()
 	go r.publishVideo(ctx, video, &keyWanted)
 	go r.publishAudio(ctx, audio)
 
@@ -340,25 +372,54 @@ func (r *loadRun) link(ctx context.Context, l LinkCreds) {
 	var gotVideo, gotKey atomic.Bool
 	joinedAt := time.Now()
 	dctx, dcancel = context.WithTimeout(ctx, 15*time.Second)
-	pupil, err := agent.Dial(dctx, agent.Config{Server: r.cfg.Server, Token: l.PupilToken, Role: wire.RolePupil,
-		Publish: wire.Publish{Audio: true}, Tracks: []webrtc.TrackLocal{mic}, Logger: r.cfg.Logger,
-		OnTrack: r.receive(&gotVideo, &gotKey, joinedAt)})
+	leavePupil, err := r.cfg.Join(dctx, l, PupilSide, []webrtc.TrackLocal{mic}, r.receive(&gotVideo, &gotKey, joinedAt), func() {})
 	dcancel()
 	if err != nil {
 		r.fail("pupil join: %v", err)
 		return
 	}
-	defer pupil.Close()
+	defer leavePupil()
 	r.joined.Add(1)
 	go r.publishAudio(ctx, mic)
 	<-ctx.Done()
 }
 
+// seatlinkJoin joins Seatlink's own server with the device agent.
+func seatlinkJoin(server string, log *slog.Logger) JoinFunc {
+	return func(ctx context.Context, l LinkCreds, side Side, tracks []webrtc.TrackLocal,
+		onTrack func(*webrtc.TrackRemote), onPLI func()) (func(), error) {
+		cfg := agent.Config{Server: server, Token: l.PupilToken, Role: wire.RolePupil, Tracks: tracks,
+			Publish: wire.Publish{Audio: true}, Client: "seatlink-loadtest/1", Logger: log,
+			OnTrack: func(t *webrtc.TrackRemote, _ *webrtc.RTPReceiver) { onTrack(t) }}
+		if side == RobotSide {
+			cfg.Token, cfg.Role, cfg.Publish.Video = l.RobotToken, wire.RoleRobot, true
+			cfg.OnSender = func(_ webrtc.TrackLocal, s *webrtc.RTPSender) {
+				for {
+					pkts, _, err := s.ReadRTCP()
+					if err != nil {
+						return
+					}
+					for _, p := range pkts {
+						if _, ok := p.(*rtcp.PictureLossIndication); ok {
+							onPLI()
+						}
+					}
+				}
+			}
+		}
+		a, err := agent.Dial(ctx, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return func() { a.Close() }, nil
+	}
+}
+
 // receive reads a track, counting packets and sequence gaps, reading the
 // send stamps, and (for a pupil) timing the first video packet and the
 // first keyframe from the join.
-func (r *loadRun) receive(gotVideo, gotKey *atomic.Bool, joinedAt time.Time) func(*webrtc.TrackRemote, *webrtc.RTPReceiver) {
-	return func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+func (r *loadRun) receive(gotVideo, gotKey *atomic.Bool, joinedAt time.Time) func(*webrtc.TrackRemote) {
+	return func(tr *webrtc.TrackRemote) {
 		var s stream
 		var pkt rtp.Packet
 		buf := make([]byte, 1500)
@@ -393,6 +454,7 @@ func (r *loadRun) receive(gotVideo, gotKey *atomic.Bool, joinedAt time.Time) fun
 			prev := s.expected
 			s.saw(pkt.SequenceNumber)
 			r.received.Add(1)
+			r.receivedBytes.Add(uint64(n))
 			r.expected.Add(s.expected - prev)
 		}
 	}
@@ -480,6 +542,44 @@ func scrape(ctx context.Context, server string) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+type procSample struct{ cpu, rssMiB float64 }
+
+// procStat reads a process's CPU time (user + system) and resident memory
+// from /proc; pid 0 reads nothing.
+func procStat(pid int) (procSample, error) {
+	if pid == 0 {
+		return procSample{}, nil
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return procSample{}, err
+	}
+	return parseProcStat(string(b))
+}
+
+// parseProcStat reads utime, stime (fields 14, 15, in clock ticks of
+// 1/100 s on Linux) and rss (field 24, in 4 KiB pages) from a
+// /proc/PID/stat line; the command name (field 2) may hold spaces and
+// parentheses, so fields are counted from its closing one.
+func parseProcStat(line string) (procSample, error) {
+	i := strings.LastIndexByte(line, ')')
+	if i < 0 {
+		return procSample{}, errors.New("/proc stat: no command name")
+	}
+	f := strings.Fields(line[i+1:]) // f[0] is field 3 (state)
+	if len(f) < 22 {
+		return procSample{}, errors.New("/proc stat: too few fields")
+	}
+	num := func(k int) (float64, error) { return strconv.ParseFloat(f[k-3], 64) }
+	ut, err1 := num(14)
+	st, err2 := num(15)
+	rss, err3 := num(24)
+	if err := errors.Join(err1, err2, err3); err != nil {
+		return procSample{}, fmt.Errorf("/proc stat: %w", err)
+	}
+	return procSample{cpu: (ut + st) / 100, rssMiB: rss * float64(os.Getpagesize()) / (1 << 20)}, nil
 }
 
 // selfCPU is this process's CPU time in seconds (user + system).
