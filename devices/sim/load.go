@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"math/bits"
 	"net/http"
@@ -140,6 +141,22 @@ type LoadReport struct {
 	ServerGoroutines  float64     `json:"server_goroutines"`
 	LoadCPUSeconds    float64     `json:"loadtest_cpu_seconds"`
 	Errors            []string    `json:"errors,omitempty"`
+}
+
+// WriteSummary writes the report for people.
+func (r LoadReport) WriteSummary(w io.Writer) {
+	fmt.Fprintf(w, "links: %d, with media %d, failed %d (steady %.1f s)\n", r.Links, r.LinksWithMedia, r.LinksFailed, r.Seconds)
+	fmt.Fprintf(w, "join → first video packet: p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", r.JoinToFirstVideo.P50, r.JoinToFirstVideo.P95, r.JoinToFirstVideo.P99)
+	fmt.Fprintf(w, "join → first keyframe:     p50 %.0f ms, p95 %.0f ms, p99 %.0f ms\n", r.JoinToKeyframe.P50, r.JoinToKeyframe.P95, r.JoinToKeyframe.P99)
+	fmt.Fprintf(w, "forwarding latency added:  p50 %.2f ms, p99 %.2f ms (%d packets)\n", r.ForwardLatency.P50, r.ForwardLatency.P99, r.ForwardLatency.N)
+	fmt.Fprintf(w, "loss %.3f %%, NACKs %.0f\n", r.LossPct, r.NACKs)
+	fmt.Fprintf(w, "forwarded: %.1f Mbit/s, %.0f packets/s; received by subscribers %.1f Mbit/s\n", r.ForwardedMbitS, r.ForwardedPktS, r.ReceivedMbitS)
+	fmt.Fprintf(w, "server: %.2f CPU-s (%.3f cores per Gbit/s received, %.4f cores per link), RSS %.1f MiB (%.2f MiB per link), %.0f goroutines\n",
+		r.ServerCPUSeconds, r.ServerCoresPerGbS, r.ServerCPUPerLink, r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines)
+	fmt.Fprintf(w, "load test's own CPU: %.2f CPU-s\n", r.LoadCPUSeconds)
+	for _, e := range r.Errors {
+		fmt.Fprintf(w, "error: %s\n", e)
+	}
 }
 
 // stream counts what one receiver got on one track.
