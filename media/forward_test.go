@@ -172,3 +172,48 @@ func TestSubscriberNACKsAreAnsweredFromCache(t *testing.T) {
 		t.Errorf("PLI from subscriber gave %d keyframe requests, want 1", plis.Load())
 	}
 }
+
+// A subscriber NACKing the same packet over and over (it cannot keep up)
+// gets it at most resendMax times, no closer together than resendGap.
+func TestNACKResendsAreLimited(t *testing.T) {
+	u := testUpTrack(webrtc.RTPCodecTypeVideo)
+	w := &countingWriter{}
+	d := newDownTrack(u, "robot")
+	d.bound.Store(&binding{ssrc: 7, pt: 96, w: w})
+	u.cache.store(500, rawPacket(t, 500, 500))
+	u.cache.store(501, rawPacket(t, 501, 500))
+	h := newRTCPHandler(d, u.metrics)
+	var clock int64
+	h.now = func() int64 { return clock }
+	nack := func(seq uint16) {
+		h.handle([]rtcp.Packet{&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: seq}}}})
+	}
+	for _, step := range []struct {
+		at   time.Duration
+		seq  uint16
+		want int // packets written so far
+	}{
+		{0, 500, 1},                     // first NACK: resent
+		{10 * time.Millisecond, 500, 1}, // again too soon: not
+		{10 * time.Millisecond, 501, 2}, // another packet: its own budget
+		{50 * time.Millisecond, 500, 3}, // after the gap: the second try
+		{100 * time.Millisecond, 500, 4},
+		{200 * time.Millisecond, 500, 4}, // a fourth try: never
+		{time.Second, 500, 4},
+	} {
+		clock = int64(step.at)
+		nack(step.seq)
+		if w.packets != step.want {
+			t.Fatalf("at %s NACK %d: %d packets written, want %d", step.at, step.seq, w.packets, step.want)
+		}
+	}
+	if got := testutil.ToFloat64(u.metrics.NACKsIgnored); got != 3 {
+		t.Errorf("ignored %v NACKs, want 3", got)
+	}
+	// The slot is reused when the sequence number wraps round to it.
+	u.cache.store(500+resendSlots, rawPacket(t, 500+resendSlots, 500))
+	nack(500 + resendSlots)
+	if w.packets != 5 {
+		t.Errorf("a new packet in a reused slot: %d written, want 5", w.packets)
+	}
+}

@@ -13,6 +13,7 @@ type Metrics struct {
 	ForwardedBytes    prometheus.Counter
 	NACKsReceived     prometheus.Counter
 	NACKRetransmits   prometheus.Counter
+	NACKsIgnored      prometheus.Counter
 	PLIsSent          prometheus.Counter
 	ControlMessages   *prometheus.CounterVec
 	DroppedRTPPackets prometheus.Counter
@@ -50,6 +51,9 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		NACKRetransmits: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seatlink_sfu_nack_retransmits_total", Help: "NACKed packets answered from the packet cache.",
 		}),
+		NACKsIgnored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_nacks_ignored_total", Help: "NACKed packets not resent: resent too often or too recently already.",
+		}),
 		PLIsSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seatlink_sfu_plis_sent_total", Help: "Picture loss indications sent to publishers.",
 		}),
@@ -72,7 +76,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.rtcpOther = m.SubscriberRTCP.WithLabelValues("other")
 	if reg != nil {
 		reg.MustRegister(m.Rooms, m.Peers, m.PublishedTracks, m.ForwardedTracks, m.ForwardedPackets,
-			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets, m.SubscriberRTCP)
+			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.NACKsIgnored, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets, m.SubscriberRTCP)
 	}
 	return m
 }

@@ -13,6 +13,7 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -135,6 +136,7 @@ func (s *SFU) listen() error {
 		return fmt.Errorf("media: listen UDP: %w", err)
 	}
 	s.udpConn = udpConn
+	s.sizeSocketBuffers(udpConn)
 	pl := pionlog.Factory{Logger: s.log}
 	s.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), udpConn)
 	if s.cfg.TCPAddr != "" {
@@ -146,6 +148,37 @@ func (s *SFU) listen() error {
 		s.tcpMux = webrtc.NewICETCPMux(pl.NewLogger("tcpmux"), tcpLn, 32)
 	}
 	return nil
+}
+
+// socketBuffer is what we ask of the kernel for the media socket's
+// receive and send buffers. Every peer's media arrives on this one
+// socket: at 100 classroom links that is about 30,000 packets (35 MB) a
+// second, and Linux's default of 208 KiB holds only 6 ms of it, so any
+// pause longer than that in reading drops packets, and the NACKs and
+// resends that follow make the next pause longer.
+const socketBuffer = 8 << 20
+
+// sizeSocketBuffers asks for socketBuffer and logs what the kernel gave:
+// it caps the request at net.core.rmem_max and wmem_max.
+func (s *SFU) sizeSocketBuffers(c *net.UDPConn) {
+	_ = c.SetReadBuffer(socketBuffer)
+	_ = c.SetWriteBuffer(socketBuffer)
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return
+	}
+	var rcv, snd int
+	_ = rc.Control(func(fd uintptr) {
+		rcv, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
+		snd, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
+	})
+	// Linux reports twice the size set (it counts its own overhead).
+	if rcv/2 < 1<<20 {
+		s.log.Warn("media: the kernel gave the media socket a small receive buffer; packets will drop under load. "+
+			"Raise net.core.rmem_max (e.g. sysctl -w net.core.rmem_max=8388608)", "receive_bytes", rcv/2, "wanted", socketBuffer)
+	} else {
+		s.log.Debug("media: socket buffers", "receive_bytes", rcv/2, "send_bytes", snd/2)
+	}
 }
 
 // newAPI sets Pion up as its examples do: a MediaEngine with the codecs and
@@ -194,7 +227,10 @@ func (s *SFU) newAPI() (*webrtc.API, error) {
 	// NACK generator only: we ask publishers to resend what we lost, and
 	// answer subscribers' NACKs ourselves from the packet cache (so no
 	// responder interceptor, whose per-sender buffers would duplicate it).
-	gen, err := nack.NewGeneratorInterceptor()
+	// Each lost packet is asked for at most resendMax times (Pion's
+	// default is every 100 ms for as long as it is in the window), so a
+	// publisher is not sent a storm of NACKs when our socket overflows.
+	gen, err := nack.NewGeneratorInterceptor(nack.GeneratorMaxNacksPerPacket(resendMax))
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,6 +30,7 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	bitrate := fs.Int("bitrate", 1_500_000, "robot video bitrate, bit/s")
 	fps := fs.Int("fps", 30, "robot video frames per second")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write the load test's own CPU profile of the run to this file")
 	pid := fs.Int("server-pid", 0, "the server's process id, to read its CPU and memory from /proc (else from /metrics)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -55,6 +57,17 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return err
 	}
 	fmt.Fprintf(stderr, "created %d links in %s\n", len(creds), time.Since(start).Round(time.Millisecond))
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := sim.Load(ctx, sim.LoadConfig{Server: *server, Links: creds, Duration: time.Duration(*seconds * float64(time.Second)),
 		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps, ServerPID: *pid,
 		Progress: func(p sim.LoadProgress) {

@@ -211,13 +211,19 @@ func stamped(p []byte) (time.Time, bool) {
 }
 
 // vp8Frame packetises one synthetic VP8 frame of size bytes: a valid
-// payload descriptor and frame header (keyframe or not), the rest filler,
-// each packet stamped with its send time.
-func vp8Frame(size int, key bool, mtu int) [][]byte {
-	var out [][]byte
+// payload descriptor and frame header (keyframe or not), the rest filler.
+// It reuses dst's packets (the caller stamps each with its send time).
+func vp8Frame(dst [][]byte, size int, key bool, mtu int) [][]byte {
+	out := dst[:0]
 	for off := 0; off < size; {
-		n := min(mtu, size-off+1)
-		p := make([]byte, max(n, 24))
+		n := max(min(mtu, size-off+1), 24)
+		var p []byte
+		if i := len(out); i < cap(out) && cap(out[:i+1][i]) >= n {
+			p = out[:i+1][i][:n]
+			clear(p)
+		} else {
+			p = make([]byte, n, mtu)
+		}
 		if off == 0 {
 			p[0] = 0x10 // S: start of a partition
 			if key {
@@ -481,8 +487,8 @@ func (r *loadRun) publishVideo(ctx context.Context, t *webrtc.TrackLocalStaticRT
 	frameBytes := r.cfg.VideoBitrate / 8 / r.cfg.FPS
 	tick := time.NewTicker(time.Second / time.Duration(r.cfg.FPS))
 	defer tick.Stop()
-	var seq uint16
-	var ts uint32
+	var pkts [][]byte
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96}}
 	for frame := 0; ; frame++ {
 		select {
 		case <-ctx.Done():
@@ -490,16 +496,18 @@ func (r *loadRun) publishVideo(ctx context.Context, t *webrtc.TrackLocalStaticRT
 		case <-tick.C:
 		}
 		key := keyWanted.Swap(false) || frame%(2*r.cfg.FPS) == 0
-		pkts := vp8Frame(frameBytes, key, 1100)
+		pkts = vp8Frame(pkts, frameBytes, key, 1100)
 		for i, p := range pkts {
 			stamp(p)
-			seq++
-			if err := t.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 96, SequenceNumber: seq, Timestamp: ts,
-				Marker: i == len(pkts)-1}, Payload: p}); err != nil && !errors.Is(err, context.Canceled) {
+			pkt.SequenceNumber++
+			pkt.Marker = i == len(pkts)-1
+			pkt.Payload = p
+			// WriteRTP marshals before it returns, so pkt and p are ours again.
+			if err := t.WriteRTP(&pkt); err != nil && !errors.Is(err, context.Canceled) {
 				return
 			}
 		}
-		ts += uint32(90000 / r.cfg.FPS)
+		pkt.Timestamp += uint32(90000 / r.cfg.FPS)
 	}
 }
 
@@ -507,21 +515,18 @@ func (r *loadRun) publishVideo(ctx context.Context, t *webrtc.TrackLocalStaticRT
 func (r *loadRun) publishAudio(ctx context.Context, t *webrtc.TrackLocalStaticRTP) {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
-	var seq uint16
-	var ts uint32
-	p := make([]byte, 160)
+	pkt := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111}, Payload: make([]byte, 160)}
+	pkt.Payload[0] = 0xfc // an Opus TOC byte (CELT fullband, 20 ms)
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
-		seq++
-		ts += 960
-		p[0] = 0xfc // an Opus TOC byte (CELT fullband, 20 ms)
-		stamp(p)
-		if err := t.WriteRTP(&rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SequenceNumber: seq, Timestamp: ts},
-			Payload: p}); err != nil {
+		pkt.SequenceNumber++
+		pkt.Timestamp += 960
+		stamp(pkt.Payload)
+		if err := t.WriteRTP(&pkt); err != nil {
 			return
 		}
 	}

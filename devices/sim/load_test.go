@@ -31,7 +31,7 @@ func TestHistogramQuantiles(t *testing.T) {
 }
 
 func TestVP8FramesCarryStampsAndKeyframes(t *testing.T) {
-	pkts := vp8Frame(6250, true, 1100)
+	pkts := vp8Frame(nil, 6250, true, 1100)
 	total := 0
 	for i, p := range pkts {
 		total += len(p) - 1
@@ -46,8 +46,13 @@ func TestVP8FramesCarryStampsAndKeyframes(t *testing.T) {
 	if total < 6250 || !isKeyframe(pkts[0]) || isKeyframe(pkts[1]) {
 		t.Fatalf("frame of %d bytes; keyframe first %v, second %v", total, isKeyframe(pkts[0]), isKeyframe(pkts[1]))
 	}
-	if isKeyframe(vp8Frame(6250, false, 1100)[0]) {
+	if isKeyframe(vp8Frame(nil, 6250, false, 1100)[0]) {
 		t.Fatal("an interframe read as a keyframe")
+	}
+	// Reused for the next frame: the keyframe header must not linger.
+	again := vp8Frame(pkts, 6250, false, 1100)
+	if isKeyframe(again[0]) || len(again) != len(pkts) || &again[0][0] != &pkts[0][0] {
+		t.Fatalf("reused frame: keyframe %v, %d packets, same memory %v", isKeyframe(again[0]), len(again), &again[0][0] == &pkts[0][0])
 	}
 }
 
