@@ -7,11 +7,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net"
-	"net/url"
 	"os"
 	"runtime/pprof"
-	"strings"
 	"time"
 
 	"seatlink/devices/sim"
@@ -45,12 +42,12 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	if *email == "" || *password == "" {
 		return errors.New("an LA admin's --admin-email and SEATLINK_LOADTEST_ADMIN_PASSWORD are needed to create the links (serve --demo prints one)")
 	}
-	if err := loopbackOnly(*server); err != nil {
+	if err := sim.LoopbackOnly(*server); err != nil {
 		return err
 	}
 	start := time.Now()
 	creds, err := sim.Provision(ctx, *server, *email, *password, *links, func(done int) {
-		fmt.Fprintf(stderr, "\rcreating links %s %d/%d", bar(float64(done)/float64(*links)), done, *links)
+		fmt.Fprintf(stderr, "\rcreating links %s %d/%d", sim.Bar(float64(done)/float64(*links)), done, *links)
 	})
 	fmt.Fprintln(stderr)
 	if err != nil {
@@ -71,8 +68,7 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	rep, err := sim.Load(ctx, sim.LoadConfig{Server: *server, Links: creds, Duration: time.Duration(*seconds * float64(time.Second)),
 		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps, ServerPID: *pid,
 		Progress: func(p sim.LoadProgress) {
-			fmt.Fprintf(stderr, "\rrunning %s %3.0fs/%3.0fs  joined %d/%d  with media %d", bar(p.Elapsed.Seconds()/p.Total.Seconds()),
-				p.Elapsed.Seconds(), p.Total.Seconds(), p.Joined, p.Links, p.WithMedia)
+			fmt.Fprint(stderr, p)
 		}})
 	fmt.Fprintln(stderr)
 	if err != nil {
@@ -89,22 +85,4 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		return fmt.Errorf("%d of %d links never got media", rep.LinksFailed, rep.Links)
 	}
 	return nil
-}
-
-// loopbackOnly refuses any target but this machine.
-func loopbackOnly(server string) error {
-	u, err := url.Parse(server)
-	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("--server %q is not a URL", server)
-	}
-	if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
-		return fmt.Errorf("--server %s: the load test only drives a server on loopback (127.0.0.1, ::1)", server)
-	}
-	return nil
-}
-
-func bar(f float64) string {
-	f = min(max(f, 0), 1)
-	n := int(f * 24)
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 24-n) + "]"
 }

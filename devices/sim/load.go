@@ -9,7 +9,9 @@ import (
 	"io"
 	"log/slog"
 	"math/bits"
+	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"strconv"
 	"strings"
@@ -63,6 +65,37 @@ type JoinFunc func(ctx context.Context, link LinkCreds, side Side, tracks []webr
 type LoadProgress struct {
 	Joined, WithMedia, Links int
 	Elapsed, Total           time.Duration
+}
+
+// String is the progress line: a bar, the time, links joined and with
+// media, starting with a carriage return so each line overwrites the last.
+func (p LoadProgress) String() string {
+	return fmt.Sprintf("\rrunning %s %3.0fs/%3.0fs  joined %d/%d  with media %d", Bar(p.Elapsed.Seconds()/p.Total.Seconds()),
+		p.Elapsed.Seconds(), p.Total.Seconds(), p.Joined, p.Links, p.WithMedia)
+}
+
+// Bar draws a progress bar for a fraction done.
+func Bar(f float64) string {
+	f = min(max(f, 0), 1)
+	n := int(f * 24)
+	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 24-n) + "]"
+}
+
+// LoopbackOnly refuses any load test target but this machine.
+func LoopbackOnly(server string) error {
+	u, err := url.Parse(server)
+	if err != nil || u.Hostname() == "" {
+		return fmt.Errorf("%q is not a URL", server)
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return fmt.Errorf("%s: want http://, https://, ws:// or wss://", server)
+	}
+	if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
+		return fmt.Errorf("%s: the load test only drives a server on loopback (127.0.0.1, ::1)", server)
+	}
+	return nil
 }
 
 // histogram keeps durations in microseconds to within about 1.5 % (the

@@ -78,3 +78,18 @@ func TestParseProcStat(t *testing.T) {
 		t.Errorf("own process: %+v %v", s, err)
 	}
 }
+
+func TestLoopbackOnly(t *testing.T) {
+	for _, tc := range []struct {
+		url string
+		ok  bool
+	}{
+		{"http://127.0.0.1:8080", true}, {"ws://[::1]:7880", true}, {"http://localhost:1", true}, {"wss://127.0.0.2", true},
+		{"http://10.0.0.1:8080", false}, {"http://example.org", false}, {"ftp://127.0.0.1", false}, {"127.0.0.1:80", false},
+		{"", false}, {"http://[::ffff:8.8.8.8]", false},
+	} {
+		if err := LoopbackOnly(tc.url); (err == nil) != tc.ok {
+			t.Errorf("%q: err %v, want ok %v", tc.url, err, tc.ok)
+		}
+	}
+}

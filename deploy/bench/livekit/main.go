@@ -31,11 +31,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
-	"net/url"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -90,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *apiKey == "" || *apiSecret == "" {
 		return errors.New("--api-key and LIVEKIT_API_SECRET (or --api-secret) are needed to sign access tokens (deploy/bench/livekit.sh exports them)")
 	}
-	if err := loopbackOnly(*server); err != nil {
+	if err := sim.LoopbackOnly(*server); err != nil {
 		return err
 	}
 	var level slog.Level
@@ -116,8 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps, ServerPID: *pid, Logger: log,
 		Join: livekitJoin(*server, log),
 		Progress: func(p sim.LoadProgress) {
-			fmt.Fprintf(stderr, "\rrunning %s %3.0fs/%3.0fs  joined %d/%d  with media %d", bar(p.Elapsed.Seconds()/p.Total.Seconds()),
-				p.Elapsed.Seconds(), p.Total.Seconds(), p.Joined, p.Links, p.WithMedia)
+			fmt.Fprint(stderr, p)
 		}})
 	fmt.Fprintln(stderr)
 	if err != nil {
@@ -270,32 +266,9 @@ func (k *keyframeRequests) BindRTCPReader(reader interceptor.RTCPReader) interce
 	})
 }
 
-// loopbackOnly refuses any target but this machine.
-func loopbackOnly(server string) error {
-	u, err := url.Parse(server)
-	if err != nil || u.Hostname() == "" {
-		return fmt.Errorf("--url %q is not a URL", server)
-	}
-	switch u.Scheme {
-	case "ws", "wss", "http", "https":
-	default:
-		return fmt.Errorf("--url %s: want ws://, wss://, http:// or https://", server)
-	}
-	if ip := net.ParseIP(u.Hostname()); (ip == nil && u.Hostname() != "localhost") || (ip != nil && !ip.IsLoopback()) {
-		return fmt.Errorf("--url %s: the load test only drives a server on loopback (127.0.0.1, ::1)", server)
-	}
-	return nil
-}
-
 func envOr(name, def string) string {
 	if v := os.Getenv(name); v != "" {
 		return v
 	}
 	return def
-}
-
-func bar(f float64) string {
-	f = min(max(f, 0), 1)
-	n := int(f * 24)
-	return "[" + strings.Repeat("#", n) + strings.Repeat(".", 24-n) + "]"
 }
