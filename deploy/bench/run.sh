@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Builds the server, starts it on loopback, measures the machine's UDP
-# ceiling, runs the load test at several sizes and writes docs/BENCHMARKS.md.
-#   deploy/bench/run.sh                 # sizes 10 50 100, 20 s each
+# ceiling, runs the load test at several sizes, then the same sizes against
+# LiveKit server (the peer SFU, deploy/bench/livekit.sh), and writes
+# docs/BENCHMARKS.md.
+#   deploy/bench/run.sh                 # sizes 10 50 100, 15 s each
 #   SIZES="10 50" SECONDS_EACH=10 deploy/bench/run.sh
+#   PEER=off deploy/bench/run.sh        # Seatlink alone
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES="${SIZES:-10 50 100}"
-SECONDS_EACH="${SECONDS_EACH:-20}"
+SECONDS_EACH="${SECONDS_EACH:-15}"
+PEER="${PEER:-livekit}"
 work="$(mktemp -d /tmp/seatlink-bench.XXXXXX)"
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -21,10 +25,14 @@ log "server on $http (media $media)"
 "$work/seatlink" serve --demo --demo-robot=false --http-addr "$http" --media-udp "$media" --media-tcp off \
 	--log-level warn --pprof-addr "$pprof" >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
-trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; rm -rf "$work"' EXIT
+source deploy/bench/livekit.sh
+trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; seatlink_livekit_stop; rm -rf "$work"' EXIT
 for _ in $(seq 1 100); do grep -q '^admin login:' "$work/serve.out" 2>/dev/null && break; sleep 0.2; done
 read -r _ _ email password < <(grep '^admin login:' "$work/serve.out")
 export SEATLINK_LOADTEST_ADMIN_PASSWORD="$password"
+# Resident memory in MiB from /proc, the same way for both servers.
+rss_mib() { awk '/^VmRSS:/ { printf "%.1f\n", $2 / 1024 }' "/proc/$1/status"; }
+rss_mib "$pid" >"$work/idle-seatlink.txt"
 
 log "the machine's UDP ceiling"
 go run ./deploy/bench/udpceil -seconds 3 -json >"$work/ceiling.json"
@@ -39,9 +47,28 @@ for n in $SIZES; do
 		profiler=$!
 	fi
 	"$work/seatlink" loadtest --server "http://$http" --admin-email "$email" --links "$n" --seconds "$SECONDS_EACH" \
-		--ramp 25 --json "$work/links-$(printf '%04d' "$n").json" || log "the run at $n links reported failures"
+		--ramp 25 --server-pid "$pid" --json "$work/links-$(printf '%04d' "$n").json" || log "the run at $n links reported failures"
 done
 wait "${profiler:-}" 2>/dev/null || true
+kill "$pid" 2>/dev/null || true
+wait "$pid" 2>/dev/null || true
+
+if [ "$PEER" = livekit ]; then
+	# The same sizes against LiveKit, with the machine otherwise as quiet.
+	if seatlink_livekit_build && (cd deploy/bench/livekit && go build -o "$work/lkload" .) &&
+		seatlink_livekit_start "$(free_port)"; then
+		sleep 2
+		rss_mib "$LIVEKIT_PID" >"$work/idle-livekit.txt"
+		for n in $SIZES; do
+			log "LiveKit: $n links for ${SECONDS_EACH}s"
+			"$work/lkload" --links "$n" --seconds "$SECONDS_EACH" --ramp 25 --server-pid "$LIVEKIT_PID" \
+				--json "$work/peer-$(printf '%04d' "$n").json" || log "LiveKit's run at $n links reported failures"
+		done
+		seatlink_livekit_stop
+	else
+		log "LiveKit could not be built or started: the comparison is left out"
+	fi
+fi
 if [ -s "$work/cpu.prof" ]; then
 	go tool pprof -top -cum "$work/seatlink" "$work/cpu.prof" 2>/dev/null | head -40 >"$work/profile.txt" || true
 fi

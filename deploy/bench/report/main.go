@@ -53,20 +53,14 @@ func run(dir, out string) error {
 	if b, err := os.ReadFile(filepath.Join(dir, "ceiling.json")); err == nil {
 		_ = json.Unmarshal(b, &c)
 	}
-	files, _ := filepath.Glob(filepath.Join(dir, "links-*.json"))
-	var reps []sim.LoadReport
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return err
-		}
-		var r sim.LoadReport
-		if err := json.Unmarshal(b, &r); err != nil {
-			return fmt.Errorf("%s: %w", f, err)
-		}
-		reps = append(reps, r)
+	reps, err := reports(dir, "links-*.json")
+	if err != nil {
+		return err
 	}
-	sort.Slice(reps, func(i, j int) bool { return reps[i].Links < reps[j].Links })
+	peer, err := reports(dir, "peer-*.json")
+	if err != nil {
+		return err
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Benchmarks\n\nWritten by `deploy/bench/run.sh` on %s. Machine: %d cores (%s), Go %s, %s/%s.\n"+
 		"The machine is shared and noisy: compare figures as ratios within one run.\n\n",
@@ -96,8 +90,80 @@ func run(dir, out string) error {
 		fmt.Fprintf(&b, "\n## Where the server's time goes (CPU profile in the middle of the %d-link run, `go tool pprof -top -cum`)\n\n```\n%s```\n",
 			reps[len(reps)-1].Links, prof)
 	}
-	b.WriteString("\n## Peer comparison\n\nNot yet run: the side-by-side against a Pion-based SFU (Galène or LiveKit, built with `go install`) is the next step of issue 7.\n")
+	b.WriteString(comparison(reps, peer, idleMiB(dir, "idle-seatlink.txt"), idleMiB(dir, "idle-livekit.txt")))
 	return os.WriteFile(out, []byte(b.String()), 0o644)
+}
+
+// reports reads the load test reports matching pattern, smallest first.
+func reports(dir, pattern string) ([]sim.LoadReport, error) {
+	files, _ := filepath.Glob(filepath.Join(dir, pattern))
+	var reps []sim.LoadReport
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		var r sim.LoadReport
+		if err := json.Unmarshal(b, &r); err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		reps = append(reps, r)
+	}
+	sort.Slice(reps, func(i, j int) bool { return reps[i].Links < reps[j].Links })
+	return reps, nil
+}
+
+// idleMiB reads a server's resident memory before any load (run.sh
+// writes it from /proc), or 0.
+func idleMiB(dir, name string) float64 {
+	b, err := os.ReadFile(filepath.Join(dir, name))
+	if err != nil {
+		return 0
+	}
+	var v float64
+	fmt.Sscan(string(b), &v)
+	return v
+}
+
+// comparison sets Seatlink's runs beside the peer's at the same sizes:
+// server CPU per Gbit/s that reached the subscribers, and memory per link
+// above each server's idle footprint, both read from /proc the same way.
+func comparison(ours, peer []sim.LoadReport, idleOurs, idlePeer float64) string {
+	var b strings.Builder
+	b.WriteString("\n## Peer comparison: LiveKit server v1.13.11\n\n")
+	if len(peer) == 0 {
+		b.WriteString("Not run: LiveKit could not be built or started (see run.sh's output).\n")
+		return b.String()
+	}
+	b.WriteString("The same workload against LiveKit (`deploy/bench/livekit.sh` builds it from the Go module proxy's source into ~/.cache, " +
+		"against upstream Pion because its Pion forks are not served; `deploy/bench/livekit` is its load client, the same `sim.Load` engine " +
+		"with LiveKit's Go SDK for signalling). Both servers' CPU and memory are read from /proc of their process, and throughput is what " +
+		"the load test's subscribers received, so each figure is measured the same way for both. A ratio below 1 means Seatlink uses less.\n\n")
+	fmt.Fprintf(&b, "Idle resident memory: Seatlink %.0f MiB, LiveKit %.0f MiB.\n\n", idleOurs, idlePeer)
+	b.WriteString("| links | with media (Seatlink / LiveKit) | received Mbit/s | server cores | cores per Gbit/s | **ratio** | MiB per link above idle | **ratio** | join→keyframe p95 ms | added latency p99 ms | loss % | load test CPU-s |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	ratio := func(a, p float64) string {
+		if p <= 0 {
+			return "–"
+		}
+		return fmt.Sprintf("%.2f", a/p)
+	}
+	for _, p := range peer {
+		for _, o := range ours {
+			if o.Links != p.Links {
+				continue
+			}
+			memO := (o.ServerRSSMiB - idleOurs) / float64(o.Links)
+			memP := (p.ServerRSSMiB - idlePeer) / float64(p.Links)
+			fmt.Fprintf(&b, "| %d | %d / %d | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %s | %.2f / %.2f | %s | %.0f / %.0f | %.2f / %.2f | %.3f / %.3f | %.1f / %.1f |\n",
+				o.Links, o.LinksWithMedia, p.LinksWithMedia, o.ReceivedMbitS, p.ReceivedMbitS,
+				o.ServerCPUSeconds/max(o.Seconds, 1e-9), p.ServerCPUSeconds/max(p.Seconds, 1e-9),
+				o.ServerCoresPerGbS, p.ServerCoresPerGbS, ratio(o.ServerCoresPerGbS, p.ServerCoresPerGbS),
+				memO, memP, ratio(memO, memP), o.JoinToKeyframe.P95, p.JoinToKeyframe.P95,
+				o.ForwardLatency.P99, p.ForwardLatency.P99, o.LossPct, p.LossPct, o.LoadCPUSeconds, p.LoadCPUSeconds)
+		}
+	}
+	return b.String()
 }
 
 // saturation says which resource ran out first in the largest run.
