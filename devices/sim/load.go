@@ -173,7 +173,11 @@ type LoadReport struct {
 	ServerRSSPerLink  float64     `json:"server_rss_mib_per_link"`
 	ServerGoroutines  float64     `json:"server_goroutines"`
 	LoadCPUSeconds    float64     `json:"loadtest_cpu_seconds"`
-	Errors            []string    `json:"errors,omitempty"`
+	// KernelUDPDrops counts datagrams the kernel dropped for a full socket
+	// receive buffer, on the whole machine (server and load test alike),
+	// in the measured window: loss that never reached either program.
+	KernelUDPDrops int64    `json:"kernel_udp_receive_buffer_drops"`
+	Errors         []string `json:"errors,omitempty"`
 }
 
 // WriteSummary writes the report for people.
@@ -186,7 +190,7 @@ func (r LoadReport) WriteSummary(w io.Writer) {
 	fmt.Fprintf(w, "forwarded: %.1f Mbit/s, %.0f packets/s; received by subscribers %.1f Mbit/s\n", r.ForwardedMbitS, r.ForwardedPktS, r.ReceivedMbitS)
 	fmt.Fprintf(w, "server: %.2f CPU-s (%.3f cores per Gbit/s received, %.4f cores per link), RSS %.1f MiB (%.2f MiB per link), %.0f goroutines\n",
 		r.ServerCPUSeconds, r.ServerCoresPerGbS, r.ServerCPUPerLink, r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines)
-	fmt.Fprintf(w, "load test's own CPU: %.2f CPU-s\n", r.LoadCPUSeconds)
+	fmt.Fprintf(w, "load test's own CPU: %.2f CPU-s; kernel UDP drops (full socket buffers, whole machine): %d\n", r.LoadCPUSeconds, r.KernelUDPDrops)
 	for _, e := range r.Errors {
 		fmt.Fprintf(w, "error: %s\n", e)
 	}
@@ -344,6 +348,7 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 		before, err = scrape(ctx, cfg.Server)
 	}
 	proc0, procErr := procStat(cfg.ServerPID)
+	udp0 := udpRcvbufErrors()
 	self0 := selfCPU()
 	r.received.Store(0)
 	r.expected.Store(0)
@@ -355,13 +360,15 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	r.steadyTo.Store(time.Now().UnixNano())
 	proc1, _ := procStat(cfg.ServerPID)
+	udpDrops := udpRcvbufErrors() - udp0
 	if ownServer && err == nil {
 		after, err = scrape(context.Background(), cfg.Server)
 	}
 	secs := float64(r.steadyTo.Load()-r.steadyFrom.Load()) / 1e9
 	rep := LoadReport{Links: len(cfg.Links), LinksWithMedia: int(r.withMedia.Load()), Seconds: secs,
 		JoinToFirstVideo: r.joinVideo.percentiles(), JoinToKeyframe: r.joinKey.percentiles(), ForwardLatency: r.latency.percentiles(),
-		LoadCPUSeconds: selfCPU() - self0, ReceivedMbitS: float64(r.receivedBytes.Load()) * 8 / 1e6 / secs}
+		LoadCPUSeconds: selfCPU() - self0, ReceivedMbitS: float64(r.receivedBytes.Load()) * 8 / 1e6 / secs,
+		KernelUDPDrops: udpDrops}
 	rep.LinksFailed = rep.Links - rep.LinksWithMedia
 	if exp, got := r.expected.Load(), r.received.Load(); exp > 0 {
 		rep.LossPct = 100 * float64(exp-min(got, exp)) / float64(exp)
@@ -597,6 +604,37 @@ func scrape(ctx context.Context, server string) (map[string]float64, error) {
 		}
 	}
 	return out, sc.Err()
+}
+
+// udpRcvbufErrors reads the kernel's count of UDP datagrams dropped for a
+// full receive buffer (/proc/net/snmp), or 0 where there is none.
+func udpRcvbufErrors() int64 {
+	b, err := os.ReadFile("/proc/net/snmp")
+	if err != nil {
+		return 0
+	}
+	return parseRcvbufErrors(string(b))
+}
+
+func parseRcvbufErrors(snmp string) int64 {
+	var names []string
+	for _, line := range strings.Split(snmp, "\n") {
+		if !strings.HasPrefix(line, "Udp: ") {
+			continue
+		}
+		f := strings.Fields(line)[1:]
+		if names == nil {
+			names = f
+			continue
+		}
+		for i, n := range names {
+			if n == "RcvbufErrors" && i < len(f) {
+				v, _ := strconv.ParseInt(f[i], 10, 64)
+				return v
+			}
+		}
+	}
+	return 0
 }
 
 type procSample struct{ cpu, rssMiB float64 }

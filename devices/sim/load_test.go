@@ -93,3 +93,13 @@ func TestLoopbackOnly(t *testing.T) {
 		}
 	}
 }
+
+func TestParseRcvbufErrors(t *testing.T) {
+	snmp := "Ip: Forwarding DefaultTTL\nIp: 1 64\nUdp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors\nUdp: 12502828 282 3698660 16202594 3698661 0\nUdpLite: InDatagrams\nUdpLite: 0\n"
+	if got := parseRcvbufErrors(snmp); got != 3698661 {
+		t.Errorf("got %d, want 3698661", got)
+	}
+	if got := parseRcvbufErrors("Udp: InDatagrams\nUdp: 5\n"); got != 0 {
+		t.Errorf("no such column: got %d", got)
+	}
+}

@@ -66,14 +66,14 @@ func run(dir, out string) error {
 		"The machine is shared and noisy: compare figures as ratios within one run.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04 UTC"), runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	b.WriteString("## Load test (`seatlink loadtest`)\n\nEach link is a robot publishing synthetic VP8 (packetised frames, send time in each payload) and 64 kbit/s Opus, and a pupil publishing Opus; both receive. The server and the load test share the machine; their CPU is reported apart.\n\n")
-	b.WriteString("| links | with media | join→video p50/p95/p99 ms | join→keyframe p50/p95/p99 ms | added latency p50/p99 ms | loss % | NACKs | forwarded Mbit/s | packets/s | server cores | cores per Gbit/s | RSS MiB (per link) | goroutines | load test CPU-s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| links | with media | join→video p50/p95/p99 ms | join→keyframe p50/p95/p99 ms | added latency p50/p99 ms | loss % | NACKs | forwarded Mbit/s | packets/s | server cores | cores per Gbit/s | RSS MiB (per link) | goroutines | load test CPU-s | kernel UDP drops |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range reps {
-		fmt.Fprintf(&b, "| %d | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.2f / %.2f | %.3f | %.0f | %.1f | %.0f | %.2f | %.2f | %.0f (%.2f) | %.0f | %.1f |\n",
+		fmt.Fprintf(&b, "| %d | %d | %.0f / %.0f / %.0f | %.0f / %.0f / %.0f | %.2f / %.2f | %.3f | %.0f | %.1f | %.0f | %.2f | %.2f | %.0f (%.2f) | %.0f | %.1f | %d |\n",
 			r.Links, r.LinksWithMedia, r.JoinToFirstVideo.P50, r.JoinToFirstVideo.P95, r.JoinToFirstVideo.P99,
 			r.JoinToKeyframe.P50, r.JoinToKeyframe.P95, r.JoinToKeyframe.P99, r.ForwardLatency.P50, r.ForwardLatency.P99,
 			r.LossPct, r.NACKs, r.ForwardedMbitS, r.ForwardedPktS, r.ServerCPUSeconds/max(r.Seconds, 1e-9), r.ServerCoresPerGbS,
-			r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines, r.LoadCPUSeconds)
+			r.ServerRSSMiB, r.ServerRSSPerLink, r.ServerGoroutines, r.LoadCPUSeconds, r.KernelUDPDrops)
 	}
 	if c.ReceivedPPS > 0 {
 		fmt.Fprintf(&b, "\n## The machine's ceiling (`deploy/bench/udpceil`)\n\nLoopback UDP, %d-byte datagrams, %d socket pairs: **%.0f packets/s** received (%.0f Mbit/s).\n",
@@ -155,6 +155,9 @@ func comparison(ours, peer []sim.LoadReport, idleOurs, idlePeer float64) string 
 			}
 			memO := (o.ServerRSSMiB - idleOurs) / float64(o.Links)
 			memP := (p.ServerRSSMiB - idlePeer) / float64(p.Links)
+			if memO <= 0 || memP <= 0 { // the collector gave back more than the links took: too small to tell
+				memO, memP = 0, 0
+			}
 			fmt.Fprintf(&b, "| %d | %d / %d | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %s | %.2f / %.2f | %s | %.0f / %.0f | %.2f / %.2f | %.3f / %.3f | %.1f / %.1f |\n",
 				o.Links, o.LinksWithMedia, p.LinksWithMedia, o.ReceivedMbitS, p.ReceivedMbitS,
 				o.ServerCPUSeconds/max(o.Seconds, 1e-9), p.ServerCPUSeconds/max(p.Seconds, 1e-9),
@@ -176,10 +179,16 @@ func saturation(reps []sim.LoadReport) string {
 	load := top.LoadCPUSeconds / max(top.Seconds, 1e-9)
 	switch {
 	case cores+load > 0.9*float64(runtime.NumCPU()):
+		who := "the server and the load generator take about the same share"
+		if load > 1.2*cores {
+			who = "the load generator takes more of it than the server"
+		} else if cores > 1.2*load {
+			who = "the server takes more of it than the load generator"
+		}
 		return fmt.Sprintf("CPU: at %d links the server used %.2f cores and the load test %.2f of the %d; the machine is full, so "+
-			"loss, latency and join times rise from here (%d links got no media). The packet rate is far below the UDP ceiling "+
-			"and memory far below the machine's, so CPU is the limit, and the load generator takes more of it than the server.\n",
-			top.Links, cores, load, runtime.NumCPU(), top.LinksFailed)
+			"latency and join times rise from here (%d links got no media, %.3f %% loss, %d datagrams dropped by the kernel for full "+
+			"socket buffers). The packet rate is far below the UDP ceiling and memory far below the machine's, so CPU is the limit, "+
+			"and %s.\n", top.Links, cores, load, runtime.NumCPU(), top.LinksFailed, top.LossPct, top.KernelUDPDrops, who)
 	case top.LinksFailed > 0:
 		return fmt.Sprintf("At %d links, %d links got no media before CPU or memory ran out.\n", top.Links, top.LinksFailed)
 	default:
