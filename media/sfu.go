@@ -138,7 +138,7 @@ func (s *SFU) listen() error {
 	s.udpConn = udpConn
 	s.sizeSocketBuffers(udpConn)
 	pl := pionlog.Factory{Logger: s.log}
-	s.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), udpConn)
+	s.udpMux = webrtc.NewICEUDPMux(pl.NewLogger("udpmux"), newBatchConn(udpConn))
 	if s.cfg.TCPAddr != "" {
 		tcpLn, err := net.Listen("tcp", s.cfg.TCPAddr)
 		if err != nil {
