@@ -24,6 +24,8 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
 	"github.com/pion/sdp/v3"
+	"github.com/pion/transport/v5"
+	"github.com/pion/transport/v5/stdnet"
 	"github.com/pion/webrtc/v4"
 
 	"seatlink/internal/pionlog"
@@ -165,6 +167,9 @@ func (a *Agent) newPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerCo
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Logger: a.log}}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)
+	if n, err := stdnet.NewNet(); err == nil {
+		se.SetNet(bufferedNet{n})
+	}
 	nt := a.cfg.NetworkTypes
 	if len(nt) == 0 {
 		nt = []webrtc.NetworkType{webrtc.NetworkTypeUDP4, webrtc.NetworkTypeUDP6}
@@ -176,6 +181,22 @@ func (a *Agent) newPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerCo
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
 	return api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+}
+
+// bufferedNet is the host network with roomier UDP receive buffers: a
+// device that pauses (a busy robot, or the load test on a full machine)
+// for longer than Linux's default 208 KiB holds at video rates, about a
+// second, would drop packets in the kernel, then NACK them all.
+type bufferedNet struct{ *stdnet.Net }
+
+const agentSocketBuffer = 1 << 20
+
+func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
+	c, err := n.Net.ListenUDP(network, laddr)
+	if u, ok := c.(*net.UDPConn); ok && err == nil {
+		_ = u.SetReadBuffer(agentSocketBuffer) // capped by net.core.rmem_max; best effort
+	}
+	return c, err
 }
 
 // Dial connects, joins, and returns once the server has accepted the join.
