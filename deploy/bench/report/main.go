@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -109,8 +110,30 @@ func reports(dir, pattern string) ([]sim.LoadReport, error) {
 		}
 		reps = append(reps, r)
 	}
-	sort.Slice(reps, func(i, j int) bool { return reps[i].Links < reps[j].Links })
+	// File names sort by size, then run: keep the runs in order.
+	sort.SliceStable(reps, func(i, j int) bool { return reps[i].Links < reps[j].Links })
 	return reps, nil
+}
+
+// nth is the i-th report (from 0) of a size.
+func nth(reps []sim.LoadReport, links, i int) (sim.LoadReport, bool) {
+	for _, r := range reps {
+		if r.Links == links {
+			if i == 0 {
+				return r, true
+			}
+			i--
+		}
+	}
+	return sim.LoadReport{}, false
+}
+
+func median(v []float64) float64 {
+	s := slices.Sorted(slices.Values(v))
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
 // idleMiB reads a server's resident memory before any load (run.sh
@@ -140,32 +163,53 @@ func comparison(ours, peer []sim.LoadReport, idleOurs, idlePeer float64) string 
 		"with LiveKit's Go SDK for signalling). Both servers' CPU and memory are read from /proc of their process, and throughput is what " +
 		"the load test's subscribers received, so each figure is measured the same way for both. A ratio below 1 means Seatlink uses less.\n\n")
 	fmt.Fprintf(&b, "Idle resident memory: Seatlink %.0f MiB, LiveKit %.0f MiB.\n\n", idleOurs, idlePeer)
-	b.WriteString("| links | with media (Seatlink / LiveKit) | received Mbit/s | server cores | cores per Gbit/s | **ratio** | MiB per link above idle | **ratio** | join→keyframe p95 ms | added latency p99 ms | loss % | load test CPU-s |\n")
-	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("| links | run | with media (Seatlink / LiveKit) | received Mbit/s | server cores | cores per Gbit/s | **ratio** | MiB per link above idle | **ratio** | join→keyframe p95 ms | added latency p99 ms | loss % | load test CPU-s |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	ratio := func(a, p float64) string {
 		if p <= 0 {
 			return "–"
 		}
 		return fmt.Sprintf("%.2f", a/p)
 	}
-	for _, p := range peer {
-		for _, o := range ours {
-			if o.Links != p.Links {
-				continue
-			}
-			memO := (o.ServerRSSMiB - idleOurs) / float64(o.Links)
-			memP := (p.ServerRSSMiB - idlePeer) / float64(p.Links)
-			if memO <= 0 || memP <= 0 { // the collector gave back more than the links took: too small to tell
-				memO, memP = 0, 0
-			}
-			fmt.Fprintf(&b, "| %d | %d / %d | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %s | %.2f / %.2f | %s | %.0f / %.0f | %.2f / %.2f | %.3f / %.3f | %.1f / %.1f |\n",
-				o.Links, o.LinksWithMedia, p.LinksWithMedia, o.ReceivedMbitS, p.ReceivedMbitS,
-				o.ServerCPUSeconds/max(o.Seconds, 1e-9), p.ServerCPUSeconds/max(p.Seconds, 1e-9),
-				o.ServerCoresPerGbS, p.ServerCoresPerGbS, ratio(o.ServerCoresPerGbS, p.ServerCoresPerGbS),
-				memO, memP, ratio(memO, memP), o.JoinToKeyframe.P95, p.JoinToKeyframe.P95,
-				o.ForwardLatency.P99, p.ForwardLatency.P99, o.LossPct, p.LossPct, o.LoadCPUSeconds, p.LoadCPUSeconds)
+	// The runs alternate (Seatlink, then LiveKit, at each size and
+	// repeat), so the i-th run of a size on one server pairs with the
+	// i-th on the other.
+	var cpuRatios, memRatios []float64
+	seen := map[int]int{}
+	for _, o := range ours {
+		i := seen[o.Links]
+		seen[o.Links]++
+		p, ok := nth(peer, o.Links, i)
+		if !ok {
+			continue
 		}
+		memO := (o.ServerRSSMiB - idleOurs) / float64(o.Links)
+		memP := (p.ServerRSSMiB - idlePeer) / float64(p.Links)
+		if memO <= 0 || memP <= 0 { // the collector gave back more than the links took: too small to tell
+			memO, memP = 0, 0
+		}
+		if o.ServerCoresPerGbS > 0 && p.ServerCoresPerGbS > 0 {
+			cpuRatios = append(cpuRatios, o.ServerCoresPerGbS/p.ServerCoresPerGbS)
+		}
+		if memP > 0 {
+			memRatios = append(memRatios, memO/memP)
+		}
+		fmt.Fprintf(&b, "| %d | %d | %d / %d | %.1f / %.1f | %.2f / %.2f | %.2f / %.2f | %s | %.2f / %.2f | %s | %.0f / %.0f | %.2f / %.2f | %.3f / %.3f | %.1f / %.1f |\n",
+			o.Links, i+1, o.LinksWithMedia, p.LinksWithMedia, o.ReceivedMbitS, p.ReceivedMbitS,
+			o.ServerCPUSeconds/max(o.Seconds, 1e-9), p.ServerCPUSeconds/max(p.Seconds, 1e-9),
+			o.ServerCoresPerGbS, p.ServerCoresPerGbS, ratio(o.ServerCoresPerGbS, p.ServerCoresPerGbS),
+			memO, memP, ratio(memO, memP), o.JoinToKeyframe.P95, p.JoinToKeyframe.P95,
+			o.ForwardLatency.P99, p.ForwardLatency.P99, o.LossPct, p.LossPct, o.LoadCPUSeconds, p.LoadCPUSeconds)
 	}
+	if len(cpuRatios) > 0 {
+		fmt.Fprintf(&b, "\n**Seatlink's server CPU per Gbit/s delivered, as a ratio of LiveKit's: median %.2f over %d paired runs (%.2f to %.2f).**",
+			median(cpuRatios), len(cpuRatios), slices.Min(cpuRatios), slices.Max(cpuRatios))
+	}
+	if len(memRatios) > 0 {
+		fmt.Fprintf(&b, " Memory per link above idle: median %.2f (%.2f to %.2f).", median(memRatios), slices.Min(memRatios), slices.Max(memRatios))
+	}
+	b.WriteString("\n\nWhere both servers are short of CPU (the largest size, on this machine), each gets what the machine leaves it, " +
+		"so the sizes below that are the fairer comparison of what a forwarded Gbit/s costs.\n")
 	return b.String()
 }
 
