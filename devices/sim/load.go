@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -178,6 +179,25 @@ type LoadReport struct {
 	// in the measured window: loss that never reached either program.
 	KernelUDPDrops int64    `json:"kernel_udp_receive_buffer_drops"`
 	Errors         []string `json:"errors,omitempty"`
+}
+
+// Finish writes the summary, the JSON report if jsonPath is set, and
+// fails the run if any link never got media.
+func (r LoadReport) Finish(summary io.Writer, jsonPath string) error {
+	r.WriteSummary(summary)
+	if jsonPath != "" {
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(jsonPath, append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	if r.LinksFailed > 0 {
+		return fmt.Errorf("%d of %d links never got media", r.LinksFailed, r.Links)
+	}
+	return nil
 }
 
 // WriteSummary writes the report for people.

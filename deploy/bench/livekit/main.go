@@ -25,7 +25,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -66,13 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	server := fs.String("url", envOr("LIVEKIT_URL", "ws://127.0.0.1:7880"), "the LiveKit server to drive (loopback only; env LIVEKIT_URL)")
 	apiKey := fs.String("api-key", os.Getenv("LIVEKIT_API_KEY"), "the server's API key (env LIVEKIT_API_KEY)")
 	apiSecret := fs.String("api-secret", "", "the server's API secret (prefer env LIVEKIT_API_SECRET)")
-	links := fs.Int("links", 10, "links (robot + pupil) to run, 1 to 500")
-	seconds := fs.Float64("seconds", 20, "steady seconds measured after the last join, 1 to 600")
-	ramp := fs.Float64("ramp", 10, "joins per second")
-	bitrate := fs.Int("bitrate", 1_500_000, "robot video bitrate, bit/s")
-	fps := fs.Int("fps", 30, "robot video frames per second")
-	jsonOut := fs.String("json", "", "also write the report as JSON to this file")
-	pid := fs.Int("server-pid", 0, "the server's process id, to read its CPU and memory from /proc (deploy/bench/livekit.sh exports LIVEKIT_PID)")
+	var lf sim.LoadFlags // --server-pid: deploy/bench/livekit.sh exports LIVEKIT_PID
+	lf.Register(fs, stderr)
 	logLevel := fs.String("log-level", "warn", "debug, info, warn or error (logs go to stderr)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -80,9 +74,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if *apiSecret == "" {
 		*apiSecret = os.Getenv("LIVEKIT_API_SECRET")
 	}
-	if *links < 1 || *links > 500 || *seconds < 1 || *seconds > 600 || *ramp <= 0 || *ramp > 200 ||
-		*bitrate < 50_000 || *bitrate > 20_000_000 || *fps < 1 || *fps > 60 {
-		return errors.New("--links 1 to 500, --seconds 1 to 600, --ramp up to 200/s, --bitrate 50k to 20M, --fps 1 to 60")
+	if err := lf.Check(); err != nil {
+		return err
 	}
 	if *apiKey == "" || *apiSecret == "" {
 		return errors.New("--api-key and LIVEKIT_API_SECRET (or --api-secret) are needed to sign access tokens (deploy/bench/livekit.sh exports them)")
@@ -101,35 +94,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 	// Bounded in time whatever happens: the ramp, the steady window, and a
 	// minute for joins, the first keyframes and leaving.
-	total := time.Duration((float64(*links)/(*ramp) + *seconds + 60) * float64(time.Second))
+	total := time.Duration((float64(lf.Links)/(lf.Ramp) + lf.Seconds + 60) * float64(time.Second))
 	ctx, cancel := context.WithTimeout(ctx, total)
 	defer cancel()
 
-	creds, err := tokens(*apiKey, *apiSecret, *links, total+time.Hour)
+	creds, err := tokens(*apiKey, *apiSecret, lf.Links, total+time.Hour)
 	if err != nil {
 		return err
 	}
-	rep, err := sim.Load(ctx, sim.LoadConfig{Server: *server, Links: creds, Duration: time.Duration(*seconds * float64(time.Second)),
-		RampPerSec: *ramp, VideoBitrate: *bitrate, FPS: *fps, ServerPID: *pid, Logger: log,
-		Join: livekitJoin(*server, log),
-		Progress: func(p sim.LoadProgress) {
-			fmt.Fprint(stderr, p)
-		}})
+	cfg := lf.Config(*server, creds)
+	cfg.Logger, cfg.Join = log, livekitJoin(*server, log)
+	rep, err := sim.Load(ctx, cfg)
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err
 	}
-	rep.WriteSummary(stdout)
-	if *jsonOut != "" {
-		b, _ := json.MarshalIndent(rep, "", "  ")
-		if err := os.WriteFile(*jsonOut, append(b, '\n'), 0o644); err != nil {
-			return err
-		}
-	}
-	if rep.LinksFailed > 0 {
-		return fmt.Errorf("%d of %d links never got media", rep.LinksFailed, rep.Links)
-	}
-	return nil
+	return rep.Finish(stdout, lf.JSON)
 }
 
 // tokens makes one room per link, "link-N", with access tokens for its
