@@ -3,13 +3,13 @@
 # ceiling, runs the load test at several sizes against it and, turn about,
 # against LiveKit server (the peer SFU, deploy/bench/livekit.sh), and
 # writes docs/BENCHMARKS.md.
-#   deploy/bench/run.sh                 # sizes 10 50 100, 15 s each, twice
+#   deploy/bench/run.sh                 # sizes 10 50 100, 10 s each, twice
 #   SIZES="10 50" SECONDS_EACH=10 REPEATS=1 deploy/bench/run.sh
 #   PEER=off deploy/bench/run.sh        # Seatlink alone
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES="${SIZES:-10 50 100}"
-SECONDS_EACH="${SECONDS_EACH:-15}"
+SECONDS_EACH="${SECONDS_EACH:-10}"
 PEER="${PEER:-livekit}"
 REPEATS="${REPEATS:-2}"
 work="$(mktemp -d /tmp/seatlink-bench.XXXXXX)"
