@@ -4,10 +4,6 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
-	"strconv"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -78,29 +74,5 @@ func TestBatchConnReadsEveryQueuedDatagram(t *testing.T) {
 				t.Fatal("read from a closed socket succeeded")
 			}
 		})
-	}
-}
-
-// The SFU's one media socket asks the kernel for socketBuffer bytes each
-// way (it gets at most net.core.rmem_max), not the 208 KiB default.
-func TestSFUMediaSocketBuffers(t *testing.T) {
-	b, err := os.ReadFile("/proc/sys/net/core/rmem_max")
-	if err != nil {
-		t.Skip("not Linux")
-	}
-	rmemMax, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	s, err := New(Config{UDPAddr: "127.0.0.1:0"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	rc, err := s.udpConn.(*net.UDPConn).SyscallConn()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got int
-	_ = rc.Control(func(fd uintptr) { got, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF) })
-	if want := min(socketBuffer, rmemMax) * 2; got < want {
-		t.Fatalf("receive buffer %d bytes, want at least %d (rmem_max %d)", got, want, rmemMax)
 	}
 }

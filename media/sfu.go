@@ -13,7 +13,6 @@ import (
 	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 
 	"github.com/pion/ice/v4"
@@ -23,6 +22,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"seatlink/internal/pionlog"
+	"seatlink/internal/udpbuf"
 )
 
 // Role is a participant's role in a link.
@@ -161,23 +161,12 @@ const socketBuffer = 8 << 20
 // sizeSocketBuffers asks for socketBuffer and logs what the kernel gave:
 // it caps the request at net.core.rmem_max and wmem_max.
 func (s *SFU) sizeSocketBuffers(c *net.UDPConn) {
-	_ = c.SetReadBuffer(socketBuffer)
-	_ = c.SetWriteBuffer(socketBuffer)
-	rc, err := c.SyscallConn()
-	if err != nil {
-		return
-	}
-	var rcv, snd int
-	_ = rc.Control(func(fd uintptr) {
-		rcv, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF)
-		snd, _ = syscall.GetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_SNDBUF)
-	})
-	// Linux reports twice the size set (it counts its own overhead).
-	if rcv/2 < 1<<20 {
+	rcv, snd := udpbuf.Grow(c, socketBuffer, socketBuffer)
+	if rcv < 1<<20 {
 		s.log.Warn("media: the kernel gave the media socket a small receive buffer; packets will drop under load. "+
-			"Raise net.core.rmem_max (e.g. sysctl -w net.core.rmem_max=8388608)", "receive_bytes", rcv/2, "wanted", socketBuffer)
+			"Raise net.core.rmem_max (e.g. sysctl -w net.core.rmem_max=8388608)", "receive_bytes", rcv, "wanted", socketBuffer)
 	} else {
-		s.log.Debug("media: socket buffers", "receive_bytes", rcv/2, "send_bytes", snd/2)
+		s.log.Debug("media: socket buffers", "receive_bytes", rcv, "send_bytes", snd)
 	}
 }
 

@@ -29,6 +29,7 @@ import (
 	"github.com/pion/webrtc/v4"
 
 	"seatlink/internal/pionlog"
+	"seatlink/internal/udpbuf"
 	"seatlink/internal/wire"
 )
 
@@ -194,7 +195,7 @@ const agentSocketBuffer = 1 << 20
 func (n bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (transport.UDPConn, error) {
 	c, err := n.Net.ListenUDP(network, laddr)
 	if u, ok := c.(*net.UDPConn); ok && err == nil {
-		_ = u.SetReadBuffer(agentSocketBuffer) // capped by net.core.rmem_max; best effort
+		udpbuf.Grow(u, agentSocketBuffer, 0)
 	}
 	return c, err
 }
