@@ -60,7 +60,7 @@ func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 		for sc.Scan() {
 			mu.Lock()
 			lines = append(lines, sc.Text())
-			if len(lines) > 20 {
+			if len(lines) > 40 {
 				lines = lines[1:]
 			}
 			mu.Unlock()
@@ -79,6 +79,14 @@ func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 		defer mu.Unlock()
 		t.Fatalf("server %s; its last log lines:\n%s", why, strings.Join(lines, "\n"))
 	}
+	// A later failure (no video after a restart) shows the server's side.
+	t.Cleanup(func() {
+		if t.Failed() {
+			mu.Lock()
+			defer mu.Unlock()
+			t.Logf("server on %s, its last log lines:\n%s", addr, strings.Join(lines, "\n"))
+		}
+	})
 	select {
 	case <-ready:
 	case <-exited:
