@@ -2,26 +2,17 @@ package engagement
 
 import (
 	"context"
-	"sort"
-	"strings"
 	"time"
 
 	"seatlink/internal/store"
 	"seatlink/people"
 )
 
-// Term is one of a school's terms (dates inclusive, school time).
-type Term struct {
-	Name     string `json:"name"`
-	StartsOn string `json:"starts_on"` // YYYY-MM-DD
-	EndsOn   string `json:"ends_on"`
-}
-
 // calendar is one school's time zone, terms and weekly periods, loaded
 // once so that a year of days for many pupils costs no more queries.
 type calendar struct {
 	loc    *time.Location
-	terms  []Term                               // sorted; none: every weekday counts
+	terms  []Term                               // sorted, with their holidays; none: every weekday counts
 	school map[time.Weekday][]period            // school-wide periods by weekday
 	own    map[string]map[time.Weekday][]period // a classroom's own periods
 }
@@ -76,11 +67,33 @@ func loadCalendar(ctx context.Context, q store.Q, schoolID string) (*calendar, e
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var t Term
+		t := Term{Holidays: []Holiday{}}
 		if err := rows.Scan(&t.Name, &t.StartsOn, &t.EndsOn); err != nil {
+			rows.Close()
 			return nil, err
 		}
 		c.terms = append(c.terms, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows, err = q.Query(ctx, `SELECT name, starts_on, ends_on FROM term_holidays WHERE school_id = ? ORDER BY starts_on`, schoolID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var h Holiday
+		if err := rows.Scan(&h.Name, &h.StartsOn, &h.EndsOn); err != nil {
+			return nil, err
+		}
+		for i := range c.terms {
+			if h.StartsOn >= c.terms[i].StartsOn && h.StartsOn <= c.terms[i].EndsOn {
+				c.terms[i].Holidays = append(c.terms[i].Holidays, h)
+				break
+			}
+		}
 	}
 	return c, rows.Err()
 }
@@ -103,18 +116,43 @@ func (c *calendar) midnight(t time.Time) time.Time {
 	return time.Date(y, m, d, 0, 0, 0, 0, c.loc)
 }
 
-// inTerm says whether a date (YYYY-MM-DD) is a school day of a term; with
-// no terms recorded every date is.
+// inTerm says whether a date (YYYY-MM-DD) is a school day: inside a term
+// and not one of its holidays. With no terms recorded every date is.
 func (c *calendar) inTerm(day string) bool {
 	if len(c.terms) == 0 {
 		return true
 	}
 	for _, t := range c.terms {
 		if day >= t.StartsOn && day <= t.EndsOn {
+			for _, h := range t.Holidays {
+				if day >= h.StartsOn && day <= h.EndsOn {
+					return false
+				}
+			}
 			return true
 		}
 	}
 	return false
+}
+
+// yearStart is the first day of the academic year containing the date:
+// the first term begun on or after 1 August of that year, or 1 September
+// with no such term (the DfE's year-to-date figures run from the first
+// day of the academic year).
+func (c *calendar) yearStart(t time.Time) string {
+	n := c.noon(t)
+	y := n.Year()
+	if n.Month() < time.August {
+		y--
+	}
+	from := time.Date(y, time.August, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
+	day := n.Format(time.DateOnly)
+	for _, tm := range c.terms {
+		if tm.StartsOn >= from && tm.StartsOn <= day {
+			return tm.StartsOn
+		}
+	}
+	return time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 }
 
 // termStart is the first day of the term containing (or last begun
@@ -156,9 +194,11 @@ func (c *calendar) slots(classroomID string, date time.Time) []Slot {
 	return out
 }
 
-// sessions are a pupil's AM and PM sessions on the term days from first
-// to last (inclusive), each with its slots and mark.
-func (c *calendar) sessions(classroomID string, first, last time.Time, marks map[string]string) []Session {
+// sessions are a pupil's AM and PM sessions on the school days from first
+// to last (inclusive), each with its slots and mark. With a non-zero
+// until, only the sessions that had ended by then: a session not yet over
+// is neither present nor absent.
+func (c *calendar) sessions(classroomID string, first, last time.Time, marks map[string]string, until time.Time) []Session {
 	var out []Session
 	for d := c.noon(first); !d.After(c.noon(last)); d = d.AddDate(0, 0, 1) {
 		day := d.Format(time.DateOnly)
@@ -173,78 +213,58 @@ func (c *calendar) sessions(classroomID string, first, last time.Time, marks map
 					s.Slots = append(s.Slots, sl)
 				}
 			}
-			if s.Code != "" || len(s.Slots) > 0 {
-				out = append(out, s)
+			if s.Code == "" && len(s.Slots) == 0 {
+				continue
 			}
+			if !until.IsZero() && c.sessionEnd(d, s).After(until) {
+				continue
+			}
+			out = append(out, s)
 		}
 	}
 	return out
 }
 
-// SetTerms replaces a school's terms. Each term needs a name and dates,
-// must not end before it starts and must not overlap another.
-func (tt *Timetables) SetTerms(ctx context.Context, a people.Actor, schoolID string, terms []Term) error {
-	if err := tt.people.Authorize(ctx, a, people.ActTimetableEdit, people.Target{SchoolID: schoolID}); err != nil {
-		return err
-	}
-	var errs []people.RowError
-	for i := range terms {
-		t := &terms[i]
-		t.Name = strings.TrimSpace(t.Name)
-		row := i + 1
-		if t.Name == "" || len(t.Name) > 80 {
-			errs = append(errs, people.RowError{Row: row, Field: "name", Code: "bad_name", Message: "a term needs a name of up to 80 characters"})
+// fullWeek counts the sessions with lessons in a whole Monday-to-Friday
+// week of a classroom's timetable.
+func (c *calendar) fullWeek(classroomID string) int {
+	n := 0
+	for wd := time.Monday; wd <= time.Friday; wd++ {
+		ps := c.own[classroomID][wd]
+		if len(ps) == 0 {
+			ps = c.school[wd]
 		}
-		var err1, err2 error
-		t.StartsOn, err1 = parseDay(t.StartsOn)
-		t.EndsOn, err2 = parseDay(t.EndsOn)
-		switch {
-		case err1 != nil || err2 != nil:
-			errs = append(errs, people.RowError{Row: row, Field: "dates", Code: "bad_date", Message: "dates are like 2026-09-03"})
-		case t.EndsOn < t.StartsOn:
-			errs = append(errs, people.RowError{Row: row, Field: "ends_on", Code: "ends_before_start", Message: "the term ends before it starts"})
-		}
-	}
-	if len(errs) == 0 {
-		sorted := append([]Term(nil), terms...)
-		sort.Slice(sorted, func(i, j int) bool { return sorted[i].StartsOn < sorted[j].StartsOn })
-		for i := 1; i < len(sorted); i++ {
-			if sorted[i].StartsOn <= sorted[i-1].EndsOn {
-				errs = append(errs, people.RowError{Row: i + 1, Field: "starts_on", Code: "overlap",
-					Message: sorted[i].Name + " overlaps " + sorted[i-1].Name})
+		for _, half := range []string{"AM", "PM"} {
+			for _, p := range ps {
+				if p.Session == half && p.Kind == KindLesson {
+					n++
+					break
+				}
 			}
 		}
 	}
-	if len(errs) > 0 {
-		return &people.ImportError{Report: people.ImportReport{Rows: len(terms), Errors: errs, ClassroomsCreated: []string{}}}
-	}
-	return tt.db.Tx(ctx, func(q store.Q) error {
-		if _, err := q.Exec(ctx, `DELETE FROM terms WHERE school_id = ?`, schoolID); err != nil {
-			return err
-		}
-		for _, t := range terms {
-			if _, err := q.Exec(ctx, `INSERT INTO terms (id, school_id, name, starts_on, ends_on) VALUES (?, ?, ?, ?, ?)`,
-				newID("term-"), schoolID, t.Name, t.StartsOn, t.EndsOn); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return n
 }
 
-// Terms returns a school's terms in date order.
-func (tt *Timetables) Terms(ctx context.Context, a people.Actor, schoolID string) ([]Term, error) {
-	if err := tt.people.Authorize(ctx, a, people.ActClassroomList, people.Target{SchoolID: schoolID}); err != nil {
-		return nil, err
+// sessionEnd is when a session is over: the end of its last slot; for a
+// marked session the timetable does not cover, 13:00 for the morning and
+// 18:00 for the afternoon.
+func (c *calendar) sessionEnd(day time.Time, s Session) time.Time {
+	var end time.Time
+	for _, sl := range s.Slots {
+		if sl.To.After(end) {
+			end = sl.To
+		}
 	}
-	c, err := loadCalendar(ctx, tt.db.Q(), schoolID)
-	if err != nil {
-		return nil, err
+	if !end.IsZero() {
+		return end
 	}
-	if c.terms == nil {
-		return []Term{}, nil
+	y, m, d := c.noon(day).Date()
+	h := 13
+	if s.Session == "PM" {
+		h = 18
 	}
-	return c.terms, nil
+	return time.Date(y, m, d, h, 0, 0, 0, c.loc)
 }
 
 // Periods returns a school's whole timetable as the import reads it

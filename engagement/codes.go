@@ -91,6 +91,15 @@ func CodesIn(cat Category) []string {
 	return out
 }
 
+// OnSite says whether a code means the pupil was in school: present (/ \)
+// or late before the register closed (L). The other attending codes (K V P
+// W B) count toward attendance, as the DfE counts them, but the pupil was
+// away on an approved educational activity, not in school.
+func (c Code) OnSite() bool { return c.Code == "/" || c.Code == `\` || c.Code == "L" }
+
+// Absence says whether a code records an absence (authorised or not).
+func (c Code) Absence() bool { return c.Category == Authorised || c.Category == Unauthorised }
+
 // PartTimeCode is the code a school uses for sessions outside a pupil's
 // agreed part-time timetable (the gateway shows such sessions as the
 // school's to mark, never marks them itself).

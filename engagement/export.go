@@ -9,11 +9,16 @@ import (
 	"time"
 )
 
-// The CSV exports write exactly the columns the EWO's pages show, in the
-// same order, so what is printed, exported and seen on screen agree.
+// The EWO's pages and their CSV exports show the same text, written once
+// here: the caseload table's and the pupil grid's cells travel in the JSON
+// the pages draw (cells), and the CSV writers write the same cells. A
+// busy reader cannot misread them: hours as h:mm, each percentage with
+// its denominator, "–" where there is no figure, the window's dates in
+// the headers.
 
-// csvCell guards a cell against formula injection in spreadsheet programs
-// (a name beginning with = + - @ is written with a leading apostrophe).
+// csvCell guards a cell of text people typed against formula injection in
+// spreadsheet programs (a cell beginning with = + - @ is written with a
+// leading apostrophe).
 func csvCell(s string) string {
 	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
 		return "'" + s
@@ -21,24 +26,68 @@ func csvCell(s string) string {
 	return s
 }
 
-func pct(f float64) string { return strconv.FormatFloat(f, 'f', 1, 64) }
-func hrs(f float64) string { return strconv.FormatFloat(f, 'f', 2, 64) }
+// NoFigure is shown where a figure has no denominator (a holiday week,
+// nothing marked): never 0.
+const NoFigure = "–"
 
-func flags(m Measures) string {
+// PctOf is a percentage with its denominator: "90.0 % of 40 sessions".
+func PctOf(p *float64, of int) string {
+	if p == nil {
+		return NoFigure
+	}
+	unit := " sessions"
+	if of == 1 {
+		unit = " session"
+	}
+	return strconv.FormatFloat(*p, 'f', 1, 64) + " % of " + strconv.Itoa(of) + unit
+}
+
+// HM is minutes as h:mm (105 → "1:45").
+func HM(min int) string {
+	sign := ""
+	if min < 0 {
+		sign, min = "-", -min
+	}
+	return sign + strconv.Itoa(min/60) + ":" + strconv.Itoa(min%60/10) + strconv.Itoa(min%10)
+}
+
+// signedHM is a change in minutes as h:mm with its sign ("+0:45").
+func signedHM(min int) string {
+	if min > 0 {
+		return "+" + HM(min)
+	}
+	return HM(min)
+}
+
+// FlagText is how the pages and the CSV name a pupil's flags: the DfE's
+// absence flags on the register, then Seatlink's education flags, named
+// for what they are.
+func FlagText(m Measures) string {
 	var f []string
 	switch {
 	case m.SevereAttendance:
-		f = append(f, "severe absence (attendance)")
+		f = append(f, "severe absence")
 	case m.PersistentAttendance:
-		f = append(f, "persistent absence (attendance)")
+		f = append(f, "persistent absence")
 	}
 	switch {
-	case m.SevereEducation:
-		f = append(f, "severe (education)")
-	case m.PersistentEducation:
-		f = append(f, "persistent (education)")
+	case m.EducationAtMost50:
+		f = append(f, "education engagement 50 % or less")
+	case m.EducationAtMost90:
+		f = append(f, "education engagement 90 % or less")
 	}
 	return strings.Join(f, "; ")
+}
+
+// dataText names a register gap.
+func dataText(overdue int) string {
+	switch overdue {
+	case 0:
+		return ""
+	case 1:
+		return "1 session not marked after two school days"
+	}
+	return strconv.Itoa(overdue) + " sessions not marked after two school days"
 }
 
 // planText is how the caseload shows a plan's flags (the page's words).
@@ -61,27 +110,79 @@ func planText(f *PlanFlags) string {
 	return strings.Join(out, "; ")
 }
 
-// CaseloadColumns are the caseload table's columns.
-var CaseloadColumns = []string{"pupil_number", "name", "school", "classroom", "attendance_pct", "remote_pct", "education_pct",
-	"learning_hours", "social_hours", "active_minutes", "flags", "plan", "last_week_education_pct", "education_trend"}
+// Caseload table columns, by index, for the page to place its links,
+// flag chips and trend line.
+const (
+	ColName      = 1
+	ColFlags     = 13
+	ColPlan      = 14
+	ColTrend     = 19
+	caseloadCols = 20
+)
+
+// columns are the caseload table's headers, naming each window by its
+// dates.
+func (c Caseload) columns() []string {
+	t, from := c.Through, c.From
+	prev := ""
+	if f, err := time.Parse(time.DateOnly, from); err == nil {
+		prev = f.AddDate(0, 0, -7*len(c.Weeks)).Format(time.DateOnly) + " to " + f.AddDate(0, 0, -1).Format(time.DateOnly)
+	}
+	return []string{"Pupil number", "Name", "School", "Class",
+		"Attendance, year to " + t, "Education engagement, year to " + t,
+		"Attendance, term to " + t, "Education engagement, term to " + t,
+		"In school / approved activity, year to " + t, "Not marked, year to " + t,
+		"Learning h:mm, term to " + t, "Social h:mm, term to " + t, "Active minutes, term to " + t,
+		"Flags, year to " + t, "Plan", "Last complete week",
+		"Robot time h:mm, " + from + " to " + t, "Change against " + prev, "Days since robot used",
+		"Education engagement by week from " + from}
+}
+
+// tableRow is a caseload row's text, one per column.
+func (r CaseloadRow) tableRow() []string {
+	y, t := r.YearToDate, r.TermToDate
+	flags := FlagText(y)
+	if d := dataText(r.UnmarkedOverdue); d != "" {
+		flags = strings.TrimPrefix(flags+"; "+d, "; ")
+	}
+	last := NoFigure
+	if r.LastWeek != nil {
+		last = "w/c " + r.LastWeek.Monday + ": " + PctOf(r.LastWeek.EducationPct, r.LastWeek.KnownSessions)
+	}
+	since := "never"
+	if r.Usage.DaysSinceUsed != nil {
+		since = strconv.Itoa(*r.Usage.DaysSinceUsed)
+	}
+	var trend []string
+	for _, v := range r.Education {
+		if v == nil {
+			trend = append(trend, NoFigure)
+			continue
+		}
+		trend = append(trend, strconv.FormatFloat(*v, 'f', 1, 64))
+	}
+	return []string{r.PupilNumber, r.DisplayName, r.SchoolName, r.ClassroomName,
+		PctOf(y.AttendancePct, y.MarkedSessions), PctOf(y.EducationPct, y.KnownSessions),
+		PctOf(t.AttendancePct, t.MarkedSessions), PctOf(t.EducationPct, t.KnownSessions),
+		strconv.Itoa(y.OnSiteSessions) + " / " + strconv.Itoa(y.ApprovedSessions), strconv.Itoa(y.UnmarkedSessions),
+		HM(t.LearningMinutes), HM(t.SocialMinutes), strconv.Itoa(t.ActiveMinutes),
+		flags, planText(r.Plan), last,
+		HM(r.Usage.Minutes), signedHM(r.Usage.ChangeMinute), since, strings.Join(trend, " ")}
+}
 
 // WriteCSV writes the caseload table.
 func (c Caseload) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
-	_ = cw.Write(CaseloadColumns)
+	_ = cw.Write(c.columns())
 	for _, r := range c.Rows {
-		var trend []string
-		for _, v := range r.Education {
-			if v == nil {
-				trend = append(trend, "-")
-				continue
-			}
-			trend = append(trend, pct(*v))
+		cells := r.tableRow()
+		// People's and places' names are typed by people; the other
+		// cells are figures and words written here (a change such as
+		// "-1:10" is no formula to guard).
+		for i := range cells[:ColName+3] {
+			cells[i] = csvCell(cells[i])
 		}
-		m := r.TermToDate
-		_ = cw.Write([]string{csvCell(r.PupilNumber), csvCell(r.DisplayName), csvCell(r.SchoolName), csvCell(r.ClassroomName),
-			pct(m.AttendancePct), pct(m.RemotePct), pct(m.EducationPct), hrs(m.LearningHours), hrs(m.SocialHours),
-			strconv.Itoa(m.ActiveMinutes), flags(m), planText(r.Plan), pct(r.LastWeek.EducationPct), strings.Join(trend, " ")})
+		_ = cw.Write(cells)
 	}
 	cw.Flush()
 	return cw.Error()
@@ -93,20 +194,21 @@ var weekdayNames = []string{"Mon", "Tue", "Wed", "Thu", "Fri"}
 // GridColumns are the pupil page's week-by-week table: the week's
 // measures, then each session's register mark beside its engagement.
 func GridColumns() []string {
-	cols := []string{"week", "possible", "attendance_pct", "education_pct", "learning_hours", "social_hours", "active_minutes"}
+	cols := []string{"Week", "Not marked", "Attendance", "In school", "Approved activity", "Education engagement",
+		"Learning h:mm", "Social h:mm", "Active min"}
 	for _, d := range weekdayNames {
 		cols = append(cols, d+" AM", d+" PM")
 	}
 	return cols
 }
 
-// Cell is how the grid shows one session: the mark (or "-" unmarked), then
-// "robot" and the share of lessons connected if the pupil joined, and the
-// school's suggested code if any.
+// Cell is how the grid shows one session: the mark ("not marked" if none),
+// then "robot" and the share of lessons connected if the pupil joined, and
+// the school's suggested code if any.
 func (r SessionResult) Cell() string {
 	s := r.Code
 	if s == "" {
-		s = "-"
+		s = "not marked"
 	}
 	if r.Learning > 0 && r.ScheduledLearn > 0 {
 		s += " robot " + strconv.Itoa(int(100*r.Learning/r.ScheduledLearn)) + "%"
@@ -120,23 +222,29 @@ func (r SessionResult) Cell() string {
 	return s
 }
 
+// gridRow is a week's row of the grid.
+func (wk Week) gridRow() []string {
+	row := []string{wk.Monday, strconv.Itoa(wk.UnmarkedSessions), PctOf(wk.AttendancePct, wk.MarkedSessions),
+		strconv.Itoa(wk.OnSiteSessions), strconv.Itoa(wk.ApprovedSessions), PctOf(wk.EducationPct, wk.KnownSessions),
+		HM(wk.LearningMinutes), HM(wk.SocialMinutes), strconv.Itoa(wk.ActiveMinutes)}
+	cells := map[string]string{}
+	for _, s := range wk.Sessions {
+		cells[s.Day+" "+s.Session] = s.Cell()
+	}
+	mon, _ := time.Parse(time.DateOnly, wk.Monday)
+	for i := range weekdayNames {
+		day := mon.AddDate(0, 0, i).Format(time.DateOnly)
+		row = append(row, cells[day+" AM"], cells[day+" PM"])
+	}
+	return row
+}
+
 // WriteCSV writes the pupil page's week-by-week grid.
 func (h PupilHistory) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	_ = cw.Write(GridColumns())
 	for _, wk := range h.Weeks {
-		row := []string{wk.Monday, strconv.Itoa(wk.PossibleSessions), pct(wk.AttendancePct), pct(wk.EducationPct),
-			hrs(wk.LearningHours), hrs(wk.SocialHours), strconv.Itoa(wk.ActiveMinutes)}
-		cells := map[string]string{}
-		for _, s := range wk.Sessions {
-			cells[s.Day+" "+s.Session] = s.Cell()
-		}
-		mon, _ := time.Parse(time.DateOnly, wk.Monday)
-		for i := range weekdayNames {
-			day := mon.AddDate(0, 0, i).Format(time.DateOnly)
-			row = append(row, cells[day+" AM"], cells[day+" PM"])
-		}
-		_ = cw.Write(row)
+		_ = cw.Write(wk.gridRow())
 	}
 	cw.Flush()
 	return cw.Error()

@@ -39,23 +39,25 @@ func standardWeek() string {
 
 // GenOptions shape generated history.
 type GenOptions struct {
-	Weeks int       // whole school weeks of history before the week of Until, and that week's days before Until
+	Weeks int       // whole school weeks of history before the week of Until, and that week's days before Until; 0: from 1 September
 	Until time.Time // default now
 	Seed  uint64
 	// Progress, if set, is called after each pupil.
 	Progress func(done, total int)
 }
 
-// StandardTerms are an English school's six half-terms of the academic
-// year that starts in September of year (dates as most LAs set them).
+// StandardTerms are an English school's three terms of the academic year
+// that starts in September of year, each with its half-term break as a
+// holiday inside it (dates as most LAs set them).
 func StandardTerms(year int) []Term {
 	d := func(y int, m time.Month, day int) string {
 		return time.Date(y, m, day, 0, 0, 0, 0, time.UTC).Format(time.DateOnly)
 	}
+	half := func(from, to string) []Holiday { return []Holiday{{Name: "Half term", StartsOn: from, EndsOn: to}} }
 	return []Term{
-		{"Autumn 1", d(year, 9, 3), d(year, 10, 23)}, {"Autumn 2", d(year, 11, 2), d(year, 12, 18)},
-		{"Spring 1", d(year+1, 1, 5), d(year+1, 2, 12)}, {"Spring 2", d(year+1, 2, 22), d(year+1, 3, 26)},
-		{"Summer 1", d(year+1, 4, 12), d(year+1, 5, 21)}, {"Summer 2", d(year+1, 6, 1), d(year+1, 7, 21)},
+		{Name: "Autumn", StartsOn: d(year, 9, 3), EndsOn: d(year, 12, 18), Holidays: half(d(year, 10, 24), d(year, 11, 1))},
+		{Name: "Spring", StartsOn: d(year+1, 1, 5), EndsOn: d(year+1, 3, 26), Holidays: half(d(year+1, 2, 13), d(year+1, 2, 21))},
+		{Name: "Summer", StartsOn: d(year+1, 4, 12), EndsOn: d(year+1, 7, 21), Holidays: half(d(year+1, 5, 22), d(year+1, 5, 31))},
 	}
 }
 
@@ -80,11 +82,17 @@ var profiles = []pupilProfile{
 // (see profiles). Each pupil's history is one transaction.
 func Generate(ctx context.Context, db *store.DB, ps *people.Store, a people.Actor, schoolID string, pupilIDs []string,
 	opt GenOptions) (marks, events int, err error) {
-	if opt.Weeks <= 0 {
-		opt.Weeks = 4
-	}
 	if opt.Until.IsZero() {
 		opt.Until = time.Now()
+	}
+	if opt.Weeks <= 0 {
+		// From the academic year's first day (1 September), so that the
+		// year-to-date figures rest on a whole register.
+		y := opt.Until.Year()
+		if opt.Until.Month() < time.September {
+			y--
+		}
+		opt.Weeks = int(opt.Until.Sub(time.Date(y, time.September, 1, 0, 0, 0, 0, time.UTC)).Hours()/24/7) + 1
 	}
 	r := rand.New(rand.NewPCG(opt.Seed, opt.Seed^0x5ea71)) //nolint:gosec // synthetic data
 	tt := NewTimetables(db, ps)
@@ -177,8 +185,8 @@ func Generate(ctx context.Context, db *store.DB, ps *people.Store, a people.Acto
 
 // remoteSession is the evidence of a pupil joining one session through
 // the robot: a little late, leaving a little early, media alive every
-// ten minutes (the live SFU records it every few seconds; fewer rows
-// give the same intervals), some speaking and the odd raised hand.
+// ten minutes (the live SFU records it every 5 s; fewer rows, each saying
+// how often it repeats, give the same intervals), some speaking and the odd raised hand.
 func remoteSession(r *rand.Rand, slots []Slot, half string) []Event {
 	var from, to time.Time
 	var lessons []Slot
@@ -204,9 +212,12 @@ func remoteSession(r *rand.Rand, slots []Slot, half string) []Event {
 	if r.IntN(5) == 0 { // left at the break
 		to = from.Add(to.Sub(from) / 2)
 	}
-	evs := []Event{{At: from, Kind: SessionUp}, {At: from.Add(2 * time.Second), Kind: MediaStarted}}
-	for t := from.Add(10 * time.Minute); t.Before(to); t = t.Add(10 * time.Minute) {
-		evs = append(evs, Event{At: t, Kind: MediaAlive})
+	// The media evidence says how often it repeats (Value, in seconds),
+	// so Connected knows a ten-minute gap here is no lost evidence.
+	const every = 10 * time.Minute
+	evs := []Event{{At: from, Kind: SessionUp}, {At: from.Add(2 * time.Second), Kind: MediaStarted, Value: every.Seconds()}}
+	for t := from.Add(every); t.Before(to); t = t.Add(every) {
+		evs = append(evs, Event{At: t, Kind: MediaAlive, Value: every.Seconds()})
 	}
 	for _, l := range lessons {
 		if !l.From.After(from) || !l.To.Before(to) {
@@ -261,8 +272,8 @@ func insertEvents(ctx context.Context, q store.Q, run uint32, pupil string, evs 
 			if i > 0 {
 				sb.WriteString(", ")
 			}
-			sb.WriteString("(?, ?, ?, 'generated', ?, 0)")
-			args = append(args, fmt.Sprintf("gen-%08x-%s-%d", run, pupil, lo+i), e.At.UnixMilli(), pupil, e.Kind)
+			sb.WriteString("(?, ?, ?, 'generated', ?, ?)")
+			args = append(args, fmt.Sprintf("gen-%08x-%s-%d", run, pupil, lo+i), e.At.UnixMilli(), pupil, e.Kind, e.Value)
 		}
 		if _, err := q.Exec(ctx, sb.String(), args...); err != nil {
 			return err

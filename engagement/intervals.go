@@ -30,14 +30,16 @@ func rank(kind string) int {
 	switch kind {
 	case ServerStarted:
 		return 0
-	case MediaStopped, SessionDown, VoiceStop:
+	case MediaStopped, VoiceStop: // evidence of where media ended: before a session_down says less
 		return 1
-	case SessionUp:
+	case SessionDown:
 		return 2
-	case MediaStarted, MediaAlive, VoiceStart:
+	case SessionUp:
 		return 3
+	case MediaStarted, MediaAlive, VoiceStart:
+		return 4
 	}
-	return 4
+	return 5
 }
 
 // sortEvents orders events by time and rank, without changing the input.
@@ -52,32 +54,65 @@ func sortEvents(events []Event) []Event {
 	return out
 }
 
+// DefaultAliveEvery is how often the SFU records media_alive while media
+// flows. Media evidence may say how often it repeats (its Value, in
+// seconds; the generator's synthetic evidence repeats every ten minutes);
+// evidence that says nothing repeats this often.
+const DefaultAliveEvery = 5 * time.Second
+
+func aliveEvery(e Event) time.Duration {
+	if e.Value > 0 && e.Value < 86400 {
+		return time.Duration(e.Value * float64(time.Second))
+	}
+	return DefaultAliveEvery
+}
+
 // Connected derives when classroom media was reaching the pupil. An
 // interval opens at media_started (or at media_alive, if the start was not
 // recorded) and closes at media_stopped or session_down; if instead the log
 // shows a new session or a server restart, or simply ends, it closes at the
-// last evidence of media (started or alive), never later. A start while
-// already open (a reconnect) opens nothing new, so no minute counts twice;
-// the result is sorted, with overlaps and touching intervals merged.
+// last evidence of media (started or alive), never later. Evidence comes
+// at least every alive interval while media flows, so a gap of more than
+// two alive intervals before the next start, alive or session_down (the
+// recorder dropped the stop and what followed) also closes the interval at
+// its last evidence: a Monday afternoon never runs on to Tuesday. A
+// media_stopped is stamped with the last packet's time, so it is evidence
+// too and closes the interval where it says. A start while already open (a reconnect) opens
+// nothing new, so no minute counts twice; the result is sorted, with
+// overlaps and touching intervals merged.
 func Connected(events []Event) []Interval {
 	var out []Interval
 	var open bool
 	var from, last time.Time
+	var every time.Duration
 	closeAt := func(t time.Time) {
 		if t.After(from) {
 			out = append(out, Interval{From: from, To: t})
 		}
 		open = false
 	}
+	lost := func(t time.Time) bool { return t.Sub(last) > 2*every }
 	for _, e := range sortEvents(events) {
 		switch e.Kind {
 		case MediaStarted, MediaAlive:
+			if open && lost(e.At) {
+				closeAt(last)
+			}
 			if !open {
 				open, from = true, e.At
 			}
-			last = e.At
-		case MediaStopped, SessionDown:
+			last, every = e.At, aliveEvery(e)
+		case MediaStopped:
+			// Stamped with the last packet's time: evidence itself.
 			if open {
+				closeAt(e.At)
+			}
+		case SessionDown:
+			// Not evidence of media: after a gap, the media had stopped
+			// unrecorded at some time after the last evidence.
+			if open && lost(e.At) {
+				closeAt(last)
+			} else if open {
 				closeAt(e.At)
 			}
 		case SessionUp, ServerStarted:

@@ -493,7 +493,9 @@ func (p *Plans) AttachMaterial(ctx context.Context, a people.Actor, phaseID, mat
 }
 
 // WeekProgress is one school week of a plan: the phase's targets beside
-// what the register and the engagement evidence show.
+// what the register and the engagement evidence show. A week cut short (a
+// term's start or end, a holiday, days not yet marked) is judged against
+// targets pro-rated to the sessions it had (see docs/MEASURES.md).
 type WeekProgress struct {
 	Monday       string  `json:"monday"`
 	Phase        string  `json:"phase"`
@@ -502,13 +504,33 @@ type WeekProgress struct {
 	TargetRobot  int     `json:"target_robot_sessions"`
 	TargetOther  float64 `json:"target_other_hours"`
 	Possible     int     `json:"possible_sessions"`
-	InSchool     int     `json:"in_school_sessions"`
-	ThroughRobot int     `json:"robot_sessions"` // engaged remotely, not present in school
-	Learning     float64 `json:"learning_hours"`
-	// Judged: a complete week with possible sessions; Met says whether the
-	// targets were reached (see docs/MEASURES.md).
+	// Available: the week's sessions whose outcome is known (marked, or
+	// engaged remotely), out of FullWeek, the sessions of a whole week.
+	Available int `json:"available_sessions"`
+	FullWeek  int `json:"full_week_sessions"`
+	// The targets pro-rated to the sessions available: in school, and in
+	// school and through the robot together.
+	DueSchool   int `json:"due_school_sessions"`
+	DueTogether int `json:"due_together_sessions"`
+	// InSchool counts only sessions on site (/ \ L), not approved
+	// activities away from school.
+	InSchool     int `json:"in_school_sessions"`
+	ThroughRobot int `json:"robot_sessions"` // engaged remotely, not in school
+	LearningMin  int `json:"learning_minutes"`
+	// Judged: a complete week with sessions available; Met says whether the
+	// pro-rated targets were reached.
 	Judged bool `json:"judged"`
 	Met    bool `json:"met"`
+}
+
+// proRate is a weekly target scaled to the sessions a week had, rounded
+// up (a part week asks for its share of the target, and never more than
+// the sessions it had when the target is at most a whole week's).
+func proRate(target, available, full int) int {
+	if full <= 0 || available >= full {
+		return target
+	}
+	return (target*available + full - 1) / full
 }
 
 // PlanFlags are what the EWO's caseload shows for a pupil's plan.
@@ -557,9 +579,12 @@ func progress(pl Plan, weeks []Week, today string) Progress {
 		}
 		wp := WeekProgress{Monday: w.Monday, Phase: ph.Name, PhaseID: ph.ID, TargetSchool: ph.SchoolSessions,
 			TargetRobot: ph.RobotSessions, TargetOther: ph.OtherHours, Possible: w.PossibleSessions,
-			InSchool: w.PresentSessions, ThroughRobot: w.EducationSessions - w.PresentSessions, Learning: w.LearningHours}
-		wp.Judged = fri < today && w.PossibleSessions > 0
-		wp.Met = wp.InSchool >= wp.TargetSchool && wp.InSchool+wp.ThroughRobot >= wp.TargetSchool+wp.TargetRobot
+			Available: w.KnownSessions, FullWeek: w.FullWeekSessions, InSchool: w.OnSiteSessions,
+			ThroughRobot: w.RemoteNotOnSite, LearningMin: w.LearningMinutes}
+		wp.DueSchool = proRate(wp.TargetSchool, wp.Available, wp.FullWeek)
+		wp.DueTogether = proRate(wp.TargetSchool+wp.TargetRobot, wp.Available, wp.FullWeek)
+		wp.Judged = w.Complete && wp.Available > 0
+		wp.Met = wp.InSchool >= wp.DueSchool && wp.InSchool+wp.ThroughRobot >= wp.DueTogether
 		pr.Weeks = append(pr.Weeks, wp)
 	}
 	var judged []WeekProgress
@@ -609,7 +634,7 @@ func (p *Plans) Progress(ctx context.Context, a people.Actor, id string) (Progre
 
 func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Progress, error) {
 	today := p.now()
-	through := today.AddDate(0, 0, -1)
+	through := today
 	if end := mustDay(pl.EndsOn).Add(12 * time.Hour); end.Before(through) {
 		through = end
 	}
@@ -618,7 +643,7 @@ func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Pr
 	if weeks < 1 || through.Before(start) {
 		return progress(pl, nil, today.Format(time.DateOnly)), nil
 	}
-	hs, err := p.reports.histories(ctx, []people.Pupil{pupil}, Range{Through: through, Weeks: min(weeks, 60)}, false)
+	hs, err := p.reports.histories(ctx, []people.Pupil{pupil}, Range{Through: through, Weeks: min(weeks, 60), Now: today}, false)
 	if err != nil {
 		return Progress{}, err
 	}

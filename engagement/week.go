@@ -16,23 +16,33 @@ type Reports struct {
 	timetables *Timetables
 	// Share is the engaged-session bar (default 50 %).
 	Share float64
+	now   func() time.Time
 }
 
 // NewReports returns the reports service.
 func NewReports(db *store.DB, ps *people.Store) *Reports {
-	return &Reports{db: db, people: ps, timetables: NewTimetables(db, ps), Share: DefaultEngagedShare}
+	return &Reports{db: db, people: ps, timetables: NewTimetables(db, ps), Share: DefaultEngagedShare, now: time.Now}
 }
 
 // Week is one pupil's week.
 type Week struct {
 	PupilID string `json:"pupil_id"`
 	Monday  string `json:"monday"`
+	// Complete: every session of the week has ended.
+	Complete bool `json:"complete"`
+	// FullWeekSessions: the sessions of a whole school week on the
+	// pupil's timetable (a part week's targets are pro-rated to it).
+	FullWeekSessions int `json:"full_week_sessions"`
+	// Cells are the week's row of the pupil page's grid (its CSV's text).
+	Cells []string `json:"cells,omitempty"`
 	Measures
 }
 
 // PupilWeek returns a pupil's measures for the school week (Monday to
-// Friday, in the school's time zone) that contains day. The view is
-// checked and, for staff, audited like any view of the pupil's records.
+// Friday, in the school's time zone) that contains day, counting only the
+// sessions that have ended; a day after today is refused (ErrFuture). The
+// view is checked and, for staff, audited like any view of the pupil's
+// records.
 func (r *Reports) PupilWeek(ctx context.Context, a people.Actor, pupilID string, day time.Time) (Week, error) {
 	p, err := r.people.GetPupil(ctx, a, pupilID)
 	if err != nil {
@@ -42,7 +52,15 @@ func (r *Reports) PupilWeek(ctx context.Context, a people.Actor, pupilID string,
 	if err != nil {
 		return Week{}, err
 	}
-	hs, err := r.histories(ctx, []people.Pupil{p}, Range{Through: cal.monday(day).AddDate(0, 0, 4), Weeks: 1}, true)
+	now := r.now()
+	if cal.noon(day).After(cal.noon(now)) {
+		return Week{}, ErrFuture
+	}
+	through := cal.monday(day).AddDate(0, 0, 4)
+	if through.After(cal.noon(now)) {
+		through = now
+	}
+	hs, err := r.histories(ctx, []people.Pupil{p}, Range{Through: through, Weeks: 1, Now: now}, true)
 	if err != nil {
 		return Week{}, err
 	}

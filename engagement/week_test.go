@@ -53,8 +53,8 @@ func TestPupilWeekFromTheDatabase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w.Monday != "2026-11-23" || w.PossibleSessions != 3 || w.AttendancePct != 33.3 || w.EducationPct != 66.7 ||
-			w.LearningHours != 2.75 || w.SocialHours != 0.75 || w.ActiveMinutes != 4 || !w.PersistentEducation || w.SevereEducation {
+		if w.Monday != "2026-11-23" || w.PossibleSessions != 3 || pctText(w.AttendancePct) != "33.3" || pctText(w.EducationPct) != "66.7" ||
+			HM(w.LearningMinutes) != "2:45" || HM(w.SocialMinutes) != "0:45" || w.ActiveMinutes != 4 || !w.EducationAtMost90 || w.EducationAtMost50 {
 			t.Fatalf("week %+v", w.Measures)
 		}
 		parent := people.Actor{Kind: "parent", ID: "pa-nobody", Role: people.RoleParent}
@@ -98,7 +98,7 @@ func TestGeneratedHistoryGivesPlausibleWeeks(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if w.PossibleSessions != 10 || w.EducationPct < w.AttendancePct || w.LearningHours > 5*5 {
+		if w.PossibleSessions != 10 || w.MarkedSessions != 10 || *w.EducationPct < *w.AttendancePct || w.LearningMinutes > 5*5*60 {
 			t.Fatalf("implausible week %+v", w.Measures)
 		}
 		if w.SevereAttendance {

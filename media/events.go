@@ -123,13 +123,13 @@ func (s *SFU) observe(p *Participant, now time.Time, lastWrite int64) {
 			start = p.joinedAt
 		}
 		a.flowing, a.lastAlive = true, start
-		s.emit(p, EventMediaStarted, start, 0)
+		s.emit(p, EventMediaStarted, start, aliveEvery.Seconds())
 	case !flowing && a.flowing:
 		a.flowing = false
 		s.emit(p, EventMediaStopped, lw, 0)
 	case flowing && lw.Sub(a.lastAlive) >= aliveEvery:
 		a.lastAlive = lw
-		s.emit(p, EventMediaAlive, lw, 0)
+		s.emit(p, EventMediaAlive, lw, aliveEvery.Seconds())
 	}
 	lv := a.lastVoiced.Load()
 	voiced := lv != 0 && now.Sub(time.Unix(0, lv)) < voicedWithin

@@ -161,7 +161,8 @@ func (s *Server) apiRoutes() []apiRoute {
 				from, to := c.DefaultQuery("from", "0000-01-01"), c.DefaultQuery("to", "9999-12-31")
 				return s.deps.Registers.Marks(c.Request.Context(), a, c.Param("pupil"), from, to)
 			}},
-		{Method: "GET", Path: "/api/v1/pupils/:pupil/week", Summary: "A pupil's attendance beside engagement for one week (audited)",
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/week",
+			Summary: "A pupil's attendance beside engagement for one week, counting only sessions that have ended (audited; a day after today is refused: future_date)",
 			Action: people.ActPupilView, Query: []string{"day"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				day := time.Now()
 				if d := c.Query("day"); d != "" {
@@ -180,16 +181,19 @@ func (s *Server) apiRoutes() []apiRoute {
 				return s.deps.Timetables.Periods(c.Request.Context(), a, c.Param("school"))
 			}},
 		{Method: "GET", Path: "/api/v1/caseload",
-			Summary: "Your caseload: each pupil's weekly attendance and engagement trend and term to date, with classroom, school and caseload aggregates (format=csv for the table)",
+			Summary: "Your caseload: each pupil's weekly trend, term and year to date, last complete week, unmarked sessions and robot usage, with classroom, school and caseload figures; windows end at the last session that has ended (format=csv for the table; a through after today is refused: future_date)",
 			Action:  people.ActPupilList, Query: []string{"through", "weeks", "format"}, handle: s.caseload},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/history",
-			Summary: "A pupil's weeks: register marks beside engagement per session, and term to date (audited; format=csv for the grid)",
+			Summary: "A pupil's weeks: register marks beside engagement per session, term and year to date (audited; format=csv for the grid; a through after today is refused: future_date)",
 			Action:  people.ActPupilView, Query: []string{"through", "weeks", "format"}, handle: s.pupilHistory},
-		{Method: "GET", Path: "/api/v1/schools/:school/terms", Summary: "A school's terms",
+		{Method: "GET", Path: "/api/v1/schools/:school/terms", Summary: "A school's terms, each with its holidays (half terms, INSET days, bank holidays)",
 			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.Timetables.Terms(c.Request.Context(), a, c.Param("school"))
 			}},
-		{Method: "PUT", Path: "/api/v1/schools/:school/terms", Summary: "Replace a school's terms (all or none; no overlaps)",
+		{Method: "POST", Path: "/api/v1/schools/:school/terms",
+			Summary: "Replace a school's terms and holidays from CSV (kind,name,starts_on,ends_on; kind term, holiday, half term, INSET or bank holiday); all rows or none",
+			Action:  people.ActTimetableEdit, Body: "CSV", handle: s.importTerms},
+		{Method: "PUT", Path: "/api/v1/schools/:school/terms", Summary: "Replace a school's terms with their holidays (all or none; no overlaps; holidays inside their term)",
 			Action: people.ActTimetableEdit, Body: "Terms", handle: func(c *gin.Context, a people.Actor) (any, error) {
 				var in struct {
 					Terms []engagement.Term `json:"terms"`
@@ -680,6 +684,18 @@ func (s *Server) importTimetable(c *gin.Context, a people.Actor) (any, error) {
 	}
 	n, err := s.deps.Timetables.Import(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
 	return gin.H{"periods": n}, err
+}
+
+func (s *Server) importTerms(c *gin.Context, a people.Actor) (any, error) {
+	if s.deps.Timetables == nil {
+		return nil, people.ErrNotFound
+	}
+	ct := c.GetHeader("Content-Type")
+	if !strings.HasPrefix(ct, "text/csv") && !strings.HasPrefix(ct, "application/csv") {
+		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the calendar as text/csv")
+	}
+	terms, err := s.deps.Timetables.ImportTerms(c.Request.Context(), a, c.Param("school"), http.MaxBytesReader(c.Writer, c.Request.Body, maxCSVBody))
+	return gin.H{"terms": terms}, err
 }
 
 func (s *Server) timetableDay(c *gin.Context, a people.Actor) (any, error) {

@@ -3,6 +3,7 @@ package signaling
 import (
 	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -356,6 +357,9 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/register") {
 		return csvBody("UPN,Date,Session,Mark\nP1,2026-11-23,AM,/\n")
 	}
+	if method == "POST" && strings.HasSuffix(path, "/terms") {
+		return csvBody("kind,name,starts_on,ends_on\nterm,Autumn,2026-09-03,2026-12-18\nhalf term,Half term,2026-10-26,2026-10-30\n")
+	}
 	if strings.HasSuffix(path, "/marks") {
 		return map[string]string{"day": "2026-11-23", "session": "PM", "code": "I"}
 	}
@@ -667,9 +671,10 @@ func TestReportsOverHTTP(t *testing.T) {
 		t.Fatalf("caseload: %d %s", status, body)
 	}
 	status, body = admin.do("GET", "/api/v1/caseload?through=2026-11-20&weeks=3&format=csv", nil, nil)
-	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
-	if status != 200 || len(lines) != 4 || lines[0] != strings.Join(engagement.CaseloadColumns, ",") {
-		t.Fatalf("caseload csv: %d %s", status, body)
+	recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll()
+	if status != 200 || err != nil || len(recs) != 4 || strings.Join(recs[0], "|") != strings.Join(cl.Columns, "|") ||
+		!strings.Contains(recs[0][4], "2026-11-20") {
+		t.Fatalf("caseload csv: %d %v %s", status, err, body)
 	}
 	if !strings.Contains(string(body), `"'=HYPERLINK(""http://x.test"")"`) {
 		t.Fatalf("a formula in a name was not neutralised: %s", body)
@@ -680,9 +685,21 @@ func TestReportsOverHTTP(t *testing.T) {
 		t.Fatalf("EWO caseload is their caseload: %d %s", status, body)
 	}
 	status, body = ewo.do("GET", "/api/v1/pupils/"+w.ids["pupil"]+"/history?weeks=2&format=csv", nil, nil)
-	if lines := strings.Split(strings.TrimSpace(string(body)), "\n"); status != 200 || len(lines) != 3 ||
-		lines[0] != strings.Join(engagement.GridColumns(), ",") {
+	if recs, err := csv.NewReader(bytes.NewReader(body)).ReadAll(); status != 200 || err != nil || len(recs) != 3 ||
+		strings.Join(recs[0], "|") != strings.Join(engagement.GridColumns(), "|") {
 		t.Fatalf("pupil csv: %d %s", status, body)
+	}
+	// Nothing after today: a future through or week is refused with a
+	// stable code; today is allowed.
+	tomorrow := time.Now().AddDate(0, 0, 2).Format(time.DateOnly)
+	for _, path := range []string{"/api/v1/caseload?through=" + tomorrow, "/api/v1/pupils/" + w.ids["pupil"] + "/history?through=" + tomorrow,
+		"/api/v1/pupils/" + w.ids["pupil"] + "/week?day=" + tomorrow} {
+		if status, body := ewo.do("GET", path, nil, nil); status != 400 || errCode(body) != "future_date" {
+			t.Errorf("%s: %d %s, want 400 future_date", path, status, body)
+		}
+	}
+	if status, body := ewo.do("GET", "/api/v1/caseload?through="+time.Now().Format(time.DateOnly), nil, nil); status != 200 {
+		t.Errorf("through today: %d %s", status, body)
 	}
 	for _, tc := range []struct{ path, code string }{
 		{"/api/v1/caseload?weeks=0", "bad_weeks"},
@@ -708,6 +725,27 @@ func TestReportsOverHTTP(t *testing.T) {
 	}
 	if status, body := admin.do("PUT", "/api/v1/schools/"+w.ids["school"]+"/code-policy", map[string]string{"suggest_code": "Q9"}, nil); status != 400 || !strings.Contains(string(body), `"code":"bad_code"`) {
 		t.Fatalf("bad policy code: %d %s", status, body)
+	}
+	for _, code := range []string{"/", "B", "K", "X"} {
+		if status, body := admin.do("PUT", "/api/v1/schools/"+w.ids["school"]+"/code-policy", map[string]string{"suggest_code": code}, nil); status != 400 ||
+			!strings.Contains(string(body), `"code":"not_absence_code"`) || !strings.Contains(string(body), "C2") {
+			t.Errorf("policy %s: %d %s, want 400 not_absence_code", code, status, body)
+		}
+	}
+	if status, body := admin.do("PUT", "/api/v1/schools/"+w.ids["school"]+"/code-policy", map[string]string{"suggest_code": "C2"}, nil); status != 200 {
+		t.Errorf("policy C2: %d %s", status, body)
+	}
+	// The calendar as CSV: three terms' worth of rows, holidays inside.
+	cal := "kind,name,starts_on,ends_on\nterm,Autumn,2026-09-03,2026-12-18\nhalf term,Half term,2026-10-26,2026-10-30\nINSET,INSET day,2026-11-27,2026-11-27\n"
+	if status, body := admin.do("POST", terms, csvBody(cal), nil); status != 200 || !strings.Contains(string(body), "INSET day") {
+		t.Fatalf("calendar CSV: %d %s", status, body)
+	}
+	if status, body := admin.do("POST", terms, csvBody(cal+"bank holiday,Boxing day,2026-12-28,2026-12-28\n"), nil); status != 422 ||
+		!strings.Contains(string(body), `"code":"outside_term"`) || !strings.Contains(string(body), `"row":5`) {
+		t.Fatalf("a holiday outside every term: %d %s", status, body)
+	}
+	if status, body := admin.do("GET", terms, nil, nil); status != 200 || strings.Count(string(body), "starts_on") != 3 {
+		t.Fatalf("refused calendar changed the stored one: %d %s", status, body)
 	}
 }
 

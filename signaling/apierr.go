@@ -58,6 +58,10 @@ func toAPIError(err error) *apiError {
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_type",
 			"this kind of file is not accepted: PDF, pictures, plain text, office documents, MP3, MP4 and WebM are")
 	}
+	if errors.Is(err, engagement.ErrFuture) {
+		return &apiError{Status: http.StatusBadRequest, Code: "future_date", Message: engagement.ErrFuture.Message,
+			Fields: []*people.FieldError{engagement.ErrFuture}}
+	}
 	var fe *people.FieldError
 	if errors.As(err, &fe) {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid", Message: fe.Error(), Fields: []*people.FieldError{fe}}

@@ -26,15 +26,15 @@ func engagementGenCmd(ctx context.Context, args []string, stdout, stderr io.Writ
 		"postgres://… or a SQLite file (default seatlink-data/seatlink.db; env SEATLINK_DATABASE_URL)")
 	schools := fs.Int("schools", 1, "schools to generate")
 	pupils := fs.Int("pupils", 30, "pupils per school")
-	weeks := fs.Int("weeks", 6, "school weeks of history, up to the week before --until")
+	weeks := fs.Int("weeks", 0, "school weeks of history, up to the week before --until (0: from 1 September)")
 	until := fs.String("until", "", "generate history before the week of this day (YYYY-MM-DD; default today)")
 	seed := fs.Uint64("seed", 1, "random seed (the same seed gives the same history)")
 	asJSON := fs.Bool("json", false, "print the summary as JSON")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *schools < 1 || *schools > 500 || *pupils < 1 || *pupils > 10000 || *weeks < 1 || *weeks > 60 {
-		return fmt.Errorf("--schools is 1 to 500, --pupils 1 to 10000, --weeks 1 to 60")
+	if *schools < 1 || *schools > 500 || *pupils < 1 || *pupils > 10000 || *weeks < 0 || *weeks > 60 {
+		return fmt.Errorf("--schools is 1 to 500, --pupils 1 to 10000, --weeks 0 to 60")
 	}
 	opt := engagement.LAOptions{Schools: *schools, Pupils: *pupils, Password: demoPassword() + "-gen",
 		GenOptions: engagement.GenOptions{Weeks: *weeks, Seed: *seed}}
