@@ -163,7 +163,7 @@ func (s *Server) apiRoutes() []apiRoute {
 			}},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/week",
 			Summary: "A pupil's attendance beside engagement for one week, counting only sessions that have ended (audited; a day after today is refused: future_date)",
-			Action: people.ActPupilView, Query: []string{"day"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
+			Action:  people.ActPupilView, Query: []string{"day"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				day := time.Now()
 				if d := c.Query("day"); d != "" {
 					var err error
