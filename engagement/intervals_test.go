@@ -21,6 +21,18 @@ func alive(from, to int) []Event {
 	return out
 }
 
+// monday is a clock time on Monday 23 November 2026 (UTC).
+func monday(h, m, sec int) time.Time { return time.Date(2026, 11, 23, h, m, sec, 0, time.UTC) }
+
+// aliveFrom returns media_alive evidence every 5 s in [from, to].
+func aliveFrom(from, to time.Time) []Event {
+	var out []Event
+	for t := from; !t.After(to); t = t.Add(5 * time.Second) {
+		out = append(out, Event{At: t, Kind: MediaAlive, Value: 5})
+	}
+	return out
+}
+
 func join(parts ...[]Event) []Event {
 	var out []Event
 	for _, p := range parts {
@@ -51,6 +63,28 @@ func TestConnectedFixtures(t *testing.T) {
 		{"alive without a recorded start", join(alive(10, 30), []Event{ev(31, MediaStopped)}), []Interval{{at(10), at(31)}}},
 		{"stop without start", []Event{ev(5, MediaStopped)}, nil},
 		{"session only, media never reached the pupil", []Event{ev(0, SessionUp), ev(50, SessionDown)}, nil},
+		// The recorder dropped the stop and the next session_up: evidence
+		// every 5 s to 13:20 on Monday, then the next start on Tuesday at
+		// 09:00. The gap (19 h 40 min) is far more than two alive
+		// intervals, so Monday's interval ends at its last evidence, 13:20:
+		// 5 min, not 19 h 45 min.
+		{"overnight gap: the stop and the next session_up lost",
+			join([]Event{{At: monday(13, 15, 0), Kind: MediaStarted, Value: 5}}, aliveFrom(monday(13, 15, 5), monday(13, 20, 0)),
+				[]Event{{At: monday(13, 15, 0).Add(19*time.Hour + 45*time.Minute), Kind: MediaStarted, Value: 5},
+					{At: monday(13, 15, 0).Add(19*time.Hour + 55*time.Minute), Kind: MediaStopped}}),
+			[]Interval{{monday(13, 15, 0), monday(13, 20, 0)}, {monday(13, 15, 0).Add(19*time.Hour + 45*time.Minute), monday(13, 15, 0).Add(19*time.Hour + 55*time.Minute)}}},
+		// A session_down long after the last evidence (the stop was lost):
+		// the media ended unrecorded after 10 s of evidence, so the
+		// interval ends at the last evidence, not at the session's end.
+		{"session_down after a gap closes at the last evidence", join([]Event{ev(0, MediaStarted)}, alive(5, 10), []Event{ev(600, SessionDown)}),
+			[]Interval{{at(0), at(10)}}},
+		// Evidence that says it repeats every 10 minutes (the generator's)
+		// is no gap at 10 minutes: 0 to 30 min.
+		{"a stated cadence of 10 minutes", []Event{{At: at(0), Kind: MediaStarted, Value: 600}, {At: at(600), Kind: MediaAlive, Value: 600},
+			{At: at(1200), Kind: MediaAlive, Value: 600}, {At: at(1800), Kind: SessionDown}}, []Interval{{at(0), at(1800)}}},
+		// Just inside two alive intervals (10 s) is no gap; just past it is.
+		{"10 s between evidence is no gap", []Event{ev(0, MediaStarted), ev(10, MediaAlive), ev(20, SessionDown)}, []Interval{{at(0), at(20)}}},
+		{"11 s between evidence is a gap", []Event{ev(0, MediaStarted), ev(11, MediaAlive), ev(16, SessionDown)}, []Interval{{at(11), at(16)}}},
 	} {
 		got := Connected(tc.events)
 		if !equal(got, tc.want) {
