@@ -44,13 +44,17 @@ window.seatlinkPlan = (() => {
       const a = x(day(w.monday)), wd = Math.max(4, x(day(w.monday) + 5 * 864e5) - a - 2);
       const school = svg('rect', { class: 'wk-school', x: a, y: y(w.in_school_sessions), width: wd,
         height: y(0) - y(w.in_school_sessions) });
+      // A part week (term start or end, a holiday, days not marked) is
+      // judged against targets pro-rated to its sessions (the server's due_*).
+      const part = w.available_sessions < w.full_week_sessions;
       school.appendChild(svg('title', {}, 'Week of ' + w.monday + ': ' + w.in_school_sessions + ' in school (target ' +
-        w.target_school_sessions + '), ' + w.robot_sessions + ' through the robot (target ' + w.target_robot_sessions + ')' +
+        w.target_school_sessions + (part ? ', ' + w.due_school_sessions + ' for ' + w.available_sessions + ' of ' +
+        w.full_week_sessions + ' sessions' : '') + '), ' + w.robot_sessions + ' through the robot (target ' + w.target_robot_sessions + ')' +
         (w.judged ? (w.met ? ': targets met' : ': targets missed') : '')));
       s.appendChild(school);
       const top2 = w.in_school_sessions + w.robot_sessions;
       s.appendChild(svg('rect', { class: 'wk-robot', x: a, y: y(top2), width: wd, height: y(w.in_school_sessions) - y(top2) }));
-      const tgt = w.target_school_sessions + w.target_robot_sessions;
+      const tgt = w.due_together_sessions;
       s.appendChild(svg('line', { class: 'target', x1: a, x2: a + wd, y1: y(tgt), y2: y(tgt) }));
       if (w.judged && !w.met) s.appendChild(svg('text', { x: a, y: H - 6, class: 'missed' }, '!'));
     }
