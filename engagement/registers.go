@@ -2,7 +2,6 @@ package engagement
 
 import (
 	"context"
-	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
@@ -42,77 +41,43 @@ type markRow struct {
 // parseMarksCSV reads a MIS register export: pupil_number (or UPN), date,
 // session, code. It checks each row's fields and duplicates in the file.
 func parseMarksCSV(r io.Reader) ([]markRow, []people.RowError) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, []people.RowError{{Row: 1, Field: "header", Code: "bad_csv", Message: "the file has no readable header row"}}
-	}
-	col := map[string]int{}
-	alias := map[string]string{"upn": "pupil_number", "pupil number": "pupil_number", "admission number": "pupil_number",
-		"date": "date", "day": "date", "session": "session", "am/pm": "session", "code": "code", "mark": "code",
-		"pupil_number": "pupil_number"}
-	for i, h := range header {
-		if name, ok := alias[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))]; ok {
-			col[name] = i
-		}
-	}
-	var errs []people.RowError
-	for _, need := range []string{"pupil_number", "date", "session", "code"} {
-		if _, ok := col[need]; !ok {
-			errs = append(errs, people.RowError{Row: 1, Field: need, Code: "missing_column", Message: "the header has no " + need + " column"})
-		}
-	}
+	f, errs := openCSV(r, map[string]string{"upn": "pupil_number", "pupil number": "pupil_number", "admission number": "pupil_number",
+		"day": "date", "am/pm": "session", "mark": "code"}, 200000, "pupil_number", "date", "session", "code")
 	if errs != nil {
 		return nil, errs
 	}
 	var rows []markRow
 	seen := map[string]int{}
-	for n := 2; ; n++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for {
+		row, stop, err := f.next(errs)
 		if err != nil {
-			errs = append(errs, people.RowError{Row: n, Field: "row", Code: "bad_csv", Message: "this row cannot be read as CSV"})
-			break
-		}
-		if len(errs) >= people.MaxImportErrors || len(rows) >= 200000 {
-			errs = append(errs, people.RowError{Row: n, Field: "row", Code: "too_many", Message: "too many rows or errors"})
-			break
-		}
-		get := func(name string) string {
-			if i := col[name]; i < len(rec) {
-				return strings.TrimSpace(rec[i])
+			if stop != nil {
+				errs = append(errs, *stop)
 			}
-			return ""
+			break
 		}
-		if len(rec) == 1 && get("pupil_number") == "" {
-			continue
-		}
-		m := markRow{row: n, number: get("pupil_number"), session: strings.ToUpper(get("session")), cd: get("code")}
-		d, err := parseDay(get("date"))
+		n := row.N
+		m := markRow{row: n, number: row.get("pupil_number"), session: strings.ToUpper(row.get("session")), cd: row.get("code")}
+		d, err := parseDay(row.get("date"))
 		switch {
 		case m.number == "":
-			errs = append(errs, people.RowError{Row: n, Field: "pupil_number", Code: "required", Message: "pupil_number is required"})
+			errs = append(errs, row.error("pupil_number", "required", "pupil_number is required"))
 			continue
 		case err != nil:
-			errs = append(errs, people.RowError{Row: n, Field: "date", Code: "bad_date", Message: "date must be like 2026-11-23 or 23/11/2026"})
+			errs = append(errs, row.error("date", "bad_date", "date must be like 2026-11-23 or 23/11/2026"))
 			continue
 		case m.session != "AM" && m.session != "PM":
-			errs = append(errs, people.RowError{Row: n, Field: "session", Code: "bad_session", Message: "session must be AM or PM"})
+			errs = append(errs, row.error("session", "bad_session", "session must be AM or PM"))
 			continue
 		}
 		if _, ok := LookupCode(m.cd); !ok {
-			errs = append(errs, people.RowError{Row: n, Field: "code", Code: "bad_code",
-				Message: fmt.Sprintf("%q is not a DfE attendance code", truncate(m.cd, 8))})
+			errs = append(errs, row.error("code", "bad_code", fmt.Sprintf("%q is not a DfE attendance code", truncate(m.cd, 8))))
 			continue
 		}
 		m.day = d
 		key := m.number + "|" + m.day + "|" + m.session
 		if first, dup := seen[key]; dup {
-			errs = append(errs, people.RowError{Row: n, Field: "code", Code: "duplicate",
-				Message: fmt.Sprintf("a second mark for this pupil and session (first on row %d)", first)})
+			errs = append(errs, row.error("code", "duplicate", fmt.Sprintf("a second mark for this pupil and session (first on row %d)", first)))
 			continue
 		}
 		seen[key] = n

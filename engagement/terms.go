@@ -2,8 +2,6 @@ package engagement
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"io"
 	"sort"
 	"strings"
@@ -153,29 +151,8 @@ var holidayKinds = map[string]bool{"holiday": true, "half term": true, "half-ter
 // "bank holiday"). A non-school day belongs to the term that contains it.
 // Every row is checked; the rows' numbers are the file's lines.
 func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, []people.RowError{{Row: 1, Field: "header", Code: "bad_csv", Message: "the file has no readable header row"}}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		h = strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))
-		switch h {
-		case "start", "from", "starts":
-			h = "starts_on"
-		case "end", "to", "ends":
-			h = "ends_on"
-		}
-		col[h] = i
-	}
-	var errs []people.RowError
-	for _, need := range []string{"kind", "name", "starts_on", "ends_on"} {
-		if _, ok := col[need]; !ok {
-			errs = append(errs, people.RowError{Row: 1, Field: need, Code: "missing_column", Message: "the header has no " + need + " column"})
-		}
-	}
+	f, errs := openCSV(r, map[string]string{"start": "starts_on", "from": "starts_on", "starts": "starts_on",
+		"end": "ends_on", "to": "ends_on", "ends": "ends_on"}, 500, "kind", "name", "starts_on", "ends_on")
 	if errs != nil {
 		return nil, errs
 	}
@@ -185,31 +162,16 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 	}
 	var terms []Term
 	var hols []holRow
-	for n := 2; ; n++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		bad := func(field, code, msg string) {
-			errs = append(errs, people.RowError{Row: n, Field: field, Code: code, Message: msg})
-		}
+	for {
+		row, stop, err := f.next(errs)
 		if err != nil {
-			bad("row", "bad_csv", "this row cannot be read as CSV")
-			break
-		}
-		if len(errs) >= people.MaxImportErrors || len(terms)+len(hols) >= 500 {
-			bad("row", "too_many", "too many rows or errors")
-			break
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
+			if stop != nil {
+				errs = append(errs, *stop)
 			}
-			return ""
+			break
 		}
-		if len(rec) == 1 && get("kind") == "" {
-			continue
-		}
+		n, get := row.N, row.get
+		bad := func(field, code, msg string) { errs = append(errs, row.error(field, code, msg)) }
 		name, from, to := get("name"), get("starts_on"), get("ends_on")
 		var err1, err2 error
 		from, err1 = parseDay(from)

@@ -2,8 +2,6 @@ package engagement
 
 import (
 	"context"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
@@ -62,52 +60,22 @@ func parseClock(s string) (int, bool) {
 // replace the school-wide ones for that classroom). Every row is checked;
 // overlapping periods on the same day are refused.
 func parseTimetableCSV(r io.Reader) ([]Period, []people.RowError) {
-	cr := csv.NewReader(r)
-	cr.FieldsPerRecord = -1
-	header, err := cr.Read()
-	if err != nil {
-		return nil, []people.RowError{{Row: 1, Field: "header", Code: "bad_csv", Message: "the file has no readable header row"}}
-	}
-	col := map[string]int{}
-	for i, h := range header {
-		col[strings.ToLower(strings.TrimSpace(strings.TrimPrefix(h, "\ufeff")))] = i
-	}
-	var errs []people.RowError
-	for _, need := range []string{"weekday", "start", "end", "kind", "session"} {
-		if _, ok := col[need]; !ok {
-			errs = append(errs, people.RowError{Row: 1, Field: need, Code: "missing_column", Message: "the header has no " + need + " column"})
-		}
-	}
+	f, errs := openCSV(r, nil, 2000, "weekday", "start", "end", "kind", "session")
 	if errs != nil {
 		return nil, errs
 	}
 	var out []Period
 	rows := map[int]int{} // index in out → CSV row
-	for n := 2; ; n++ {
-		rec, err := cr.Read()
-		if errors.Is(err, io.EOF) {
-			break
-		}
+	for {
+		row, stop, err := f.next(errs)
 		if err != nil {
-			errs = append(errs, people.RowError{Row: n, Field: "row", Code: "bad_csv", Message: "this row cannot be read as CSV"})
-			break
-		}
-		if len(errs) >= people.MaxImportErrors || len(out) >= 2000 {
-			errs = append(errs, people.RowError{Row: n, Field: "row", Code: "too_many", Message: "too many rows or errors"})
-			break
-		}
-		get := func(name string) string {
-			if i, ok := col[name]; ok && i < len(rec) {
-				return strings.TrimSpace(rec[i])
+			if stop != nil {
+				errs = append(errs, *stop)
 			}
-			return ""
+			break
 		}
-		if len(rec) == 1 && get("weekday") == "" {
-			continue
-		}
-		bad := func(field, code, msg string) {
-			errs = append(errs, people.RowError{Row: n, Field: field, Code: code, Message: msg})
-		}
+		bad := func(field, code, msg string) { errs = append(errs, row.error(field, code, msg)) }
+		get := row.get
 		wd, ok := weekdays[strings.ToLower(get("weekday"))]
 		if !ok {
 			bad("weekday", "bad_weekday", "weekday must be Mon to Sun")
@@ -135,7 +103,7 @@ func parseTimetableCSV(r io.Reader) ([]Period, []people.RowError) {
 			bad("name", "too_long", "name and classroom have at most 100 characters")
 			continue
 		}
-		rows[len(out)] = n
+		rows[len(out)] = row.N
 		out = append(out, Period{ClassroomID: get("classroom"), Weekday: wd, Starts: fmt.Sprintf("%02d:%02d", start/60, start%60),
 			Ends: fmt.Sprintf("%02d:%02d", end/60, end%60), Kind: kind, Session: session, Name: get("name")})
 	}
