@@ -304,10 +304,11 @@ func (r *Reports) history(cal *calendar, win window, p people.Pupil, marks map[s
 	all := cal.sessions(p.ClassroomID, win.start, win.through, marks, win.until)
 	h := PupilHistory{Pupil: p, Through: throughDay, Term: win.termName, TermStart: win.termStart, YearStart: win.yearStart}
 	full := cal.fullWeek(p.ClassroomID)
+	ev := newEvidence(events)
 	for mon := win.firstMonday; !mon.After(win.lastMonday); mon = mon.AddDate(0, 0, 7) {
 		from, fri := mon.Format(time.DateOnly), mon.AddDate(0, 0, 4)
 		in := sessionsBetween(all, from, fri.Format(time.DateOnly))
-		m := Measure(in, eventsBetween(events, cal.midnight(mon), cal.midnight(mon.AddDate(0, 0, 5))), r.Share)
+		m := ev.measure(in, cal.midnight(mon), cal.midnight(mon.AddDate(0, 0, 5)), r.Share)
 		suggestCodes(m.Sessions, suggest)
 		// Complete: every session of the week has ended.
 		complete := len(in) == len(cal.sessions(p.ClassroomID, mon, fri, marks, time.Time{}))
@@ -329,7 +330,7 @@ func (r *Reports) history(cal *calendar, win window, p people.Pupil, marks map[s
 	}
 	upTo := func(first string) Measures {
 		d, _ := time.ParseInLocation(time.DateOnly, first, cal.loc)
-		m := Measure(sessionsBetween(all, first, throughDay), eventsBetween(events, cal.midnight(d), win.until), r.Share)
+		m := ev.measure(sessionsBetween(all, first, throughDay), cal.midnight(d), win.until, r.Share)
 		m.Sessions = nil
 		return m
 	}
@@ -338,8 +339,8 @@ func (r *Reports) history(cal *calendar, win window, p people.Pupil, marks map[s
 	h.UnmarkedOverdue = unmarkedOverdue(sessionsBetween(all, win.yearStart, throughDay))
 	from := cal.midnight(win.firstMonday)
 	h.Usage = Usage{From: win.firstMonday.Format(time.DateOnly), PrevFrom: win.prevFrom.Format(time.DateOnly),
-		Minutes:     minutes(Total(Connected(eventsBetween(events, from, win.until)))),
-		PrevMinutes: minutes(Total(Connected(eventsBetween(events, cal.midnight(win.prevFrom), from))))}
+		Minutes:     minutes(Total(clip(ev.conn, from, win.until))),
+		PrevMinutes: minutes(Total(clip(ev.conn, cal.midnight(win.prevFrom), from)))}
 	h.Usage.ChangeMinute = h.Usage.Minutes - h.Usage.PrevMinutes
 	return h
 }
@@ -392,12 +393,6 @@ func sessionsBetween(all []Session, from, to string) []Session {
 	return all[lo:hi]
 }
 
-// eventsBetween are the events in [from, to); events are in time order.
-func eventsBetween(events []Event, from, to time.Time) []Event {
-	lo := sort.Search(len(events), func(i int) bool { return !events[i].At.Before(from) })
-	hi := sort.Search(len(events), func(i int) bool { return !events[i].At.Before(to) })
-	return events[lo:hi]
-}
 
 // suggestCodes offers the school's agreed code for each unmarked possible
 // session the pupil engaged in remotely. It is only a suggestion: the

@@ -130,7 +130,10 @@ func Connected(events []Event) []Interval {
 // Speaking derives when the pupil was speaking: voice_start to voice_stop,
 // only while connected (an unclosed voice interval ends with its connected
 // interval).
-func Speaking(events []Event) []Interval {
+func Speaking(events []Event) []Interval { return speaking(events, Connected(events)) }
+
+// speaking is Speaking with the connected intervals already worked out.
+func speaking(events []Event, conn []Interval) []Interval {
 	var raw []Interval
 	var open bool
 	var from time.Time
@@ -151,7 +154,7 @@ func Speaking(events []Event) []Interval {
 	if open && len(sorted) > 0 {
 		raw = append(raw, Interval{From: from, To: sorted[len(sorted)-1].At})
 	}
-	return Intersect(Merge(raw), Connected(events))
+	return Intersect(Merge(raw), conn)
 }
 
 // Merge sorts intervals and joins the overlapping and touching ones.

@@ -1,6 +1,7 @@
 package engagement
 
 import (
+	"sort"
 	"time"
 )
 
@@ -103,20 +104,78 @@ type Measures struct {
 //   - active minutes: the distinct minutes in which the pupil spoke, raised
 //     a hand, wrote in the chat or turned the robot's head while connected.
 func Measure(sessions []Session, events []Event, share float64) Measures {
+	return newEvidence(events).measure(sessions, time.Time{}, time.Time{}, share)
+}
+
+// evidence is a pupil's events read once: when they were connected and
+// speaking, and the moments of their actions while connected, each in
+// time order. A report measures many windows (weeks, term, year) from one
+// evidence.
+type evidence struct {
+	conn, speak []Interval
+	acts        []time.Time
+}
+
+func newEvidence(events []Event) evidence {
+	ev := evidence{conn: Connected(events)}
+	ev.speak = speaking(events, ev.conn)
+	for _, e := range sortEvents(events) {
+		if (e.Kind == HandRaised || e.Kind == Chat || e.Kind == HeadTurn) && len(clip(ev.conn, e.At, e.At.Add(time.Millisecond))) > 0 {
+			ev.acts = append(ev.acts, e.At)
+		}
+	}
+	return ev
+}
+
+// clip is the parts of sorted, merged intervals inside [from, to); a zero
+// bound is no bound. It finds them by binary search.
+func clip(ivs []Interval, from, to time.Time) []Interval {
+	lo, hi := 0, len(ivs)
+	if !from.IsZero() {
+		lo = sort.Search(len(ivs), func(i int) bool { return ivs[i].To.After(from) })
+	}
+	if !to.IsZero() {
+		hi = sort.Search(len(ivs), func(i int) bool { return !ivs[i].From.Before(to) })
+	}
+	if lo >= hi {
+		return nil
+	}
+	out := append([]Interval(nil), ivs[lo:hi]...)
+	if !from.IsZero() && out[0].From.Before(from) {
+		out[0].From = from
+	}
+	if !to.IsZero() && out[len(out)-1].To.After(to) {
+		out[len(out)-1].To = to
+	}
+	return out
+}
+
+// measure is Measure over the sessions, counting evidence inside [from, to)
+// (zero: unbounded).
+func (ev evidence) measure(sessions []Session, from, to time.Time, share float64) Measures {
 	if share <= 0 || share > 1 {
 		share = DefaultEngagedShare
 	}
-	conn := Connected(events)
+	conn := clip(ev.conn, from, to)
 	var m Measures
 	var learning, social time.Duration
 	for _, s := range sessions {
 		r := SessionResult{Day: s.Day, Session: s.Session, Code: s.Code}
+		var first, last time.Time
 		for _, sl := range s.Slots {
 			if sl.Kind == KindLesson {
 				r.ScheduledLearn += sl.Duration()
 			}
+			if first.IsZero() || sl.From.Before(first) {
+				first = sl.From
+			}
+			if sl.To.After(last) {
+				last = sl.To
+			}
 		}
-		r.Learning, r.Social = Split(conn, s.Slots)
+		if len(s.Slots) > 0 {
+			r.Learning, r.Social = Split(clip(conn, first, last), s.Slots)
+		}
 		learning += r.Learning
 		social += r.Social
 		code, marked := LookupCode(s.Code)
@@ -134,7 +193,7 @@ func Measure(sessions []Session, events []Event, share float64) Measures {
 		m.Sessions = append(m.Sessions, r)
 	}
 	m.LearningMinutes, m.SocialMinutes = minutes(learning), minutes(social)
-	m.ActiveMinutes = activeMinutes(events, conn)
+	m.ActiveMinutes = ev.activeMinutes(from, to)
 	m.finish()
 	return m
 }
@@ -177,19 +236,19 @@ func (m *Measures) add(r SessionResult) {
 
 func minutes(d time.Duration) int { return int((d + 30*time.Second) / time.Minute) }
 
-// activeMinutes counts the distinct clock minutes in which the pupil spoke,
-// raised a hand, wrote in the chat or turned the robot's head while
-// connected.
-func activeMinutes(events []Event, conn []Interval) int {
+// activeMinutes counts the distinct clock minutes in [from, to) in which
+// the pupil spoke, raised a hand, wrote in the chat or turned the robot's
+// head while connected.
+func (ev evidence) activeMinutes(from, to time.Time) int {
 	minutes := map[int64]bool{}
-	for _, iv := range Speaking(events) {
+	for _, iv := range clip(ev.speak, from, to) {
 		for t := iv.From.Truncate(time.Minute); t.Before(iv.To); t = t.Add(time.Minute) {
 			minutes[t.Unix()] = true
 		}
 	}
-	for _, e := range events {
-		if (e.Kind == HandRaised || e.Kind == Chat || e.Kind == HeadTurn) && len(Intersect([]Interval{{From: e.At, To: e.At.Add(time.Millisecond)}}, conn)) > 0 {
-			minutes[e.At.Truncate(time.Minute).Unix()] = true
+	for _, at := range ev.acts {
+		if (from.IsZero() || !at.Before(from)) && (to.IsZero() || at.Before(to)) {
+			minutes[at.Truncate(time.Minute).Unix()] = true
 		}
 	}
 	return len(minutes)

@@ -74,24 +74,37 @@ func checkTerms(terms []Term) []people.RowError {
 	if len(errs) > 0 {
 		return errs
 	}
-	sorted := append([]Term(nil), terms...)
-	sort.Slice(sorted, func(i, j int) bool { return sorted[i].StartsOn < sorted[j].StartsOn })
-	for i := 1; i < len(sorted); i++ {
-		if sorted[i].StartsOn <= sorted[i-1].EndsOn {
-			errs = append(errs, people.RowError{Row: i + 1, Field: "starts_on", Code: "overlap",
-				Message: sorted[i].Name + " overlaps " + sorted[i-1].Name})
+	// Overlaps, named by the later one's row (terms first, then each
+	// term's holidays, in the order given).
+	order := make([]int, len(terms))
+	for i := range order {
+		order[i] = i
+	}
+	sort.Slice(order, func(a, b int) bool { return terms[order[a]].StartsOn < terms[order[b]].StartsOn })
+	for k := 1; k < len(order); k++ {
+		prev, cur := terms[order[k-1]], terms[order[k]]
+		if cur.StartsOn <= prev.EndsOn {
+			errs = append(errs, people.RowError{Row: order[k] + 1, Field: "starts_on", Code: "overlap",
+				Message: cur.Name + " overlaps " + prev.Name})
 		}
 	}
+	first := len(terms) + 1 // the first holiday's row
 	for _, t := range terms {
-		hs := append([]Holiday(nil), t.Holidays...)
-		sort.Slice(hs, func(i, j int) bool { return hs[i].StartsOn < hs[j].StartsOn })
-		for i := 1; i < len(hs); i++ {
-			if hs[i].StartsOn <= hs[i-1].EndsOn {
-				errs = append(errs, people.RowError{Row: i + 1, Field: "starts_on", Code: "overlap",
-					Message: hs[i].Name + " overlaps " + hs[i-1].Name + " in " + t.Name})
+		hs := make([]int, len(t.Holidays))
+		for i := range hs {
+			hs[i] = i
+		}
+		sort.Slice(hs, func(a, b int) bool { return t.Holidays[hs[a]].StartsOn < t.Holidays[hs[b]].StartsOn })
+		for k := 1; k < len(hs); k++ {
+			prev, cur := t.Holidays[hs[k-1]], t.Holidays[hs[k]]
+			if cur.StartsOn <= prev.EndsOn {
+				errs = append(errs, people.RowError{Row: first + hs[k], Field: "starts_on", Code: "overlap",
+					Message: cur.Name + " overlaps " + prev.Name + " in " + t.Name})
 			}
 		}
+		first += len(t.Holidays)
 	}
+	sort.SliceStable(errs, func(a, b int) bool { return errs[a].Row < errs[b].Row })
 	return errs
 }
 
@@ -161,6 +174,7 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 		row int
 	}
 	var terms []Term
+	var termLines []int
 	var hols []holRow
 	for {
 		row, stop, err := f.next(errs)
@@ -191,17 +205,20 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 		switch {
 		case kind == "term":
 			terms = append(terms, Term{Name: name, StartsOn: from, EndsOn: to, Holidays: []Holiday{}})
+			termLines = append(termLines, n)
 		case holidayKinds[kind]:
 			hols = append(hols, holRow{Holiday{Name: name, StartsOn: from, EndsOn: to}, n})
 		default:
 			bad("kind", "bad_kind", "kind is term, holiday, half term, INSET or bank holiday")
 		}
 	}
+	holLines := make([][]int, len(terms))
 	for _, h := range hols {
 		placed := false
 		for i := range terms {
 			if h.StartsOn >= terms[i].StartsOn && h.EndsOn <= terms[i].EndsOn {
 				terms[i].Holidays = append(terms[i].Holidays, h.Holiday)
+				holLines[i] = append(holLines[i], h.row)
 				placed = true
 				break
 			}
@@ -212,7 +229,18 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 		}
 	}
 	if len(errs) == 0 {
+		// checkTerms numbers the terms, then their holidays; say the
+		// file's lines instead.
+		lines := append([]int(nil), termLines...)
+		for _, hl := range holLines {
+			lines = append(lines, hl...)
+		}
 		errs = checkTerms(terms)
+		for i := range errs {
+			if r := errs[i].Row; r >= 1 && r <= len(lines) {
+				errs[i].Row = lines[r-1]
+			}
+		}
 	}
 	if terms == nil {
 		terms = []Term{}

@@ -23,7 +23,9 @@ func TestParseTermsCSV(t *testing.T) {
 		{"ends before it starts", "kind,name,starts_on,ends_on\nterm,A,2026-10-23,2026-09-03\n", "row 2 ends_before_start"},
 		{"no name", "kind,name,starts_on,ends_on\nterm,,2026-09-03,2026-10-23\n", "row 2 bad_name"},
 		{"a holiday outside every term", "kind,name,starts_on,ends_on\nterm,A,2026-09-03,2026-10-23\nholiday,Summer,2026-07-22,2026-09-02\n", "row 3 outside_term"},
-		{"overlapping terms", "kind,name,starts_on,ends_on\nterm,A,2026-09-03,2026-10-23\nterm,B,2026-10-01,2026-12-18\n", "row 2 overlap"},
+		{"overlapping terms, named by the later one in time", "kind,name,starts_on,ends_on\nterm,B,2026-10-01,2026-12-18\nterm,A,2026-09-03,2026-10-23\n", "row 2 overlap"},
+		{"overlapping holidays, named by the later one in time, by its line", "kind,name,starts_on,ends_on\nterm,A,2026-09-03,2026-12-18\nINSET,I,2026-10-30,2026-10-30\n" +
+			"term,B,2027-01-04,2027-03-26\nhalf term,H,2026-10-26,2026-10-30\n", "row 3 overlap"},
 		{"empty file", "", "row 1 bad_csv"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,6 +2,11 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -14,9 +19,13 @@ import (
 )
 
 // An LA admin edits a school's timetable on the page (a wrong row saves
-// nothing and is shown by its table row; a good edit saves), refuses an
-// overlapping term, sets the code-suggestion policy, and enters a register
-// mark on the pupil page.
+// nothing and is shown by its table row; a good edit saves); adds and
+// removes holidays inside terms (saved, and shown again after reloading),
+// is refused a holiday outside its term and an overlapping term, uploads
+// a school calendar file with a half term and an INSET day; sets the
+// code-suggestion policy, which offers only absence codes, C2 first,
+// says why, and shows the server's refusal of a present code; and enters
+// a register mark on the pupil page.
 func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	ctx, _ := browsertest.New(t)
 	a := testApp(t)
@@ -31,6 +40,14 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	sys.LAID = gen.LAID
 	school := gen.Schools[0]
 	tt := engagement.NewTimetables(a.db, a.people)
+	eval := func(js string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Evaluate[string](js, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("%s: %v", js, err)
+		}
+		return s
+	}
 	count := func(js string) int {
 		t.Helper()
 		n, err := chromedp.Run(ctx, chromedp.Evaluate[int](js))
@@ -49,7 +66,8 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 			}
 			if time.Now().After(deadline) {
 				status, _ := chromedp.Run(ctx, chromedp.Text("#status"))
-				errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('tt-errors').textContent`))
+				errs, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('tt-errors').textContent + ' | ' +
+					document.getElementById('terms-errors').textContent + ' | ' + document.getElementById('policy-error').textContent`))
 				t.Fatalf("%s says %q, want %q (status %q, errors %q)", sel, s, want, status, errs)
 			}
 			time.Sleep(50 * time.Millisecond)
@@ -72,8 +90,12 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "45 periods", func() bool { return count(`document.querySelectorAll('#periods-rows tr').length`) == 45 })
-	if n := count(`document.querySelectorAll('#terms-rows tr').length`); n != 12 {
-		t.Fatalf("%d terms shown, want the generator's 12 half-terms", n)
+	terms, _ := tt.Terms(bg, sys, school)
+	if n := count(`document.querySelectorAll('#terms-list fieldset.term').length`); n != len(terms) || n != 6 {
+		t.Fatalf("%d terms shown, want the generator's 6 (%d stored)", n, len(terms))
+	}
+	if n := count(`document.querySelectorAll('#terms-list .holiday-rows tr').length`); n != 6 {
+		t.Fatalf("%d holidays shown, want a half term in each of the 6 terms", n)
 	}
 	// A period that ends before it starts: nothing saved, the row named.
 	if err := chromedp.Do(ctx, chromedp.SetValue("#periods-rows tr:nth-child(3) [name=end]", "08:00"), chromedp.Click("#periods-save")); err != nil {
@@ -101,25 +123,176 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	if !found {
 		t.Fatal("the renamed lesson was not saved")
 	}
-	// An overlapping term is refused.
-	if err := chromedp.Do(ctx, chromedp.Click("#terms-add"),
-		chromedp.SetValue("#terms-rows tr:last-child [name=name]", "Extra"),
-		chromedp.SetValue("#terms-rows tr:last-child [name=starts_on]", "2026-11-10"),
-		chromedp.SetValue("#terms-rows tr:last-child [name=ends_on]", "2026-11-20"),
+	// Holidays: an INSET day added to the autumn term is saved and shown
+	// again; then the term's half term is removed.
+	autumn := 0
+	for i, term := range terms {
+		if term.Name == "Autumn" && term.StartsOn == "2026-09-03" {
+			autumn = i + 1
+		}
+	}
+	if autumn == 0 {
+		t.Fatalf("no autumn 2026 term in %+v", terms)
+	}
+	fs := "#terms-list fieldset.term:nth-child(" + strconv.Itoa(autumn) + ")"
+	if v := eval(`document.querySelector('` + fs + ` .term-fields [name=starts_on]').value`); v != "2026-09-03" {
+		t.Fatalf("term %d on the page starts %q", autumn, v)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(fs+" .holiday-add"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=name]", "INSET day"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=starts_on]", "2026-11-27"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=ends_on]", "2026-11-27"),
 		chromedp.Click("#terms-save")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#tt-errors tbody", "overlaps")
-	if terms, _ := tt.Terms(bg, sys, school); len(terms) != 12 {
+	waitText("#status", "Terms saved: 6 terms, 7 holidays.")
+	holidays := func(term int) string {
+		t.Helper()
+		got, _ := tt.Terms(bg, sys, school)
+		var hs []string
+		for _, h := range got[term-1].Holidays {
+			hs = append(hs, h.Name+" "+h.StartsOn+" "+h.EndsOn)
+		}
+		return strings.Join(hs, ", ")
+	}
+	shownHolidays := func() string {
+		return eval(`Array.from(document.querySelectorAll('` + fs + ` .holiday-rows tr')).map(r =>
+			['name', 'starts_on', 'ends_on'].map(n => r.querySelector('[name=' + n + ']').value).join(' ')).join(', ')`)
+	}
+	if got, shown := holidays(autumn), shownHolidays(); got != "Half term 2026-10-24 2026-11-01, INSET day 2026-11-27 2026-11-27" || shown != got {
+		t.Fatalf("autumn holidays stored %q, shown %q", got, shown)
+	}
+	if err := chromedp.Do(ctx, chromedp.Click(fs+" .holiday-rows tr:first-child button"), chromedp.Click("#terms-save")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#status", "Terms saved: 6 terms, 6 holidays.")
+	if got, shown := holidays(autumn), shownHolidays(); got != "INSET day 2026-11-27 2026-11-27" || shown != got {
+		t.Fatalf("autumn holidays after removing half term: stored %q, shown %q", got, shown)
+	}
+	// A holiday outside its term is refused, named by its term.
+	if err := chromedp.Do(ctx, chromedp.Click(fs+" .holiday-add"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=name]", "New Year"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=starts_on]", "2027-01-01"),
+		chromedp.SetValue(fs+" .holiday-rows tr:last-child [name=ends_on]", "2027-01-01"),
+		chromedp.Click("#terms-save")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#terms-errors tbody", "is not inside")
+	if got := eval(`document.querySelector('#terms-errors tbody td').textContent`); got != "Autumn, holiday 2 (New Year)" {
+		t.Fatalf("error row %q", got)
+	}
+	if n := count(`document.querySelectorAll('` + fs + ` .holiday-rows tr:last-child [aria-invalid=true]').length`); n != 3 {
+		t.Fatalf("%d inputs of the wrong holiday marked invalid", n)
+	}
+	if got := holidays(autumn); got != "INSET day 2026-11-27 2026-11-27" {
+		t.Fatalf("a refused save changed the holidays: %q", got)
+	}
+	// An overlapping term is refused.
+	if err := chromedp.Do(ctx, chromedp.Click(fs+" .holiday-rows tr:last-child button"), chromedp.Click("#terms-add"),
+		chromedp.SetValue("#terms-list fieldset.term:last-child [name=name]", "Extra"),
+		chromedp.SetValue("#terms-list fieldset.term:last-child [name=starts_on]", "2026-11-10"),
+		chromedp.SetValue("#terms-list fieldset.term:last-child [name=ends_on]", "2026-11-20"),
+		chromedp.Click("#terms-save")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#terms-errors tbody", "overlaps")
+	if terms, _ := tt.Terms(bg, sys, school); len(terms) != 6 {
 		t.Fatalf("a refused save changed the terms: %d", len(terms))
 	}
-	// The school suggests B for a session engaged in remotely.
-	if err := chromedp.Do(ctx, chromedp.SetValue("#policy-code", "B"), chromedp.Click("#policy-form button")); err != nil {
+	// A calendar file: a wrong one is refused by its line; a good one, with
+	// half terms and an INSET day, replaces the terms and is shown.
+	dir := t.TempDir()
+	upload := func(name, body string) {
+		t.Helper()
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := chromedp.Do(ctx, chromedp.SetUploadFiles("#terms-import-form [name=file]", []string{path}),
+			chromedp.Click("#terms-import-form button")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	upload("bad.csv", "kind,name,starts_on,ends_on\nterm,Autumn,2026-09-03,2026-12-18\nINSET,Training,2027-01-04,2027-01-04\n")
+	waitText("#terms-errors tbody", "not inside any term")
+	if got := eval(`document.querySelector('#terms-errors tbody td').textContent`); got != "line 3" {
+		t.Fatalf("calendar error row %q", got)
+	}
+	upload("calendar.csv", "kind,name,starts_on,ends_on\n"+
+		"term,Autumn,2026-09-03,2026-12-18\n"+
+		"half term,Half term,2026-10-24,2026-11-01\n"+
+		"INSET,Staff training,2026-11-20,2026-11-20\n"+
+		"term,Spring,2027-01-05,2027-03-26\n"+
+		"half term,Half term,2027-02-13,2027-02-21\n")
+	waitText("#status", "Calendar uploaded: 2 terms, 3 holidays.")
+	if n := count(`document.querySelectorAll('#terms-list fieldset.term').length`); n != 2 {
+		t.Fatalf("%d terms shown after the upload", n)
+	}
+	fs = "#terms-list fieldset.term:nth-child(1)"
+	if got, shown := holidays(1), shownHolidays(); got != "Half term 2026-10-24 2026-11-01, Staff training 2026-11-20 2026-11-20" || shown != got {
+		t.Fatalf("uploaded autumn holidays stored %q, shown %q", got, shown)
+	}
+
+	if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" {
+		if buf, err := chromedp.Run(ctx, chromedp.Screenshot("#tt-editor")); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "timetable-terms.png"), buf, 0o644)
+		}
+	}
+
+	// The code policy offers only absence codes, C2 first, and says why.
+	var options []string
+	if err := json.Unmarshal([]byte(eval(`JSON.stringify(Array.from(document.querySelectorAll('#policy-code option')).map(o => o.value))`)), &options); err != nil {
+		t.Fatal(err)
+	}
+	if len(options) == 0 || options[0] != "C2" {
+		t.Fatalf("policy options %q: C2 is not first", options)
+	}
+	for _, c := range engagement.Codes {
+		if offered := slices.Contains(options, c.Code); offered != (c.Category == engagement.Authorised || c.Category == engagement.Unauthorised) {
+			t.Errorf("code %s (%s) offered: %v", c.Code, c.Category, offered)
+		}
+	}
+	for _, no := range []string{"/", `\`, "B", "K"} {
+		if slices.Contains(options, no) {
+			t.Errorf("present code %q offered", no)
+		}
+	}
+	if first := eval(`document.querySelector('#policy-code option').textContent`); !strings.HasPrefix(first, "C2: ") || !strings.Contains(first, "part-time timetable") {
+		t.Errorf("first option %q", first)
+	}
+	explain := eval(`document.getElementById('policy-explain').textContent`)
+	for _, want := range []string{"absent and", "receiving remote education", "never present", "never as an approved", "C2", "part-time timetable"} {
+		if !strings.Contains(strings.Join(strings.Fields(explain), " "), want) {
+			t.Errorf("the explanation does not say %q: %q", want, explain)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue("#policy-code", "C2"), chromedp.Click("#policy-form button")); err != nil {
 		t.Fatal(err)
 	}
 	waitText("#status", "Policy saved.")
-	if code, _ := engagement.NewReports(a.db, a.people).SuggestCode(bg, sys, school); code != "B" {
+	reports := engagement.NewReports(a.db, a.people)
+	if code, _ := reports.SuggestCode(bg, sys, school); code != "C2" {
 		t.Fatalf("policy %q", code)
+	}
+	// A present code is refused by the server, which says why; the page
+	// shows its words.
+	if got := eval(`window.seatlinkConsole.api('PUT', '/api/v1/schools/` + school + `/code-policy', { suggest_code: 'B' }).then(
+		() => 'saved', e => e.status + ' ' + e.data.error.fields[0].code)`); got != "400 not_absence_code" {
+		t.Fatalf("suggesting B: %s", got)
+	}
+	eval(`(() => { const s = document.getElementById('policy-code'); s.appendChild(new Option('B', 'B')); s.value = 'B'; return ''; })()`)
+	if err := chromedp.Do(ctx, chromedp.Click("#policy-form button")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#policy-error", "Not saved: B records the pupil as on an approved educational activity")
+	waitText("#status", "The policy was not saved.")
+	if code, _ := reports.SuggestCode(bg, sys, school); code != "C2" {
+		t.Fatalf("a refused policy changed it: %q", code)
+	}
+	if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" {
+		if buf, err := chromedp.Run(ctx, chromedp.Screenshot("#policy-form")); err == nil {
+			_ = os.WriteFile(filepath.Join(dir, "timetable-policy.png"), buf, 0o644)
+		}
 	}
 
 	// The register page: enter a mark for the first session shown.

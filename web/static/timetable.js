@@ -1,7 +1,9 @@
 // The timetable edit page (in the staff console, for LA admins): a
-// school's terms, its week of periods and its code-suggestion policy.
-// Saving sends the whole timetable as the CSV import reads it, so the
-// page and a MIS file are checked by the same rules, all or nothing.
+// school's terms with their holidays, its week of periods and its
+// code-suggestion policy. Saving sends the whole timetable as the CSV
+// import reads it, so the page and a MIS file are checked by the same
+// rules, all or nothing; terms and holidays are saved, or uploaded as a
+// calendar file, all or nothing too.
 'use strict';
 
 window.seatlinkTimetable = (() => {
@@ -28,10 +30,78 @@ window.seatlinkTimetable = (() => {
     return b;
   }
 
-  function termRow(t) {
-    const tr = C.row([input('name', 'text', t.name), input('starts_on', 'date', t.starts_on), input('ends_on', 'date', t.ends_on)]);
-    tr.appendChild(document.createElement('td')).appendChild(removeButton(tr));
-    $('terms-rows').appendChild(tr);
+  function labelled(text, name, type, value) {
+    const l = C.el('label', text);
+    const i = l.appendChild(input(name, type, value));
+    i.removeAttribute('aria-label'); // the label names it
+    return l;
+  }
+
+  function holidayRow(tbody, h) {
+    const tr = C.row([input('name', 'text', h.name), input('starts_on', 'date', h.starts_on), input('ends_on', 'date', h.ends_on)]);
+    tr.className = 'holiday';
+    const [name, from, to] = tr.querySelectorAll('input');
+    name.setAttribute('aria-label', 'Holiday name');
+    from.setAttribute('aria-label', 'Holiday first day');
+    to.setAttribute('aria-label', 'Holiday last day');
+    const b = removeButton(tr);
+    b.textContent = 'Remove holiday';
+    tr.appendChild(document.createElement('td')).appendChild(b);
+    tbody.appendChild(tr);
+    return tr;
+  }
+
+  // termBlock is one term: its name and dates, then the holidays inside it.
+  function termBlock(t) {
+    const fs = C.el('fieldset', null, { class: 'term' });
+    fs.appendChild(C.el('legend', 'Term'));
+    const fields = C.el('div', null, { class: 'term-fields form inline' });
+    fields.append(labelled('Name', 'name', 'text', t.name), labelled('First day', 'starts_on', 'date', t.starts_on),
+      labelled('Last day', 'ends_on', 'date', t.ends_on));
+    const rm = C.el('button', 'Remove this term', { type: 'button', class: 'term-remove' });
+    rm.addEventListener('click', () => fs.remove());
+    fields.appendChild(rm);
+    fs.appendChild(fields);
+    const table = C.el('table', null, { class: 'holidays' });
+    table.appendChild(C.el('caption', 'Holidays inside this term: half term, INSET days, bank holidays'));
+    const head = table.appendChild(document.createElement('thead')).appendChild(document.createElement('tr'));
+    for (const h of ['Name', 'First day', 'Last day', '']) head.appendChild(C.el('th', h, { scope: 'col' }));
+    const body = table.appendChild(C.el('tbody', null, { class: 'holiday-rows' }));
+    for (const h of t.holidays || []) holidayRow(body, h);
+    fs.appendChild(table);
+    const add = C.el('button', 'Add a holiday to this term', { type: 'button', class: 'holiday-add' });
+    add.addEventListener('click', () => holidayRow(body, { name: '', starts_on: '', ends_on: '' }).querySelector('input').focus());
+    fs.appendChild(add);
+    $('terms-list').appendChild(fs);
+    return fs;
+  }
+
+  // termsOnPage reads the terms and their holidays as the page shows them,
+  // each with the element it came from.
+  function termsOnPage() {
+    const val = (el, n) => el.querySelector('[name=' + n + ']').value;
+    return Array.from($('terms-list').querySelectorAll('fieldset.term')).map((fs) => {
+      const f = fs.querySelector('.term-fields');
+      return { el: fs, name: val(f, 'name'), starts_on: val(f, 'starts_on'), ends_on: val(f, 'ends_on'),
+        holidays: Array.from(fs.querySelectorAll('.holiday-rows tr')).map((tr) => ({ el: tr, name: val(tr, 'name'),
+          starts_on: val(tr, 'starts_on'), ends_on: val(tr, 'ends_on') })) };
+    });
+  }
+
+  // termRowAt finds what a saved row number names: the terms are rows 1
+  // to n, then their holidays in order (engagement.checkTerms).
+  function termRowAt(terms, row) {
+    if (row >= 1 && row <= terms.length) {
+      const t = terms[row - 1];
+      return { el: t.el, label: 'Term ' + row + (t.name ? ' (' + t.name + ')' : '') };
+    }
+    let n = terms.length;
+    for (const t of terms) {
+      for (const [i, h] of t.holidays.entries()) {
+        if (++n === row) return { el: h.el, label: (t.name || 'Term') + ', holiday ' + (i + 1) + (h.name ? ' (' + h.name + ')' : '') };
+      }
+    }
+    return { el: null, label: String(row) };
   }
 
   function periodRow(p) {
@@ -42,17 +112,49 @@ window.seatlinkTimetable = (() => {
     $('periods-rows').appendChild(tr);
   }
 
-  // showErrors lists an import's row errors; rows saved from the page
-  // are numbered as in its table (the CSV's row 2 is the table's row 1).
-  function showErrors(e, fromTable) {
-    const table = $('tt-errors');
+  // showErrors lists an import's row errors in the table with the given
+  // id; where(row) says what each row number names.
+  function showErrors(e, tableID, where) {
+    const table = $(tableID);
     const rep = e.data && e.data.report;
     if (!rep) { table.hidden = true; C.say(e.message, true); return; }
     const body = table.querySelector('tbody');
     body.textContent = '';
-    for (const x of rep.errors) body.appendChild(C.row([fromTable ? x.row - 1 : x.row, x.field, x.message]));
+    for (const x of rep.errors) body.appendChild(C.row([where(x), x.field, x.message]));
     table.hidden = false;
     C.say(e.message, true);
+  }
+  function clearErrors() {
+    for (const id of ['tt-errors', 'terms-errors']) $(id).hidden = true;
+    for (const el of document.querySelectorAll('#terms-list .bad')) el.classList.remove('bad');
+    for (const el of document.querySelectorAll('#terms-list [aria-invalid]')) el.removeAttribute('aria-invalid');
+    $('policy-error').hidden = true;
+  }
+
+  // policyOptions offers only absence codes, C2 (a part-time timetable)
+  // first: the DfE marks a pupil absent and learning remotely as absent.
+  function policyOptions(codes, current) {
+    const sel = $('policy-code');
+    sel.textContent = '';
+    const absence = codes.filter((c) => c.category === 'authorised' || c.category === 'unauthorised');
+    const opt = (c) => C.el('option', c.code + ': ' + c.meaning, { value: c.code });
+    const c2 = absence.find((c) => c.code === 'C2');
+    if (c2) sel.appendChild(opt(c2));
+    for (const [cat, label] of [['authorised', 'Other authorised absence'], ['unauthorised', 'Unauthorised absence']]) {
+      const g = C.el('optgroup', null, { label });
+      for (const c of absence) if (c.category === cat && c !== c2) g.appendChild(opt(c));
+      sel.appendChild(g);
+    }
+    sel.appendChild(C.el('option', 'No suggestion', { value: '' }));
+    sel.value = current;
+    if (sel.value !== current) { // a code set before only absence codes were allowed
+      const old = codes.find((c) => c.code === current);
+      const o = C.el('option', current + (old ? ': ' + old.meaning : '') + ' (not an absence code: choose another)', { value: current, disabled: '' });
+      sel.insertBefore(o, sel.firstChild);
+      sel.value = current;
+      $('policy-error').textContent = 'The school now suggests ' + current + ', which is not an absence code: choose an absence code, such as C2.';
+      $('policy-error').hidden = false;
+    }
   }
 
   async function open(id) {
@@ -60,18 +162,12 @@ window.seatlinkTimetable = (() => {
     const base = '/api/v1/schools/' + encodeURIComponent(id);
     const [terms, periods, policy, codes] = await Promise.all([C.api('GET', base + '/terms'), C.api('GET', base + '/periods'),
       C.api('GET', base + '/code-policy'), C.api('GET', '/api/v1/attendance-codes')]);
-    $('terms-rows').textContent = '';
-    terms.forEach(termRow);
+    $('terms-list').textContent = '';
+    terms.forEach(termBlock);
     $('periods-rows').textContent = '';
     periods.forEach(periodRow);
-    const sel = $('policy-code');
-    sel.textContent = '';
-    sel.appendChild(C.el('option', 'nothing (no suggestion)', { value: '' }));
-    for (const c of codes) {
-      if (c.category !== 'not_possible') sel.appendChild(C.el('option', c.code + ': ' + c.meaning, { value: c.code }));
-    }
-    sel.value = policy.suggest_code;
-    $('tt-errors').hidden = true;
+    clearErrors();
+    policyOptions(codes, policy.suggest_code);
     $('tt-editor').hidden = false;
   }
 
@@ -84,7 +180,47 @@ window.seatlinkTimetable = (() => {
       const r = await C.api('POST', '/api/v1/schools/' + encodeURIComponent(school) + '/timetable', text, 'text/csv');
       await open(school); // the page shows what was saved, then says so
       C.say('Timetable saved: ' + r.periods + ' periods.');
-    } catch (e) { showErrors(e, fromTable); }
+    } catch (e) { showErrors(e, 'tt-errors', (x) => (fromTable ? x.row - 1 : x.row)); }
+  }
+
+  const count = (terms) => plural(terms.length, 'term', 'terms') + ', ' +
+    plural(terms.reduce((n, t) => n + (t.holidays || []).length, 0), 'holiday', 'holidays');
+  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many);
+  const termsURL = () => '/api/v1/schools/' + encodeURIComponent(school) + '/terms';
+
+  async function saveTerms() {
+    const terms = termsOnPage();
+    const body = terms.map((t) => ({ name: t.name, starts_on: t.starts_on, ends_on: t.ends_on,
+      holidays: t.holidays.map((h) => ({ name: h.name, starts_on: h.starts_on, ends_on: h.ends_on })) }));
+    try {
+      await C.api('PUT', termsURL(), { terms: body });
+      await open(school); // the page shows what was saved, then says so
+      C.say('Terms saved: ' + count(body) + '.');
+    } catch (e) {
+      clearErrors();
+      showErrors(e, 'terms-errors', (x) => {
+        // An overlap's row number counts the terms in date order, not
+        // the page's order: its message names both.
+        if (x.code === 'overlap') return '–';
+        const at = termRowAt(terms, x.row);
+        if (at.el) {
+          at.el.classList.add('bad');
+          for (const i of at.el.querySelectorAll(at.el.tagName === 'TR' ? 'input' : '.term-fields input')) i.setAttribute('aria-invalid', 'true');
+        }
+        return at.label;
+      });
+    }
+  }
+
+  async function uploadCalendar(file) {
+    try {
+      const r = await C.api('POST', termsURL(), await file.text(), 'text/csv');
+      await open(school);
+      C.say('Calendar uploaded: ' + count(r.terms) + '.');
+    } catch (e) {
+      clearErrors();
+      showErrors(e, 'terms-errors', (x) => 'line ' + x.row);
+    }
   }
 
   function start() {
@@ -92,17 +228,12 @@ window.seatlinkTimetable = (() => {
       ev.preventDefault();
       try { await open($('tt-school').value); } catch (e) { C.say(e.message, true); }
     });
-    $('terms-add').addEventListener('click', () => termRow({ name: '', starts_on: '', ends_on: '' }));
-    $('periods-add').addEventListener('click', () => periodRow({ weekday: 1, starts: '09:00', ends: '10:00', kind: 'lesson', session: 'AM', name: '' }));
-    $('terms-save').addEventListener('click', async () => {
-      const terms = Array.from($('terms-rows').children).map((tr) => ({
-        name: tr.querySelector('[name=name]').value, starts_on: tr.querySelector('[name=starts_on]').value,
-        ends_on: tr.querySelector('[name=ends_on]').value }));
-      try {
-        await C.api('PUT', '/api/v1/schools/' + encodeURIComponent(school) + '/terms', { terms });
-        await open(school);
-        C.say('Terms saved.');
-      } catch (e) { showErrors(e, true); }
+    $('terms-add').addEventListener('click', () => termBlock({ name: '', starts_on: '', ends_on: '', holidays: [] }).querySelector('input').focus());
+    $('terms-save').addEventListener('click', saveTerms);
+    $('terms-import-form').addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const file = ev.target.querySelector('[name=file]').files[0];
+      if (file) await uploadCalendar(file);
     });
     $('periods-save').addEventListener('click', () => {
       const lines = ['weekday,start,end,kind,session,name,classroom'];
@@ -119,10 +250,18 @@ window.seatlinkTimetable = (() => {
     });
     $('policy-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
+      const code = $('policy-code').value;
+      $('policy-error').hidden = true;
       try {
-        await C.api('PUT', '/api/v1/schools/' + encodeURIComponent(school) + '/code-policy', { suggest_code: $('policy-code').value });
+        await C.api('PUT', '/api/v1/schools/' + encodeURIComponent(school) + '/code-policy', { suggest_code: code });
         C.say('Policy saved.');
-      } catch (e) { C.say(e.message, true); }
+      } catch (e) {
+        // The server says why it refuses a code (not_absence_code).
+        const f = e.data && e.data.error && e.data.error.fields && e.data.error.fields[0];
+        $('policy-error').textContent = 'Not saved: ' + (f ? f.message : e.message);
+        $('policy-error').hidden = false;
+        C.say('The policy was not saved.', true);
+      }
     });
   }
 
