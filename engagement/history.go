@@ -393,7 +393,6 @@ func sessionsBetween(all []Session, from, to string) []Session {
 	return all[lo:hi]
 }
 
-
 // suggestCodes offers the school's agreed code for each unmarked possible
 // session the pupil engaged in remotely. It is only a suggestion: the
 // register is the school's, and a mark is never written from it.
