@@ -9,6 +9,7 @@
 package people
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
@@ -168,6 +169,13 @@ func hashSecret(secret string) string {
 }
 
 func (s *Store) q() store.Q { return s.db.Q() }
+
+// Ping says whether the records can be read at all: a failed check of a
+// right is a refusal only while the store answers.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	return s.q().QueryRow(ctx, `SELECT 1`).Scan(&one)
+}
 
 // notFoundIfNoRows maps sql.ErrNoRows to ErrNotFound.
 func notFoundIfNoRows(err error) error {

@@ -354,6 +354,11 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		a.Remote = c.ClientIP()
 	}
 	body, err := r.handle(c, a)
+	if err == nil && unsafe && !r.Public {
+		// Any change may have taken someone's right to a link away: it is
+		// gone before the change is reported done.
+		s.recheckAccess(c.Request.Context())
+	}
 	if errors.Is(err, errHandled) {
 		return
 	}

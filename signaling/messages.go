@@ -45,17 +45,17 @@ func (ss *session) handle(data []byte) bool {
 // their session (the remembered-device cookie) or by a join link token.
 func (ss *session) join(m wire.Message) bool {
 	ctx := context.Background()
-	var link string
 	badToken := wire.Errorf(wire.CodeBadToken, "this link or token is not valid for a %s", m.Role)
+	g := grant{role: m.Role, token: m.Token}
 	switch m.Role {
 	case wire.RoleRobot:
 		var err error
-		if link, err = ss.srv.deps.Links.ResolveRobot(ctx, m.Token); err != nil {
+		if g.link, err = ss.srv.deps.Links.ResolveRobot(ctx, m.Token); err != nil {
 			ss.fail(badToken)
 			return false
 		}
 	case wire.RolePupil:
-		a, err := ss.pupilActor(ctx, m.Token)
+		a, token, err := ss.pupilActor(ctx, m.Token)
 		if err != nil {
 			ss.fail(badToken)
 			return false
@@ -64,18 +64,31 @@ func (ss *session) join(m wire.Message) bool {
 			ss.fail(badToken)
 			return false
 		}
-		if link, err = ss.srv.deps.Links.ForPupil(ctx, a.ID); err != nil {
+		if g.link, err = ss.srv.deps.Links.ForPupil(ctx, a.ID); err != nil {
 			ss.fail(wire.Errorf(wire.CodeNoRobot, "no classroom robot is paired with this pupil yet"))
 			return false
 		}
 		ss.actor = &a
+		g.token, g.pupilID = token, a.ID
 	}
+	// Live from here: a revocation from now on ends this session, and
+	// admit decides, as it will for every recheck, that it may be here.
+	ss.srv.live.add(ss, g)
+	if err := ss.srv.admit(ctx, g); err != nil {
+		ss.srv.live.remove(ss)
+		ss.fail(badToken)
+		return false
+	}
+	link := g.link
 	role := m.Role
 	opts := media.JoinOptions{PublishAudio: m.Publish.Audio, PublishVideo: m.Publish.Video, Resume: m.Resume}
 	if ss.actor != nil {
 		opts.Subject = ss.actor.ID // the pupil, for engagement events
 	}
 	p, err := ss.srv.deps.SFU.Join(link, media.Role(role), opts, ss)
+	if err != nil {
+		ss.srv.live.remove(ss)
+	}
 	switch {
 	case errors.Is(err, media.ErrRoleTaken):
 		ss.fail(wire.Errorf(wire.CodeRoleTaken, "a %s is already connected to this link", role))
@@ -106,24 +119,25 @@ func (ss *session) join(m wire.Message) bool {
 	return true
 }
 
-// pupilActor finds the pupil: from a join link token if one is given,
+// pupilActor finds the pupil and the session token they hold: from a
+// join link token if one is given (redeeming it signs the device in),
 // otherwise from the session cookie, which must be a pupil's.
-func (ss *session) pupilActor(ctx context.Context, token string) (people.Actor, error) {
+func (ss *session) pupilActor(ctx context.Context, token string) (people.Actor, string, error) {
 	if ss.srv.deps.People == nil {
-		return people.Actor{}, people.ErrUnauthenticated
+		return people.Actor{}, "", people.ErrUnauthenticated
 	}
 	if token != "" {
-		_, a, err := ss.srv.deps.People.RedeemJoinToken(ctx, token)
-		return a, err
+		sess, a, err := ss.srv.deps.People.RedeemJoinToken(ctx, token)
+		return a, sess.Token, err
 	}
 	a, _, err := ss.srv.deps.People.Authenticate(ctx, ss.cookie)
 	if err != nil {
-		return people.Actor{}, err
+		return people.Actor{}, "", err
 	}
 	if a.Role != people.RolePupil {
-		return people.Actor{}, people.ErrForbidden
+		return people.Actor{}, "", people.ErrForbidden
 	}
-	return a, nil
+	return a, ss.cookie, nil
 }
 
 func (ss *session) handleJoined(m wire.Message) bool {

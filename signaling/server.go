@@ -93,6 +93,7 @@ type Server struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	sessions sync.WaitGroup
+	live     liveSessions // joined media sessions, rechecked when access changes
 }
 
 // New builds the server. It reports not ready until SetReady(true).
@@ -135,6 +136,9 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeWeb(e)
 	s.routeFiles(e)
 	s.engine = e
+	if deps.Links != nil {
+		go s.watchAccess()
+	}
 	return s
 }
 

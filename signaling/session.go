@@ -40,6 +40,7 @@ type session struct {
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the session must end
 	mediaGone chan error    // the SFU closed our participant
+	revoked   chan struct{} // access was removed (recheckAccess)
 
 	limiter *rate.Limiter
 	part    *media.Participant
@@ -81,6 +82,7 @@ func (s *Server) serveWS(c *gin.Context) {
 		closeReq:  make(chan closeFrame, 1),
 		closed:    make(chan struct{}),
 		mediaGone: make(chan error, 1),
+		revoked:   make(chan struct{}, 1),
 		limiter:   rate.NewLimiter(rate.Limit(s.cfg.MessageRate), s.cfg.MessageBurst),
 		cookie:    cookie,
 	}
@@ -108,6 +110,7 @@ func (ss *session) run() {
 	joinTimer := time.NewTimer(ss.srv.cfg.JoinTimeout)
 	defer joinTimer.Stop()
 	defer func() {
+		ss.srv.live.remove(ss)
 		if ss.part != nil {
 			ss.part.Close()
 		}
@@ -149,6 +152,10 @@ func (ss *session) run() {
 			}
 		case err := <-ss.mediaGone:
 			ss.mediaClosed(err)
+			return
+		case <-ss.revoked:
+			// The deferred Close evicts the media before this returns.
+			ss.fail(wire.Errorf(wire.CodeAccessRemoved, "access to this class was removed"))
 			return
 		case <-ss.srv.stopping:
 			ss.fail(wire.Errorf(wire.CodeShuttingDown, "the server is stopping; rejoin in a moment"))
@@ -301,6 +308,15 @@ func (ss *session) mediaClosed(reason error) {
 	default:
 		ss.send(wire.Message{Type: wire.TypeBye, Reason: "media_failed"})
 		ss.shutdown(websocket.CloseNormalClosure, "media_failed")
+	}
+}
+
+// revoke ends the session because its access was removed; it never
+// blocks (recheckAccess calls it for many sessions).
+func (ss *session) revoke() {
+	select {
+	case ss.revoked <- struct{}{}:
+	default:
 	}
 }
 

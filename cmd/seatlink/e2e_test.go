@@ -54,7 +54,8 @@ func checkGoroutines(t *testing.T) {
 // testLink is a pupil with a robot link: the robot's token and a join
 // link token for the pupil.
 type testLink struct {
-	PupilID, RobotToken, PupilToken string
+	PupilID, RobotToken, PupilToken     string
+	LAID, SchoolID, RobotID, JoinLinkID string
 }
 
 var testPupils atomic.Int64
@@ -78,7 +79,7 @@ func newTestLink(t testing.TB, a *app) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, cred, err := a.devices.ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
+	robot, cred, err := a.devices.ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,7 +87,8 @@ func newTestLink(t testing.TB, a *app) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return testLink{PupilID: pupil.ID, RobotToken: cred, PupilToken: jl.Token}
+	return testLink{PupilID: pupil.ID, RobotToken: cred, PupilToken: jl.Token, LAID: la.ID, SchoolID: school.ID,
+		RobotID: robot.ID, JoinLinkID: jl.ID}
 }
 
 // testApp starts the real server wiring on ephemeral loopback ports.
@@ -132,6 +134,7 @@ type pupil struct {
 	*agent.Agent
 	videoFrames, audioPackets atomic.Int64
 	tracksEnded               atomic.Int64
+	lastPacket                atomic.Int64 // unix nanoseconds of the last media packet received
 	acks                      chan wire.Control
 }
 
@@ -160,6 +163,7 @@ func joinPupil(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *pu
 					p.tracksEnded.Add(1)
 					return
 				}
+				p.lastPacket.Store(time.Now().UnixNano())
 				if tr.Kind() == webrtc.RTPCodecTypeVideo {
 					if pkt.Marker { // the last packet of a frame
 						p.videoFrames.Add(1)

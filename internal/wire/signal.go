@@ -56,6 +56,7 @@ const (
 	CodeNoRobot           = "no_robot"
 	CodeForbidden         = "forbidden"
 	CodeRevoked           = "revoked"
+	CodeAccessRemoved     = "access_removed"
 )
 
 // Limits of the signaling protocol.

@@ -165,6 +165,13 @@
         setState('reconnecting', 'Your class is already open on another screen.');
         retry(10000, true);
         break;
+      case 'access_removed':
+        // A teacher switched this class off for this device (a link
+        // revoked, the robot paired with someone else). Trying again shows
+        // what is true now: a new code is needed, or no robot yet.
+        setState('ended', 'This class has been closed on this device.');
+        retry(3000, true);
+        break;
       case 'shutting_down':
         setState('ended', 'Class has ended for now.');
         retry(5000, true);
