@@ -43,6 +43,13 @@ type Event struct {
 	Value   float64
 }
 
+// ErasePupil removes a pupil's engagement evidence; people.ErasePupil runs
+// it (an erase hook) inside the erasure's transaction.
+func ErasePupil(ctx context.Context, q store.Q, pupilID string) error {
+	_, err := q.Exec(ctx, `DELETE FROM engagement_events WHERE pupil_id = ?`, pupilID)
+	return err
+}
+
 // newID is a random record id with a prefix naming its kind.
 func newID(prefix string) string {
 	b := make([]byte, 8)
@@ -61,6 +68,38 @@ type Recorder struct {
 	done    chan struct{}
 	once    sync.Once
 	flushed chan chan struct{}
+
+	mu   sync.Mutex
+	gone map[string]time.Time // erased pupils: their late events are not stored
+}
+
+// forgetFor is how long an erased pupil's late events are refused: far
+// longer than any event can wait in the queue.
+const forgetFor = time.Hour
+
+// Forget stops storing events for an erased pupil: events already queued
+// or arriving late (a session ending after its pupil was erased) are
+// dropped. The erasure calls it inside its transaction.
+func (r *Recorder) Forget(pupilID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	now := time.Now()
+	if r.gone == nil {
+		r.gone = map[string]time.Time{}
+	}
+	for id, at := range r.gone {
+		if now.Sub(at) > forgetFor {
+			delete(r.gone, id)
+		}
+	}
+	r.gone[pupilID] = now
+}
+
+func (r *Recorder) forgotten(pupilID string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, ok := r.gone[pupilID]
+	return ok
 }
 
 // NewRecorder starts a recorder with a queue of queueSize events.
@@ -156,10 +195,24 @@ func (r *Recorder) insert(events []Event) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	return r.db.Tx(ctx, func(q store.Q) error {
+		written := map[string]bool{}
 		for _, e := range events {
+			if r.forgotten(e.PupilID) {
+				continue
+			}
 			if _, err := q.Exec(ctx, `INSERT INTO engagement_events (id, at, pupil_id, link_id, kind, value) VALUES (?, ?, ?, ?, ?, ?)`,
 				newID("ev-"), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
 				return err
+			}
+			written[e.PupilID] = true
+		}
+		// A pupil erased while this batch was written: take their rows
+		// back out before it commits.
+		for id := range written {
+			if r.forgotten(id) {
+				if err := ErasePupil(ctx, q, id); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

@@ -118,7 +118,17 @@ type Store struct {
 	db  *store.DB
 	cfg Config
 	log *slog.Logger
+	// eraseHooks remove what other rooms hold about a pupil (engagement
+	// evidence) inside the erasure's transaction.
+	eraseHooks []EraseHook
 }
+
+// EraseHook removes what another part of Seatlink holds about a pupil; it
+// runs inside the erasure's transaction, so an erasure is whole or none.
+type EraseHook func(ctx context.Context, q store.Q, pupilID string) error
+
+// OnErase adds an erase hook. Call it while wiring, before serving.
+func (s *Store) OnErase(h EraseHook) { s.eraseHooks = append(s.eraseHooks, h) }
 
 // New returns a Store; zero Config fields take defaults.
 func New(db *store.DB, cfg Config) *Store {

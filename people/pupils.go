@@ -202,8 +202,11 @@ func (s *Store) ExportPupil(ctx context.Context, a Actor, id string) (PupilExpor
 }
 
 // ErasePupil deletes a pupil and everything that belongs only to them
-// (join links, robot link, caseload and parent links, sessions). Audit
-// entries stay, holding the bare id and no personal data.
+// (join links, robot link, caseload and parent links, sessions, and
+// through the erase hooks what other rooms hold: engagement evidence;
+// marks and plans go with the pupil's row). Audit entries stay, holding
+// the bare id and no personal data: they are the record that the erasure
+// was done, and by whom.
 func (s *Store) ErasePupil(ctx context.Context, a Actor, id string) error {
 	if err := s.Authorize(ctx, a, ActPupilErase, Target{PupilID: id}); err != nil {
 		return err
@@ -211,6 +214,11 @@ func (s *Store) ErasePupil(ctx context.Context, a Actor, id string) error {
 	return s.db.Tx(ctx, func(q store.Q) error {
 		if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE kind = 'pupil' AND subject_id = ?`, id); err != nil {
 			return err
+		}
+		for _, h := range s.eraseHooks {
+			if err := h(ctx, q, id); err != nil {
+				return err
+			}
 		}
 		res, err := q.Exec(ctx, `DELETE FROM pupils WHERE id = ?`, id)
 		if err != nil {

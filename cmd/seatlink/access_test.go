@@ -143,6 +143,12 @@ func TestRemovingAccessEndsTheStreamAtOnce(t *testing.T) {
 					t.Errorf("recorded after access was removed: %s at %s", e.Kind, e.At.Sub(start))
 				}
 			}
+			if tc.name == "pupil erased" { // not even the session's end
+				all, _ := engagement.Events(context.Background(), a.db, link.PupilID, time.Time{}, time.Now().Add(time.Minute))
+				if len(all) != 0 {
+					t.Errorf("%d events of the erased pupil stored, the first %s", len(all), all[0].Kind)
+				}
+			}
 		})
 	}
 }

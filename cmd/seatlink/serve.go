@@ -126,6 +126,12 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.people = people.New(a.db, people.Config{Logger: log.With("component", "people")})
+	a.people.OnErase(func(ctx context.Context, q store.Q, pupilID string) error {
+		if a.recorder != nil {
+			a.recorder.Forget(pupilID) // a live session's late events too
+		}
+		return engagement.ErasePupil(ctx, q, pupilID)
+	})
 	a.links = devices.NewLinks(a.db)
 	a.devices = devices.NewRegistry(a.db, a.people, nil)
 	a.hub = devices.NewHub(a.devices, cfg.HeartbeatInterval, devices.NewHubMetrics(a.reg), log.With("component", "devices"))
