@@ -390,3 +390,19 @@ func TestSuggestCodeOnlyAnAbsenceCode(t *testing.T) {
 		}
 	})
 }
+
+// A report whose caller has gone stops: it returns the context's error,
+// not a year of work later.
+func TestReportStopsWhenItsCallerLeaves(t *testing.T) {
+	db := storetest.SQLite(t)
+	w := newTestLA(t, db, false)
+	year := 8
+	if _, err := w.ps.CreatePupil(context.Background(), w.sys, people.PupilInput{SchoolID: w.school.ID, PupilNumber: "S1", DisplayName: "S", YearGroup: &year}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := NewReports(db, w.ps).Caseload(ctx, w.sys, Range{Weeks: 60}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a cancelled report: %v", err)
+	}
+}

@@ -167,8 +167,8 @@ func (s *Server) apiRoutes() []apiRoute {
 				day := time.Now()
 				if d := c.Query("day"); d != "" {
 					var err error
-					if day, err = time.Parse(time.DateOnly, d); err != nil {
-						return nil, &people.FieldError{Field: "day", Code: "bad_date", Message: "day is like 2026-11-23"}
+					if day, err = time.Parse(time.DateOnly, d); err != nil || day.Before(earliestReportDay) {
+						return nil, &people.FieldError{Field: "day", Code: "bad_date", Message: "day is like 2026-11-23, from 2000-01-01"}
 					}
 					day = day.Add(12 * time.Hour)
 				}
@@ -752,14 +752,18 @@ func (s *Server) baseURL(c *gin.Context) string {
 	return scheme + "://" + c.Request.Host
 }
 
+// earliestReportDay bounds report windows from below (and ErrFuture from
+// above), so no request asks for centuries of sessions.
+var earliestReportDay = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
 // reportRange reads ?through=YYYY-MM-DD (default yesterday) and ?weeks=N
 // (1 to 60, default 6).
 func reportRange(c *gin.Context) (engagement.Range, error) {
 	var rg engagement.Range
 	if d := c.Query("through"); d != "" {
 		t, err := time.Parse(time.DateOnly, d)
-		if err != nil {
-			return rg, &people.FieldError{Field: "through", Code: "bad_date", Message: "through is a day like 2026-11-23"}
+		if err != nil || t.Before(earliestReportDay) {
+			return rg, &people.FieldError{Field: "through", Code: "bad_date", Message: "through is a day like 2026-11-23, from 2000-01-01"}
 		}
 		rg.Through = t.Add(12 * time.Hour)
 	}

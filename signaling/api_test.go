@@ -705,6 +705,8 @@ func TestReportsOverHTTP(t *testing.T) {
 		{"/api/v1/caseload?weeks=0", "bad_weeks"},
 		{"/api/v1/caseload?weeks=x", "bad_weeks"},
 		{"/api/v1/caseload?through=20/11/2026", "bad_date"},
+		{"/api/v1/caseload?through=1999-12-31", "bad_date"},
+		{"/api/v1/pupils/" + w.ids["pupil"] + "/week?day=0001-01-01", "bad_date"},
 		{"/api/v1/pupils/" + w.ids["pupil"] + "/history?weeks=61", "bad_weeks"},
 	} {
 		if status, body := ewo.do("GET", tc.path, nil, nil); status != 400 || errCode(body) != "invalid" || !strings.Contains(string(body), `"code":"`+tc.code+`"`) {
