@@ -123,6 +123,29 @@ func TestEnrollment(t *testing.T) {
 		if _, err := f.reg.Authenticate(ctx, cred2); !errors.Is(err, ErrBadDevice) {
 			t.Fatal("revoked credential works")
 		}
+		// A revoked device gets no new credential by rotating.
+		if c, err := f.reg.Rotate(ctx, d.ID); !errors.Is(err, ErrBadDevice) || c != "" {
+			t.Fatalf("rotate after revocation: %q %v", c, err)
+		}
+		// A code issued before the revocation died with it; one issued
+		// after (the admin re-enrolling the device on purpose) works.
+		stale, err := f.reg.NewEnrollmentCode(ctx, f.admin, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := f.reg.Revoke(ctx, f.admin, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.reg.Enroll(ctx, stale); !errors.Is(err, ErrExpired) {
+			t.Fatalf("a code from before the revocation enrolled: %v", err)
+		}
+		fresh, err := f.reg.NewEnrollmentCode(ctx, f.admin, d.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := f.reg.Enroll(ctx, fresh); err != nil {
+			t.Fatalf("a code issued after the revocation: %v", err)
+		}
 	})
 }
 

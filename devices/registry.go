@@ -272,14 +272,20 @@ func (r *Registry) Authenticate(ctx context.Context, credential string) (Device,
 }
 
 // Rotate replaces a device's credential with a new one (the device asks,
-// authenticated by the old one).
+// authenticated by the old one). A revoked device gets none: ErrBadDevice.
 func (r *Registry) Rotate(ctx context.Context, deviceID string) (string, error) {
 	tok := make([]byte, 32)
 	_, _ = rand.Read(tok)
 	credential := base64.RawURLEncoding.EncodeToString(tok)
-	_, err := r.db.Q().Exec(ctx, `UPDATE devices SET credential_hash = ?, credential_at = ? WHERE id = ? AND revoked_at = 0`,
+	res, err := r.db.Q().Exec(ctx, `UPDATE devices SET credential_hash = ?, credential_at = ? WHERE id = ? AND revoked_at = 0`,
 		hashToken(credential), r.ms(), deviceID)
-	return credential, err
+	if err != nil {
+		return "", err
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return "", ErrBadDevice
+	}
+	return credential, nil
 }
 
 // Revoke stops a device's credential. The caller disconnects it (Hub).
@@ -291,8 +297,16 @@ func (r *Registry) Revoke(ctx context.Context, a people.Actor, deviceID string) 
 	if err := r.people.Authorize(ctx, a, people.ActDeviceManage, people.Target{LAID: d.LAID}); err != nil {
 		return err
 	}
-	_, err = r.db.Q().Exec(ctx, `UPDATE devices SET revoked_at = ?, credential_hash = NULL WHERE id = ?`, r.ms(), deviceID)
-	return err
+	// Codes issued before the revocation die with it: only a code issued
+	// after it (an admin's deliberate re-enrollment) lifts it.
+	return r.db.Tx(ctx, func(q store.Q) error {
+		now := r.ms()
+		if _, err := q.Exec(ctx, `UPDATE devices SET revoked_at = ?, credential_hash = NULL WHERE id = ?`, now, deviceID); err != nil {
+			return err
+		}
+		_, err := q.Exec(ctx, `UPDATE enrollment_codes SET used_at = ? WHERE device_id = ? AND used_at = 0`, now, deviceID)
+		return err
+	})
 }
 
 // Lend lends a device to a school of the LA from one date to another.

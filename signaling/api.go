@@ -651,6 +651,7 @@ func (s *Server) revokeDevice(c *gin.Context, a people.Actor) (any, error) {
 	}
 	// Disconnect at once: the control channel and, for a robot, its media.
 	s.deps.Hub.Disconnect(id, devices.ReasonRevoked, "this device's credential was revoked")
+	s.devConns.closeAll(id, wire.CodeRevoked, "this device's credential was revoked") // those that never said hello too
 	s.deps.SFU.Evict(id, media.RoleRobot)
 	return gin.H{"ok": true}, nil
 }

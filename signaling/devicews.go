@@ -100,6 +100,46 @@ func (d *deviceConn) writer(finished chan<- struct{}) {
 	}
 }
 
+// deviceConns are the open device channels by device, attached or not.
+type deviceConns struct {
+	mu sync.Mutex
+	m  map[string]map[*deviceConn]struct{}
+}
+
+func (dcs *deviceConns) add(id string, dc *deviceConn) {
+	dcs.mu.Lock()
+	defer dcs.mu.Unlock()
+	if dcs.m == nil {
+		dcs.m = map[string]map[*deviceConn]struct{}{}
+	}
+	if dcs.m[id] == nil {
+		dcs.m[id] = map[*deviceConn]struct{}{}
+	}
+	dcs.m[id][dc] = struct{}{}
+}
+
+func (dcs *deviceConns) remove(id string, dc *deviceConn) {
+	dcs.mu.Lock()
+	defer dcs.mu.Unlock()
+	delete(dcs.m[id], dc)
+	if len(dcs.m[id]) == 0 {
+		delete(dcs.m, id)
+	}
+}
+
+// closeAll closes every channel a device holds open.
+func (dcs *deviceConns) closeAll(id, code, reason string) {
+	dcs.mu.Lock()
+	var all []*deviceConn
+	for dc := range dcs.m[id] {
+		all = append(all, dc)
+	}
+	dcs.mu.Unlock()
+	for _, dc := range all {
+		dc.Close(code, reason)
+	}
+}
+
 // bearer reads "Authorization: Bearer CREDENTIAL".
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
@@ -133,6 +173,10 @@ func (s *Server) serveDeviceWS(c *gin.Context) {
 	finished := make(chan struct{})
 	go dc.writer(finished)
 	defer func() { dc.closeOnce.Do(func() { close(dc.done) }); <-finished }()
+	// Held from here, hello or not: a revocation closes it whatever its state.
+	s.devConns.add(d.ID, dc)
+	defer s.devConns.remove(d.ID, dc)
+	credential := bearer(c.Request)
 
 	interval := hub.Interval
 	dc.Send(wire.DeviceMessage{Type: wire.DevWelcome, DeviceID: d.ID, HeartbeatInterval: int(interval / time.Second)})
@@ -173,7 +217,9 @@ func (s *Server) serveDeviceWS(c *gin.Context) {
 			}
 			return
 		}
-		deadline()
+		if attached { // before hello, nothing extends the first deadline
+			deadline()
+		}
 		if !limiter.Allow() {
 			dc.Close(wire.CodeRateLimited, "too many messages")
 			return
@@ -192,6 +238,11 @@ func (s *Server) serveDeviceWS(c *gin.Context) {
 		switch m.Type {
 		case wire.DevHello:
 			if !attached {
+				// The credential may have been revoked since the upgrade.
+				if _, err := s.deps.Devices.Authenticate(ctx, credential); err != nil {
+					dc.Close(wire.CodeRevoked, "this device's credential was revoked")
+					return
+				}
 				hub.Attach(ctx, d, dc, m)
 				attached = true
 			}
@@ -203,6 +254,10 @@ func (s *Server) serveDeviceWS(c *gin.Context) {
 			hub.Ack(d, m)
 		case wire.DevRotate:
 			cred, err := s.deps.Devices.Rotate(ctx, d.ID)
+			if errors.Is(err, devices.ErrBadDevice) {
+				dc.Send(wire.DeviceMessage{Type: wire.DevError, Code: wire.CodeRevoked, Message: "this device's credential was revoked"})
+				return
+			}
 			if err != nil {
 				dc.Send(wire.DeviceMessage{Type: wire.DevError, Code: wire.CodeInternal, Message: "could not rotate"})
 				continue

@@ -94,6 +94,7 @@ type Server struct {
 	stopOnce sync.Once
 	sessions sync.WaitGroup
 	live     liveSessions // joined media sessions, rechecked when access changes
+	devConns deviceConns  // open device channels, attached or not
 }
 
 // New builds the server. It reports not ready until SetReady(true).
