@@ -272,7 +272,12 @@ func (m *Materials) get(ctx context.Context, id string) (Material, error) {
 }
 
 // ForClassroom lists a classroom's material, newest lesson first.
+// Material attached to a pupil's plan is listed only to those who may see
+// that plan.
 func (m *Materials) ForClassroom(ctx context.Context, a people.Actor, classroomID string) ([]Material, error) {
+	if classroomID == "" {
+		return nil, people.ErrNotFound
+	}
 	if err := m.people.Authorize(ctx, a, people.ActMaterialView, people.Target{ClassroomID: classroomID}); err != nil {
 		return nil, err
 	}
@@ -281,7 +286,31 @@ func (m *Materials) ForClassroom(ctx context.Context, a people.Actor, classroomI
 	if err != nil {
 		return nil, err
 	}
-	return scanMaterials(rows)
+	all, err := scanMaterials(rows)
+	if err != nil {
+		return nil, err
+	}
+	out := all[:0]
+	for _, mat := range all {
+		if m.planVisible(ctx, a, mat) == nil {
+			out = append(out, mat)
+		}
+	}
+	return out, nil
+}
+
+// planVisible checks a material attached to a plan against that plan's
+// own visibility (material not attached to a plan passes).
+func (m *Materials) planVisible(ctx context.Context, a people.Actor, mat Material) error {
+	if mat.PhaseID == "" || a.Kind == "system" {
+		return nil
+	}
+	var pupil string
+	if err := m.db.Q().QueryRow(ctx, `SELECT pl.pupil_id FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id WHERE ph.id = ?`,
+		mat.PhaseID).Scan(&pupil); err != nil {
+		return people.ErrNotFound
+	}
+	return m.people.Authorize(ctx, a, people.ActPlanView, people.Target{PupilID: pupil})
 }
 
 // ForPupil lists what a pupil may read: their classroom's material and
@@ -351,7 +380,10 @@ func (m *Materials) canSee(ctx context.Context, a people.Actor, mat Material) er
 	case "system":
 		return nil
 	case "staff":
-		return m.people.Authorize(ctx, a, people.ActMaterialView, people.Target{ClassroomID: mat.ClassroomID, SchoolID: mat.SchoolID})
+		if err := m.people.Authorize(ctx, a, people.ActMaterialView, people.Target{ClassroomID: mat.ClassroomID, SchoolID: mat.SchoolID}); err != nil {
+			return err
+		}
+		return m.planVisible(ctx, a, mat)
 	case "pupil":
 		pupils = []string{a.ID}
 	case "parent":

@@ -482,6 +482,17 @@ func (p *Plans) AttachMaterial(ctx context.Context, a people.Actor, phaseID, mat
 	if err := p.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupil}); err != nil {
 		return err
 	}
+	// The material's own visibility too, never only its school: the
+	// caller must see it (its classroom, and the plan it is attached to,
+	// if any), so no one moves another pupil's material to a plan of theirs.
+	mats := &Materials{db: p.db, people: p.people}
+	mat, err := mats.get(ctx, materialID)
+	if err != nil {
+		return err
+	}
+	if err := mats.canSee(ctx, a, mat); err != nil {
+		return people.ErrNotFound
+	}
 	res, err := p.db.Q().Exec(ctx, `UPDATE materials SET phase_id = ? WHERE id = ? AND school_id = ?`, phaseID, materialID, school)
 	if err != nil {
 		return err

@@ -171,15 +171,25 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 	case ScopeClass:
 		in = t.ClassroomID != "" &&
 			s.exists(ctx, `SELECT 1 FROM teacher_classrooms WHERE staff_id = ? AND classroom_id = ?`, a.ID, t.ClassroomID)
+	// A pupil's record is in an EWO's (parent's) scope when the pupil is
+	// on their caseload (is their child); a classroom's, when one of those
+	// pupils is in it. A target naming neither is in no one's: an empty or
+	// missing id fails the check, never passes as "a listing".
 	case ScopeCaseload:
-		in = s.exists(ctx, `SELECT 1 FROM caseload WHERE staff_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
-		if t.PupilID == "" { // listing: within the EWO's school, filtered to the caseload by the query
-			in = t.SchoolID == "" || t.SchoolID == a.SchoolID
+		switch {
+		case t.PupilID != "":
+			in = s.exists(ctx, `SELECT 1 FROM caseload WHERE staff_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
+		case t.ClassroomID != "":
+			in = s.exists(ctx, `SELECT 1 FROM caseload c JOIN pupils p ON p.id = c.pupil_id WHERE c.staff_id = ? AND p.classroom_id = ?`,
+				a.ID, t.ClassroomID)
 		}
 	case ScopeChild:
-		in = s.exists(ctx, `SELECT 1 FROM parent_pupils WHERE parent_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
-		if t.PupilID == "" {
-			in = t.SchoolID == ""
+		switch {
+		case t.PupilID != "":
+			in = s.exists(ctx, `SELECT 1 FROM parent_pupils WHERE parent_id = ? AND pupil_id = ?`, a.ID, t.PupilID)
+		case t.ClassroomID != "":
+			in = s.exists(ctx, `SELECT 1 FROM parent_pupils pp JOIN pupils p ON p.id = pp.pupil_id WHERE pp.parent_id = ? AND p.classroom_id = ?`,
+				a.ID, t.ClassroomID)
 		}
 	case ScopeSelf:
 		in = (t.PupilID != "" && t.PupilID == a.ID) || (t.StaffID != "" && t.StaffID == a.ID)

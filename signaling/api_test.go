@@ -874,3 +874,65 @@ func TestRevokedDeviceBeforeHelloIsClosed(t *testing.T) {
 		t.Errorf("closed %s after the revocation with %q, want revoked within a second", took, code)
 	}
 }
+
+// An EWO sees and moves only the material of their caseload: another
+// pupil's plan material is neither listed, nor linked, nor attachable to
+// a plan of theirs (moving it); a classroom with none of their pupils is
+// not theirs to list; an empty pupil id is no listing.
+func TestEWOMaterialOnlyOfTheirCaseload(t *testing.T) {
+	w := newAPIWorld(t)
+	admin, ewo := w.signIn(t, "admin1"), w.signIn(t, "ewo1")
+	decode := func(status int, body []byte, v any) {
+		t.Helper()
+		if status >= 300 || json.Unmarshal(body, v) != nil {
+			t.Fatalf("%d %s", status, body)
+		}
+	}
+	var cls struct{ ID string }
+	status, body := admin.do("POST", "/api/v1/schools/"+w.ids["school"]+"/classrooms", map[string]string{"name": "Third class"}, nil)
+	decode(status, body, &cls)
+	year := 6
+	var other people.Pupil
+	status, body = admin.do("POST", "/api/v1/pupils", people.PupilInput{SchoolID: w.ids["school"], ClassroomID: cls.ID, PupilNumber: "X9",
+		DisplayName: "Not on the caseload", YearGroup: &year}, nil)
+	decode(status, body, &other)
+	var plan engagement.Plan
+	status, body = admin.do("POST", "/api/v1/pupils/"+other.ID+"/plans", engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
+		Phases: []engagement.Phase{{Name: "Theirs", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2}}}, nil)
+	decode(status, body, &plan)
+	var mat engagement.Material
+	status, body = admin.do("POST", "/api/v1/classrooms/"+cls.ID+"/materials?title=Private&lesson_date=2026-11-23&filename=p.txt",
+		"Someone else's worksheet.", map[string]string{"Content-Type": "text/plain"})
+	decode(status, body, &mat)
+	if status, body := admin.do("POST", "/api/v1/plan-phases/"+plan.Phases[0].ID+"/materials", map[string]string{"material_id": mat.ID}, nil); status != 200 {
+		t.Fatalf("attach as admin: %d %s", status, body)
+	}
+	for _, tc := range []struct{ method, path string }{
+		{"GET", "/api/v1/classrooms/" + cls.ID + "/materials"},
+		{"GET", "/api/v1/materials/" + mat.ID + "/link"},
+		{"GET", "/api/v1/pupils//marks"},
+		{"GET", "/api/v1/pupils//plans"},
+	} {
+		if status, body := ewo.do(tc.method, tc.path, nil, nil); status < 400 || status >= 500 || strings.Contains(string(body), mat.ID) {
+			t.Errorf("EWO %s %s: %d %s, want a 4xx", tc.method, tc.path, status, body)
+		}
+	}
+	// Moving it onto the EWO's own pupil's plan is refused, and it stays.
+	if status, body := ewo.do("POST", "/api/v1/plan-phases/"+w.ids["phase"]+"/materials", map[string]string{"material_id": mat.ID}, nil); status != 404 {
+		t.Errorf("EWO moving another pupil's material: %d %s, want 404", status, body)
+	}
+	status, body = admin.do("GET", "/api/v1/plans/"+plan.ID, nil, nil)
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	status, body = admin.do("GET", "/api/v1/classrooms/"+cls.ID+"/materials", nil, nil)
+	var list []engagement.Material
+	decode(status, body, &list)
+	if len(list) != 1 || list[0].PhaseID != plan.Phases[0].ID {
+		t.Errorf("the material moved: %+v", list)
+	}
+	// The EWO's own classroom's material is still theirs to list.
+	if status, body := ewo.do("GET", "/api/v1/classrooms/"+w.ids["classroom"]+"/materials", nil, nil); status != 200 || !strings.Contains(string(body), w.ids["material"]) {
+		t.Errorf("EWO listing their pupil's classroom: %d %s", status, body)
+	}
+}
