@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"seatlink/internal/linelimit"
 	"seatlink/people"
 )
 
@@ -36,9 +37,12 @@ var errCSVStop = errors.New("csv: stop")
 // header that cannot be read, or lacks a column in need, is refused with
 // row errors.
 func openCSV(r io.Reader, alias map[string]string, maxRows int, need ...string) (*csvFile, []people.RowError) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(linelimit.New(r, 0))
 	cr.FieldsPerRecord = -1
 	header, err := cr.Read()
+	if errors.Is(err, linelimit.ErrTooLong) {
+		return nil, []people.RowError{{Row: 1, Field: "header", Code: "line_too_long", Message: "the header is longer than 8 KiB"}}
+	}
 	if err != nil {
 		return nil, []people.RowError{{Row: 1, Field: "header", Code: "bad_csv", Message: "the file has no readable header row"}}
 	}
@@ -75,6 +79,8 @@ func (f *csvFile) next(errs []people.RowError) (csvRow, *people.RowError, error)
 		switch {
 		case errors.Is(err, io.EOF):
 			return row, nil, io.EOF
+		case errors.Is(err, linelimit.ErrTooLong):
+			return row, &people.RowError{Row: f.line, Field: "row", Code: "line_too_long", Message: "this row is longer than 8 KiB"}, errCSVStop
 		case err != nil:
 			return row, &people.RowError{Row: f.line, Field: "row", Code: "bad_csv", Message: "this row cannot be read as CSV"}, errCSVStop
 		case len(errs) >= people.MaxImportErrors || f.line-1 > f.max:

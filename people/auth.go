@@ -26,6 +26,16 @@ func hashPassword(pw string, p HashParams) (string, error) {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key)), nil
 }
 
+// hash is hashPassword in a hashing slot (see Store.hashing).
+func (s *Store) hash(ctx context.Context, pw string) (string, error) {
+	var h string
+	var err error
+	if herr := s.hashing(ctx, func() { h, err = hashPassword(pw, s.cfg.Hash) }); herr != nil {
+		return "", herr
+	}
+	return h, err
+}
+
 // checkPasswordHash verifies pw against a PHC string in constant time.
 func checkPasswordHash(pw, encoded string) bool {
 	parts := strings.Split(encoded, "$")
@@ -101,14 +111,22 @@ func (s *Store) signIn(ctx context.Context, kind, email, password, remote string
 	err := s.q().QueryRow(ctx, `SELECT id, password_hash, failed_logins, locked_until FROM `+table+` WHERE email = ?`, email).
 		Scan(&id, &hash, &failures, &lockedUntil)
 	if err != nil {
-		checkPasswordHash(password, dummyHash)
+		if herr := s.hashing(ctx, func() { checkPasswordHash(password, dummyHash) }); herr != nil {
+			return Session{}, Actor{}, herr
+		}
 		return Session{}, Actor{}, ErrBadCredentials
 	}
 	now := s.now()
 	if lockedUntil > now {
 		return Session{}, Actor{}, &LockedError{Until: time.UnixMilli(lockedUntil)}
 	}
-	if hash == "" || !checkPasswordHash(password, hash) {
+	ok := false
+	if hash != "" {
+		if herr := s.hashing(ctx, func() { ok = checkPasswordHash(password, hash) }); herr != nil {
+			return Session{}, Actor{}, herr
+		}
+	}
+	if !ok {
 		failures++
 		var until int64
 		if over := failures - s.cfg.MaxFailures; over >= 0 {
@@ -211,7 +229,7 @@ func (s *Store) ResetStaffPassword(ctx context.Context, a Actor, staffID, passwo
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	hash, err := hashPassword(password, s.cfg.Hash)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return err
 	}
@@ -278,7 +296,7 @@ func (s *Store) AcceptInvite(ctx context.Context, token, password string) (Sessi
 	if err := checkPassword(password); err != nil {
 		return Session{}, err
 	}
-	hash, err := hashPassword(password, s.cfg.Hash)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
 		return Session{}, err
 	}

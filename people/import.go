@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"seatlink/internal/linelimit"
 	"seatlink/internal/store"
 )
 
@@ -81,10 +82,13 @@ const MaxImportErrors = 100
 // A read error that is not bad CSV (the upload was cut, or too large) is
 // returned as ioErr.
 func parsePupilCSV(r io.Reader, schoolID string) (rows []importRow, errs []RowError, ioErr error) {
-	cr := csv.NewReader(r)
+	cr := csv.NewReader(linelimit.New(r, 0))
 	cr.FieldsPerRecord = -1
 	cr.ReuseRecord = false
 	header, err := cr.Read()
+	if errors.Is(err, linelimit.ErrTooLong) {
+		return nil, []RowError{{Row: 1, Field: "header", Code: "line_too_long", Message: "the header is longer than 8 KiB"}}, nil
+	}
 	if err != nil {
 		if isIOError(err) {
 			return nil, nil, err
@@ -117,6 +121,10 @@ func parsePupilCSV(r io.Reader, schoolID string) (rows []importRow, errs []RowEr
 	for n := 2; ; n++ {
 		rec, err := cr.Read()
 		if errors.Is(err, io.EOF) {
+			break
+		}
+		if errors.Is(err, linelimit.ErrTooLong) {
+			errs = append(errs, RowError{Row: n, Field: "row", Code: "line_too_long", Message: "this row is longer than 8 KiB"})
 			break
 		}
 		if err != nil {

@@ -18,6 +18,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"time"
 
 	"seatlink/internal/store"
@@ -49,6 +50,8 @@ var (
 	ErrBadCredentials  = errors.New("wrong email or password")
 	ErrLocked          = errors.New("too many failed sign-ins")
 	ErrExpired         = errors.New("expired or revoked")
+	// ErrBusy: every password-hashing slot stayed taken; try again shortly.
+	ErrBusy = errors.New("busy: too many sign-ins at once")
 )
 
 // FieldError says which field of an input is wrong and why, with a stable
@@ -111,6 +114,13 @@ type Config struct {
 	LockFor     time.Duration
 	Now         func() time.Time
 	Logger      *slog.Logger
+	// MaxHashing bounds password hashes computed at once (each takes
+	// Hash.Memory KiB: 19 MiB by default), so a burst of sign-ins cannot
+	// run the server out of memory; default: the cores, at least 2.
+	MaxHashing int
+	// HashWait is how long a sign-in waits for a hashing slot before
+	// ErrBusy (default 3 s).
+	HashWait time.Duration
 }
 
 // Store is the people records over a database.
@@ -121,6 +131,24 @@ type Store struct {
 	// eraseHooks remove what other rooms hold about a pupil (engagement
 	// evidence) inside the erasure's transaction.
 	eraseHooks []EraseHook
+	hashSlots  chan struct{}
+}
+
+// hashing runs f (a password hash or check) in one of a bounded number of
+// slots, waiting up to Config.HashWait for one: ErrBusy if none came free.
+func (s *Store) hashing(ctx context.Context, f func()) error {
+	t := time.NewTimer(s.cfg.HashWait)
+	defer t.Stop()
+	select {
+	case s.hashSlots <- struct{}{}:
+	case <-t.C:
+		return ErrBusy
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	defer func() { <-s.hashSlots }()
+	f()
+	return nil
 }
 
 // EraseHook removes what another part of Seatlink holds about a pupil; it
@@ -153,7 +181,13 @@ func New(db *store.DB, cfg Config) *Store {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Store{db: db, cfg: cfg, log: cfg.Logger}
+	if cfg.HashWait <= 0 {
+		cfg.HashWait = 3 * time.Second
+	}
+	if cfg.MaxHashing <= 0 {
+		cfg.MaxHashing = max(2, runtime.NumCPU())
+	}
+	return &Store{db: db, cfg: cfg, log: cfg.Logger, hashSlots: make(chan struct{}, cfg.MaxHashing)}
 }
 
 func (s *Store) now() int64 { return s.cfg.Now().UnixMilli() }

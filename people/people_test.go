@@ -397,3 +397,26 @@ func TestAuditExportAndErasure(t *testing.T) {
 		}
 	})
 }
+
+// A burst of sign-ins cannot run the server out of memory: password
+// hashes (19 MiB each by default) are computed in a bounded number of
+// slots, and a sign-in that waits too long for one is refused with
+// ErrBusy (429 and Retry-After over HTTP), not queued without end.
+func TestPasswordHashingIsBounded(t *testing.T) {
+	s := New(storetest.SQLite(t), Config{Hash: HashParams{Time: 1, Memory: 1024, Threads: 1}, MaxHashing: 1, HashWait: 50 * time.Millisecond})
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	done := make(chan error)
+	go func() { done <- s.hashing(ctx, func() { close(started); <-release }) }()
+	<-started
+	if _, _, err := s.StaffSignIn(ctx, "nobody@example.org", "some password", ""); !errors.Is(err, ErrBusy) {
+		t.Fatalf("sign-in with every slot taken: %v, want ErrBusy", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.StaffSignIn(ctx, "nobody@example.org", "some password", ""); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("sign-in with a slot free: %v, want ErrBadCredentials", err)
+	}
+}

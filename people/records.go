@@ -289,7 +289,7 @@ func (s *Store) CreateStaff(ctx context.Context, a Actor, in StaffInput) (Staff,
 	if err := checkPassword(in.Password); err != nil {
 		return Staff{}, err
 	}
-	hash, err := hashPassword(in.Password, s.cfg.Hash)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
 		return Staff{}, err
 	}

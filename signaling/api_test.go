@@ -2,6 +2,7 @@ package signaling
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -613,9 +614,19 @@ func TestImportOverHTTP(t *testing.T) {
 	if status, body := admin.do("POST", path, `{"json":"no"}`, nil); status != 415 {
 		t.Fatalf("JSON to the CSV route: %d %s", status, body)
 	}
-	big := "upn,name,year\nX," + strings.Repeat("Y", maxCSVBody) + ",4\n"
-	if status, body := admin.do("POST", path, csvBody(big), nil); status != 413 {
+	// A file too long to import: refused at the row limit (too_many_rows)
+	// or at 8 KiB of one line (line_too_long), never read whole.
+	var b strings.Builder
+	b.WriteString("upn,name,year\n")
+	for i := 0; b.Len() <= maxCSVBody; i++ {
+		fmt.Fprintf(&b, "X%d,Name,4\n", i)
+	}
+	if status, body := admin.do("POST", path, csvBody(b.String()), nil); status != 422 || !strings.Contains(string(body), `"code":"too_many_rows"`) {
 		t.Fatalf("oversized CSV: %d %.200s", status, body)
+	}
+	long := "upn,name,year\nX," + strings.Repeat("Y", maxCSVBody-100) + ",4\n"
+	if status, body := admin.do("POST", path, csvBody(long), nil); status != 422 || !strings.Contains(string(body), `"code":"line_too_long"`) {
+		t.Fatalf("a 5 MB line: %d %.300s", status, body)
 	}
 }
 

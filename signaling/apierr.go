@@ -100,6 +100,8 @@ func toAPIError(err error) *apiError {
 		return apiErr(http.StatusBadRequest, "not_robot", "only a robot can be paired with a pupil")
 	case errors.Is(err, people.ErrUnauthenticated):
 		return errNeedsSession
+	case errors.Is(err, people.ErrBusy):
+		return apiErr(http.StatusTooManyRequests, "busy", "too many sign-ins at once; try again in a moment")
 	case errors.Is(err, people.ErrBadCredentials):
 		return apiErr(http.StatusUnauthorized, "bad_credentials", "wrong email or password")
 	case errors.Is(err, people.ErrForbidden):
@@ -131,6 +133,9 @@ func (s *Server) renderError(c *gin.Context, err error) {
 	var le *people.LockedError
 	if errors.As(err, &le) {
 		c.Header("Retry-After", strconv.Itoa(int(time.Until(le.Until).Seconds())+1))
+	}
+	if errors.Is(err, people.ErrBusy) {
+		c.Header("Retry-After", "1")
 	}
 	body := gin.H{"code": ae.Code, "message": ae.Message}
 	if len(ae.Fields) > 0 {
