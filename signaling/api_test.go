@@ -2,10 +2,10 @@ package signaling
 
 import (
 	"bytes"
-	"fmt"
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
