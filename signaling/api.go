@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"io"
@@ -461,6 +462,9 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
+	if err := s.notHeldByStaff(c.Request.Context(), cookieOf(c)); err != nil {
+		return nil, err
+	}
 	var (
 		sess people.Session
 		a    people.Actor
@@ -479,6 +483,28 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 	}
 	s.setSessionCookie(c, sess)
 	return viewOf(a, sess), nil
+}
+
+// errStaffHolder refuses a pupil's link to a browser signed in as staff or
+// a parent: a pupil's class opens on the pupil's device, and no adult may
+// hold a pupil's session (and so speak, or write plan notes, as the pupil).
+var errStaffHolder = apiErr(http.StatusConflict, "signed_in_as_staff",
+	"this browser is signed in as staff or a parent; a pupil's class opens on the pupil's own device")
+
+// notHeldByStaff is errStaffHolder when token is a staff or parent session.
+func (s *Server) notHeldByStaff(ctx context.Context, token string) error {
+	if token == "" || s.deps.People == nil {
+		return nil
+	}
+	if a, _, err := s.deps.People.Authenticate(ctx, token); err == nil && a.Role != people.RolePupil {
+		return errStaffHolder
+	}
+	return nil
+}
+
+func cookieOf(c *gin.Context) string {
+	v, _ := c.Cookie(sessionCookie)
+	return v
 }
 
 func (s *Server) whoAmI(c *gin.Context, _ people.Actor) (any, error) {

@@ -947,3 +947,26 @@ func TestEWOMaterialOnlyOfTheirCaseload(t *testing.T) {
 		t.Errorf("EWO listing their pupil's classroom: %d %s", status, body)
 	}
 }
+
+// No adult holds a pupil's session: a browser signed in as staff or a
+// parent cannot redeem a pupil's join link (which would let it speak, or
+// write plan notes, in the pupil's voice); the link stays unused for the
+// pupil.
+func TestStaffCannotHoldAPupilSession(t *testing.T) {
+	w := newAPIWorld(t)
+	for _, actor := range []string{"teacher1", "ewo1", "admin1", "parent1"} {
+		c := w.signIn(t, actor)
+		if status, body := c.do("POST", "/api/v1/pupil/session", map[string]string{"token": w.pupilToken}, nil); status != 409 ||
+			errCode(body) != "signed_in_as_staff" {
+			t.Errorf("%s redeeming a pupil's link: %d %s, want 409 signed_in_as_staff", actor, status, body)
+		}
+		if status, body := c.do("GET", "/api/v1/session", nil, nil); status != 200 || strings.Contains(string(body), `"role":"pupil"`) {
+			t.Errorf("%s's browser now holds: %d %s", actor, status, body)
+		}
+	}
+	pupil := w.signIn(t, "pupil1") // the link still works for the pupil
+	if status, body := pupil.do("POST", "/api/v1/plans/"+w.ids["plan"]+"/notes", map[string]string{"text": "Mine."}, nil); status >= 300 ||
+		!strings.Contains(string(body), `"voice":"pupil"`) {
+		t.Errorf("the pupil's note: %d %s", status, body)
+	}
+}

@@ -55,6 +55,10 @@ func (ss *session) join(m wire.Message) bool {
 			return false
 		}
 	case wire.RolePupil:
+		if ss.srv.notHeldByStaff(ctx, ss.cookie) != nil {
+			ss.fail(wire.Errorf(wire.CodeForbidden, "this browser is signed in as staff or a parent; a pupil's class opens on the pupil's own device"))
+			return false
+		}
 		a, token, err := ss.pupilActor(ctx, m.Token)
 		if err != nil {
 			ss.fail(badToken)

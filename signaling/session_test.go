@@ -403,7 +403,7 @@ func TestWebSocketJoinChecksTheSession(t *testing.T) {
 	}{
 		{"no session", "", wire.CodeBadToken},
 		{"made-up session", "not-a-session", wire.CodeBadToken},
-		{"staff session", staffSess.Token, wire.CodeBadToken},
+		{"staff session", staffSess.Token, wire.CodeForbidden}, // no adult holds a pupil's session
 	} {
 		c := dialWithCookie(tc.cookie)
 		c.sendRaw(`{"type":"join","role":"pupil"}`)
