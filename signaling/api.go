@@ -355,6 +355,12 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		a.Remote = c.ClientIP()
 	}
 	body, err := r.handle(c, a)
+	if unsafe {
+		// Read what the client is still sending (a refused import stops
+		// reading at its first bad line) so that it gets the answer, not a
+		// reset connection; bounded, and under the body's deadline.
+		_, _ = io.CopyN(io.Discard, c.Request.Body, maxDrain)
+	}
 	if err == nil && unsafe && !r.Public {
 		// Any change may have taken someone's right to a link away: it is
 		// gone before the change is reported done.
@@ -778,6 +784,10 @@ func (s *Server) baseURL(c *gin.Context) string {
 	}
 	return scheme + "://" + c.Request.Host
 }
+
+// maxDrain bounds what is read and thrown away of a body the handler did
+// not read to its end (past it, the connection is closed instead).
+const maxDrain = 8 << 20
 
 // earliestReportDay bounds report windows from below (and ErrFuture from
 // above), so no request asks for centuries of sessions.

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -968,5 +969,44 @@ func TestStaffCannotHoldAPupilSession(t *testing.T) {
 	if status, body := pupil.do("POST", "/api/v1/plans/"+w.ids["plan"]+"/notes", map[string]string{"text": "Mine."}, nil); status >= 300 ||
 		!strings.Contains(string(body), `"voice":"pupil"`) {
 		t.Errorf("the pupil's note: %d %s", status, body)
+	}
+}
+
+// A request body that trickles in is cut off at its deadline (the grace,
+// plus what its progress earns), so slow bodies cannot hold connections
+// open; a body that keeps up is read whole.
+func TestSlowBodyIsCutOff(t *testing.T) {
+	w := newAPIWorld(t)
+	s := New(Config{BodyGrace: 300 * time.Millisecond, MinBodyRate: 1 << 10}, Deps{People: w.ps, Logger: quietLog()})
+	srv := httptest.NewServer(s.Handler())
+	defer srv.Close()
+	post := func(body string, trickle time.Duration) (time.Duration, string) {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		start := time.Now()
+		fmt.Fprintf(conn, "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
+		go func() {
+			for i := 0; i < len(body); i++ {
+				if _, err := conn.Write([]byte{body[i]}); err != nil {
+					return
+				}
+				time.Sleep(trickle)
+			}
+		}()
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		out, _ := io.ReadAll(conn)
+		return time.Since(start), string(out)
+	}
+	body := `{"email":"nobody@example.org","password":"a long enough password"}`
+	// A byte every 200 ms: 66 bytes would take 13 s; cut off near 0.3 s.
+	if took, _ := post(body, 200*time.Millisecond); took > 3*time.Second {
+		t.Errorf("a trickling body held the connection %s", took)
+	}
+	// The same body at once is read and answered.
+	if _, out := post(body, 0); !strings.Contains(out, "bad_credentials") {
+		t.Errorf("a prompt body: %q", out)
 	}
 }

@@ -47,6 +47,11 @@ type Config struct {
 	// SecureCookies marks cookies Secure even without TLS here (behind a
 	// TLS-terminating proxy).
 	SecureCookies bool
+	// BodyGrace and MinBodyRate bound how long a request body may take:
+	// the grace (default 30 s) plus a second per MinBodyRate bytes
+	// delivered (default 16 KiB).
+	BodyGrace   time.Duration
+	MinBodyRate int
 }
 
 func (c *Config) setDefaults() {
@@ -61,6 +66,12 @@ func (c *Config) setDefaults() {
 	}
 	if c.MessageBurst <= 0 {
 		c.MessageBurst = 80
+	}
+	if c.BodyGrace <= 0 {
+		c.BodyGrace = 30 * time.Second
+	}
+	if c.MinBodyRate <= 0 {
+		c.MinBodyRate = 16 << 10
 	}
 }
 
@@ -120,7 +131,7 @@ func New(cfg Config, deps Deps) *Server {
 	// The client address in logs and the audit log is the connection's:
 	// no X-Forwarded-For is believed unless proxies are configured.
 	_ = e.SetTrustedProxies(nil)
-	e.Use(s.recoverer(), s.accessLog(), securityHeaders())
+	e.Use(s.recoverer(), s.accessLog(), securityHeaders(), s.bodyDeadlines())
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { writeHTTPError(c, http.StatusNotFound, "not_found", "no such page") })
 	e.NoMethod(func(c *gin.Context) {

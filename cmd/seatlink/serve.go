@@ -176,7 +176,9 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	if a.dirStore != nil {
 		a.dirStore.SetBase(a.baseURL())
 	}
-	a.http = &http.Server{Handler: a.sig.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Headers within 10 s; an idle keep-alive connection is closed after
+	// 2 minutes; bodies have a progress-based deadline (signaling).
+	a.http = &http.Server{Handler: a.sig.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
 		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.serveErr <- err
