@@ -99,6 +99,36 @@ func (s *Store) RedeemJoinToken(ctx context.Context, token string) (Session, Act
 	return s.redeem(ctx, `token_hash = ?`, hashSecret(token), false)
 }
 
+// CheckJoinToken says whose a join link token is, if it is neither expired
+// nor revoked, without signing anything in: a device that joins the class
+// with the token itself (the robot's pupil agent, a test client) holds no
+// session row, and its right is checked against the link each time.
+func (s *Store) CheckJoinToken(ctx context.Context, token string) (Actor, error) {
+	if token == "" || len(token) > 128 {
+		return Actor{}, ErrExpired
+	}
+	var pupil string
+	var exp, revoked int64
+	if err := s.q().QueryRow(ctx, `SELECT pupil_id, expires_at, revoked_at FROM join_links WHERE token_hash = ?`, hashSecret(token)).
+		Scan(&pupil, &exp, &revoked); err != nil {
+		return Actor{}, ErrExpired
+	}
+	if exp <= s.now() || revoked != 0 {
+		return Actor{}, ErrExpired
+	}
+	return s.actor(ctx, "pupil", pupil)
+}
+
+// SweepSessions deletes expired sessions (a remembered device that never
+// came back, a staff sign-in from last week).
+func (s *Store) SweepSessions(ctx context.Context) (int64, error) {
+	res, err := s.q().Exec(ctx, `DELETE FROM sessions WHERE expires_at <= ?`, s.now())
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
 // RedeemJoinCode is RedeemJoinToken for the short code, which works once
 // and only within CodeLifetime of issue.
 func (s *Store) RedeemJoinCode(ctx context.Context, code string) (Session, Actor, error) {

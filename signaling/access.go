@@ -26,7 +26,8 @@ const accessRecheckEvery = 5 * time.Second
 type grant struct {
 	role    string
 	link    string
-	token   string // the robot's device token, or the pupil's session token
+	token   string // the robot's device token, the pupil's session token, or their join link token
+	byLink  bool   // token is a join link token (the device holds no session)
 	pupilID string
 }
 
@@ -49,7 +50,13 @@ func (s *Server) admit(ctx context.Context, g grant) error {
 		if s.deps.People == nil {
 			return errAccessRemoved
 		}
-		a, _, err := s.deps.People.Authenticate(ctx, g.token)
+		var a people.Actor
+		var err error
+		if g.byLink {
+			a, err = s.deps.People.CheckJoinToken(ctx, g.token)
+		} else {
+			a, _, err = s.deps.People.Authenticate(ctx, g.token)
+		}
 		if err != nil || a.Role != people.RolePupil || a.ID != g.pupilID {
 			return errAccessRemoved
 		}

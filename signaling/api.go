@@ -478,6 +478,13 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 	)
 	switch {
 	case in.Token != "" && in.Code == "":
+		// A device already signed in as this pupil keeps its session:
+		// opening the link again adds no session row.
+		if cur, cs, cerr := s.deps.People.Authenticate(c.Request.Context(), cookieOf(c)); cerr == nil && cur.Role == people.RolePupil {
+			if la, lerr := s.deps.People.CheckJoinToken(c.Request.Context(), in.Token); lerr == nil && la.ID == cur.ID {
+				return viewOf(cur, cs), nil
+			}
+		}
 		sess, a, err = s.deps.People.RedeemJoinToken(c.Request.Context(), in.Token)
 	case in.Code != "" && in.Token == "":
 		sess, a, err = s.deps.People.RedeemJoinCode(c.Request.Context(), in.Code)

@@ -59,11 +59,12 @@ func (ss *session) join(m wire.Message) bool {
 			ss.fail(wire.Errorf(wire.CodeForbidden, "this browser is signed in as staff or a parent; a pupil's class opens on the pupil's own device"))
 			return false
 		}
-		a, token, err := ss.pupilActor(ctx, m.Token)
+		a, token, byLink, err := ss.pupilActor(ctx, m.Token)
 		if err != nil {
 			ss.fail(badToken)
 			return false
 		}
+		g.byLink = byLink
 		if err := ss.srv.deps.People.Authorize(ctx, a, people.ActLinkJoin, people.Target{PupilID: a.ID}); err != nil {
 			ss.fail(badToken)
 			return false
@@ -123,25 +124,26 @@ func (ss *session) join(m wire.Message) bool {
 	return true
 }
 
-// pupilActor finds the pupil and the session token they hold: from a
-// join link token if one is given (redeeming it signs the device in),
-// otherwise from the session cookie, which must be a pupil's.
-func (ss *session) pupilActor(ctx context.Context, token string) (people.Actor, string, error) {
+// pupilActor finds the pupil and what they hold: the join link token, if
+// one is given (checked, not redeemed: a device joining with the token
+// holds no session row), otherwise the session cookie, which must be a
+// pupil's.
+func (ss *session) pupilActor(ctx context.Context, token string) (a people.Actor, held string, byLink bool, err error) {
 	if ss.srv.deps.People == nil {
-		return people.Actor{}, "", people.ErrUnauthenticated
+		return people.Actor{}, "", false, people.ErrUnauthenticated
 	}
 	if token != "" {
-		sess, a, err := ss.srv.deps.People.RedeemJoinToken(ctx, token)
-		return a, sess.Token, err
+		a, err := ss.srv.deps.People.CheckJoinToken(ctx, token)
+		return a, token, true, err
 	}
-	a, _, err := ss.srv.deps.People.Authenticate(ctx, ss.cookie)
+	a, _, err = ss.srv.deps.People.Authenticate(ctx, ss.cookie)
 	if err != nil {
-		return people.Actor{}, "", err
+		return people.Actor{}, "", false, err
 	}
 	if a.Role != people.RolePupil {
-		return people.Actor{}, "", people.ErrForbidden
+		return people.Actor{}, "", false, people.ErrForbidden
 	}
-	return a, ss.cookie, nil
+	return a, ss.cookie, false, nil
 }
 
 func (ss *session) handleJoined(m wire.Message) bool {

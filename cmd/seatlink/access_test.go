@@ -152,3 +152,48 @@ func TestRemovingAccessEndsTheStreamAtOnce(t *testing.T) {
 		})
 	}
 }
+
+// Redeeming a join link does not pile up sessions: a browser already
+// signed in as the pupil keeps its session when it opens the link again,
+// a device joining the class with the token itself holds none, and
+// expired sessions are swept.
+func TestJoinLinksDoNotPileUpSessions(t *testing.T) {
+	a := testApp(t)
+	link := newTestLink(t, a)
+	ctx := context.Background()
+	count := func() int {
+		var n int
+		if err := a.db.Q().QueryRow(ctx, `SELECT COUNT(*) FROM sessions WHERE kind = 'pupil' AND subject_id = ?`, link.PupilID).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar, Timeout: 10 * time.Second}
+	for i := 0; i < 5; i++ {
+		resp, err := c.Post(a.baseURL()+"/api/v1/pupil/session", "application/json", bytes.NewReader([]byte(`{"token":"`+link.PupilToken+`"}`)))
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("redeem %d: %v %v", i, err, resp)
+		}
+		resp.Body.Close()
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d sessions after one browser opened the link five times, want 1", n)
+	}
+	startRobot(t, a, link, nil)
+	for i := 0; i < 3; i++ {
+		p := joinPupil(t, a, link, nil)
+		<-p.Connected()
+		_ = p.Close()
+	}
+	if n := count(); n != 1 {
+		t.Fatalf("%d sessions after three joins with the token, want 1 (the browser's)", n)
+	}
+	if _, err := a.db.Q().Exec(ctx, `INSERT INTO sessions (token_hash, kind, subject_id, csrf_token, origin, created_at, expires_at)
+		VALUES ('expired-hash', 'pupil', ?, 'x', '', 1, 2)`, link.PupilID); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := a.people.SweepSessions(ctx); err != nil || n != 1 || count() != 1 {
+		t.Fatalf("sweep: %d %v, %d left", n, err, count())
+	}
+}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"seatlink/internal/browsertest"
@@ -117,8 +119,17 @@ func TestBrowserStaffConsole(t *testing.T) {
 	if !strings.HasPrefix(url, a.baseURL()+"/join#") || len(text("#issued-code")) != 9 {
 		t.Fatalf("issued %q code %q", url, text("#issued-code"))
 	}
-	// The pupil's device accepts the link; Kim has no robot yet, and is told so.
+	// Not in the teacher's own signed-in browser: no adult holds a
+	// pupil's session, and the page says what to do.
 	if err := chromedp.Do(ctx, chromedp.Navigate(url)); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#state", "signed in as a member of staff")
+	// The pupil's device accepts the link; Kim has no robot yet, and is told so.
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(url), chromedp.Reload()); err != nil {
 		t.Fatal(err)
 	}
 	waitText("#state", "Your classroom robot is not set up yet.")

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
 	"seatlink/internal/browsertest"
@@ -160,8 +162,13 @@ func TestBrowserPlanWorksheetNoteAndPupil(t *testing.T) {
 	waitText("#child-plans .notes", "Robin is nervous about assemblies.")
 	waitText("#child-plans .materials", "Fractions worksheet")
 
-	// The pupil's page lists the worksheet, and the download is the file.
-	if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/join#"+jl.Token), chromedp.WaitVisible("#my-plan")); err != nil {
+	// The pupil's page (on the pupil's device: the parent's session is
+	// not kept) lists the worksheet, and the download is the file.
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/join#"+jl.Token),
+		chromedp.WaitVisible("#my-plan")); err != nil {
 		t.Fatal(err)
 	}
 	waitText("#my-plan-body", "this is where you are now")

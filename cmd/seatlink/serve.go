@@ -197,7 +197,8 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	return a, nil
 }
 
-// keepHouse prunes telemetry older than the configured days, hourly.
+// keepHouse, hourly: removes material objects without records, expired
+// sessions, and telemetry older than the configured days.
 func (a *app) keepHouse() {
 	defer close(a.housekeepingDone)
 	t := time.NewTicker(time.Hour)
@@ -208,6 +209,11 @@ func (a *app) keepHouse() {
 			a.log.Warn("material sweep", "err", err)
 		} else if n > 0 {
 			a.log.Info("material sweep: objects without records removed", "objects", n)
+		}
+		if n, err := a.people.SweepSessions(context.Background()); err != nil {
+			a.log.Warn("session sweep", "err", err)
+		} else if n > 0 {
+			a.log.Info("expired sessions removed", "sessions", n)
 		}
 		if n, err := a.devices.PruneTelemetry(context.Background(), keep); err != nil {
 			a.log.Warn("telemetry pruning", "err", err)

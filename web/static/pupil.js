@@ -366,8 +366,12 @@
       return 'offline';
     }
     if (r.ok) return 'ok';
+    if (r.status === 409) return 'adult'; // this browser is signed in as staff or a parent
     return r.status === 410 || r.status === 400 ? 'expired' : 'error';
   }
+
+  const adultText = 'This browser is signed in as a member of staff or a parent. ' +
+    'Open the link on the pupil\'s own device, or sign out first.';
 
   function askForCode(text) {
     stopped = true;
@@ -383,6 +387,8 @@
     if (result === 'ok') {
       ui.codeForm.hidden = true;
       start(false);
+    } else if (result === 'adult') {
+      notice(adultText);
     } else if (result === 'expired') {
       notice('That code did not work. Check it, or ask your teacher for a new one.');
     } else {
@@ -396,6 +402,10 @@
     setState('connecting', 'Connecting…');
     if (fromLink) {
       const result = await signIn({ token });
+      if (result === 'adult') {
+        stop('adult', adultText);
+        return;
+      }
       if (result === 'expired') {
         stop('bad_link', 'This join link has expired or is not right. Ask your teacher for a new one.');
         return;
