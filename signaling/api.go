@@ -485,9 +485,15 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 				return viewOf(cur, cs), nil
 			}
 		}
-		sess, a, err = s.deps.People.RedeemJoinToken(c.Request.Context(), in.Token)
+		err = s.redeeming(c.ClientIP(), "join_token", func() (e error) {
+			sess, a, e = s.deps.People.RedeemJoinToken(c.Request.Context(), in.Token)
+			return e
+		})
 	case in.Code != "" && in.Token == "":
-		sess, a, err = s.deps.People.RedeemJoinCode(c.Request.Context(), in.Code)
+		err = s.redeeming(c.ClientIP(), "join_code", func() (e error) {
+			sess, a, e = s.deps.People.RedeemJoinCode(c.Request.Context(), in.Code)
+			return e
+		})
 	default:
 		return nil, &people.FieldError{Field: "token", Code: "required", Message: "send a token or a code"}
 	}
@@ -580,7 +586,11 @@ func (s *Server) enrollDevice(c *gin.Context, _ people.Actor) (any, error) {
 	if err := decodeJSON(c, &in); err != nil {
 		return nil, err
 	}
-	id, cred, err := s.deps.Devices.Enroll(c.Request.Context(), in.Code)
+	var id, cred string
+	err := s.redeeming(c.ClientIP(), "enrollment_code", func() (e error) {
+		id, cred, e = s.deps.Devices.Enroll(c.Request.Context(), in.Code)
+		return e
+	})
 	if err != nil {
 		return nil, err
 	}

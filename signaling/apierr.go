@@ -22,6 +22,8 @@ type apiError struct {
 	Code    string
 	Message string
 	Fields  []*people.FieldError
+	// retryAfter, if set, is sent as the Retry-After header (seconds).
+	retryAfter string
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
@@ -118,6 +120,12 @@ func toAPIError(err error) *apiError {
 	return apiErr(http.StatusInternalServerError, "internal", "internal error")
 }
 
+// isRefusal says whether a redemption failed on what was sent (a wrong,
+// used, expired or revoked code or token), not on the server.
+func isRefusal(err error) bool {
+	return errors.Is(err, people.ErrExpired) || errors.Is(err, devices.ErrExpired) || errors.Is(err, people.ErrInvalid)
+}
+
 // renderError writes err as JSON; internal errors are logged, not shown.
 func (s *Server) renderError(c *gin.Context, err error) {
 	var ie *people.ImportError
@@ -136,6 +144,9 @@ func (s *Server) renderError(c *gin.Context, err error) {
 	}
 	if errors.Is(err, people.ErrBusy) {
 		c.Header("Retry-After", "1")
+	}
+	if ae.retryAfter != "" {
+		c.Header("Retry-After", ae.retryAfter)
 	}
 	body := gin.H{"code": ae.Code, "message": ae.Message}
 	if len(ae.Fields) > 0 {

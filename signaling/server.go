@@ -106,6 +106,7 @@ type Server struct {
 	sessions sync.WaitGroup
 	live     liveSessions // joined media sessions, rechecked when access changes
 	devConns deviceConns  // open device channels, attached or not
+	guesses  guesses      // failed code and token redemptions by source
 }
 
 // New builds the server. It reports not ready until SetReady(true).
