@@ -105,48 +105,54 @@ func (s *Store) signIn(ctx context.Context, kind, email, password, remote string
 	if kind == "parent" {
 		table = "parents"
 	}
-	var id, hash string
+	key := hashSecret(kind + ":" + email)
+	// Every answer costs one password check, locked or not, known address
+	// or not: its time says nothing of which addresses exist.
 	var failures int
 	var lockedUntil int64
-	err := s.q().QueryRow(ctx, `SELECT id, password_hash, failed_logins, locked_until FROM `+table+` WHERE email = ?`, email).
-		Scan(&id, &hash, &failures, &lockedUntil)
-	if err != nil {
-		if herr := s.hashing(ctx, func() { checkPasswordHash(password, dummyHash) }); herr != nil {
-			return Session{}, Actor{}, herr
-		}
-		return Session{}, Actor{}, ErrBadCredentials
+	_ = s.q().QueryRow(ctx, `SELECT failures, locked_until FROM sign_in_failures WHERE email_hash = ? AND source = ?`, key, remote).
+		Scan(&failures, &lockedUntil)
+	var id, hash string
+	known := s.q().QueryRow(ctx, `SELECT id, password_hash FROM `+table+` WHERE email = ?`, email).Scan(&id, &hash) == nil
+	if !known || hash == "" {
+		hash = dummyHash
+	}
+	ok := false
+	if herr := s.hashing(ctx, func() { ok = checkPasswordHash(password, hash) }); herr != nil {
+		return Session{}, Actor{}, herr
 	}
 	now := s.now()
 	if lockedUntil > now {
 		return Session{}, Actor{}, &LockedError{Until: time.UnixMilli(lockedUntil)}
 	}
-	ok := false
-	if hash != "" {
-		if herr := s.hashing(ctx, func() { ok = checkPasswordHash(password, hash) }); herr != nil {
-			return Session{}, Actor{}, herr
-		}
-	}
-	if !ok {
+	if !known || !ok {
 		failures++
 		var until int64
 		if over := failures - s.cfg.MaxFailures; over >= 0 {
 			lock := s.cfg.LockFor << min(over, 10)
 			until = now + min(lock, 24*time.Hour).Milliseconds()
 		}
-		if _, err := s.q().Exec(ctx, `UPDATE `+table+` SET failed_logins = ?, locked_until = ? WHERE id = ?`, failures, until, id); err != nil {
+		if err := s.countFailure(ctx, key, remote, failures, until, now); err != nil {
 			return Session{}, Actor{}, err
 		}
-		s.log.Info("sign-in failed", "kind", kind, "subject", id, "failures", failures)
 		if until > 0 {
+			s.log.Info("sign-in locked for this address from this source", "kind", kind, "subject", id, "failures", failures)
+			if known {
+				s.auditLock(ctx, kind, table, id, remote, until)
+			}
 			return Session{}, Actor{}, &LockedError{Until: time.UnixMilli(until)}
+		}
+		if known {
+			s.log.Info("sign-in failed", "kind", kind, "subject", id, "failures", failures)
 		}
 		return Session{}, Actor{}, ErrBadCredentials
 	}
+	if _, err := s.q().Exec(ctx, `DELETE FROM sign_in_failures WHERE email_hash = ? AND source = ?`, key, remote); err != nil {
+		return Session{}, Actor{}, err
+	}
 	var sess Session
-	err = s.db.Tx(ctx, func(q store.Q) error {
-		if _, err := q.Exec(ctx, `UPDATE `+table+` SET failed_logins = 0, locked_until = 0 WHERE id = ?`, id); err != nil {
-			return err
-		}
+	err := s.db.Tx(ctx, func(q store.Q) error {
+		var err error
 		sess, err = s.newSession(ctx, q, kind, id, "", s.cfg.StaffSession)
 		return err
 	})
@@ -220,6 +226,38 @@ func (s *Store) actor(ctx context.Context, kind, id string) (Actor, error) {
 	return a, nil
 }
 
+// countFailure stores the count of failed sign-ins for an address from a
+// source, and the lock it earned (0: none).
+func (s *Store) countFailure(ctx context.Context, key, source string, failures int, until, now int64) error {
+	res, err := s.q().Exec(ctx, `UPDATE sign_in_failures SET failures = ?, locked_until = ?, updated_at = ? WHERE email_hash = ? AND source = ?`,
+		failures, until, now, key, source)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 1 {
+		return nil
+	}
+	_, err = s.q().Exec(ctx, `INSERT INTO sign_in_failures (email_hash, source, failures, locked_until, updated_at) VALUES (?, ?, ?, ?, ?)`,
+		key, source, failures, until, now)
+	return err
+}
+
+// auditLock writes a lock-out of a known account to its LA's audit log.
+func (s *Store) auditLock(ctx context.Context, kind, table, id, source string, until int64) {
+	var la string
+	q := `SELECT la_id FROM staff WHERE id = ?`
+	if table == "parents" {
+		q = `SELECT s.la_id FROM parent_pupils pp JOIN pupils p ON p.id = pp.pupil_id JOIN schools s ON s.id = p.school_id WHERE pp.parent_id = ?`
+	}
+	if s.q().QueryRow(ctx, q, id).Scan(&la) != nil {
+		return
+	}
+	detail := "from " + source + " until " + time.UnixMilli(until).UTC().Format(time.RFC3339)
+	if err := s.audit(ctx, s.q(), Actor{Kind: "system", ID: "sign-in"}, la, ActSignInLocked, kind, id, "", detail); err != nil {
+		s.log.Warn("audit of a lock-out", "err", err)
+	}
+}
+
 // ResetStaffPassword sets a new password, clears any lock and ends the
 // staff member's sessions.
 func (s *Store) ResetStaffPassword(ctx context.Context, a Actor, staffID, password string) error {
@@ -239,6 +277,14 @@ func (s *Store) ResetStaffPassword(ctx context.Context, a Actor, staffID, passwo
 			return err
 		}
 		if _, err := q.Exec(ctx, `DELETE FROM sessions WHERE kind = 'staff' AND subject_id = ?`, staffID); err != nil {
+			return err
+		}
+		// The new password is good from everywhere: locks on the address go.
+		var email string
+		if err := q.QueryRow(ctx, `SELECT email FROM staff WHERE id = ?`, staffID).Scan(&email); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, `DELETE FROM sign_in_failures WHERE email_hash = ?`, hashSecret("staff:"+email)); err != nil {
 			return err
 		}
 		return s.audit(ctx, q, a, a.LAID, ActStaffReset, "staff", staffID, "", "")

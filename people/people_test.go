@@ -420,3 +420,42 @@ func TestPasswordHashingIsBounded(t *testing.T) {
 		t.Fatalf("sign-in with a slot free: %v, want ErrBadCredentials", err)
 	}
 }
+
+// Lock-outs are by address and source together: someone who knows a
+// teacher's address locks it out from their own place only, an unknown
+// address locks exactly as a known one does (a lock says nothing of which
+// addresses exist), and a lock of a real account is in the audit log.
+func TestSignInLockIsBySourceAndAccount(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w := newWorld(t, db)
+		ctx := context.Background()
+		for _, email := range []string{w.teacherEmail, "nobody@x.example"} {
+			var last error
+			for i := 0; i < 5; i++ {
+				_, _, last = w.s.StaffSignIn(ctx, email, "wrong password!", "198.51.100.7")
+			}
+			if !errors.Is(last, ErrLocked) {
+				t.Fatalf("%s after five failures from one source: %v, want locked", email, last)
+			}
+		}
+		if _, _, err := w.s.StaffSignIn(ctx, w.teacherEmail, w.teacherPass, "198.51.100.7"); !errors.Is(err, ErrLocked) {
+			t.Fatalf("the right password from the locked source: %v", err)
+		}
+		if _, a, err := w.s.StaffSignIn(ctx, w.teacherEmail, w.teacherPass, "203.0.113.9"); err != nil || a.ID != w.teacher.ID {
+			t.Fatalf("the teacher from their own school: %v", err)
+		}
+		entries, err := w.s.ListAudit(ctx, w.admin, "", 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		locks := 0
+		for _, e := range entries {
+			if e.Action == string(ActSignInLocked) {
+				locks++
+			}
+		}
+		if locks != 1 {
+			t.Fatalf("%d lock-outs in the audit log, want 1 (the real account's)", locks)
+		}
+	})
+}

@@ -44,6 +44,9 @@ const (
 	ActMaterialDelete   Action = "material.delete"
 	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
 	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
+	// ActSignInLocked is audited, never granted: an address locked out
+	// from a source after repeated failed sign-ins.
+	ActSignInLocked Action = "signin.locked"
 )
 
 // Scope limits an action to records related to the actor.
