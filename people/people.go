@@ -50,6 +50,10 @@ var (
 	ErrBadCredentials  = errors.New("wrong email or password")
 	ErrLocked          = errors.New("too many failed sign-ins")
 	ErrExpired         = errors.New("expired or revoked")
+	// ErrOutOfScope is ErrNotFound for a record that exists outside the
+	// caller's scope (another LA's, another school's): answered as not
+	// found, but logged and counted as a refusal.
+	ErrOutOfScope = fmt.Errorf("%w (outside the caller's scope)", ErrNotFound)
 	// ErrBusy: every password-hashing slot stayed taken; try again shortly.
 	ErrBusy = errors.New("busy: too many sign-ins at once")
 )

@@ -198,7 +198,7 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 		in = (t.PupilID != "" && t.PupilID == a.ID) || (t.StaffID != "" && t.StaffID == a.ID)
 	}
 	if !in {
-		return ErrNotFound
+		return ErrOutOfScope
 	}
 	return nil
 }

@@ -347,6 +347,7 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		}
 		if r.Action != "" {
 			if _, ok := people.ScopeOf(actor.Role, r.Action); !ok {
+				s.noteRefusal(r, actor, people.ErrForbidden)
 				s.renderError(c, people.ErrForbidden)
 				return
 			}
@@ -370,6 +371,7 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		return
 	}
 	if err != nil {
+		s.noteRefusal(r, a, err)
 		s.renderError(c, err)
 		return
 	}
@@ -378,6 +380,24 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 		status = http.StatusOK
 	}
 	c.JSON(status, body)
+}
+
+// noteRefusal logs and counts a request the permission check refused: a
+// role that may never do the action, or a record outside the caller's
+// scope (answered as not found, so its existence is not revealed, but not
+// without trace). Ids only, never names.
+func (s *Server) noteRefusal(r apiRoute, a people.Actor, err error) {
+	reason := ""
+	switch {
+	case errors.Is(err, people.ErrOutOfScope):
+		reason = "scope"
+	case errors.Is(err, people.ErrForbidden):
+		reason = "role"
+	default:
+		return
+	}
+	s.refused.WithLabelValues(reason).Inc()
+	s.log.Info("refused", "reason", reason, "method", r.Method, "route", r.Path, "actor", a.ID, "role", a.Role, "la", a.LAID)
 }
 
 // sameOrigin refuses a browser request whose Origin is another site (the

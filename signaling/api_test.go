@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"seatlink/devices"
 	"seatlink/engagement"
@@ -40,6 +41,7 @@ type apiWorld struct {
 	parentEmail     string
 	parentPassword  string
 	robotToken      string // robot 1's device credential
+	metrics         *prometheus.Registry
 }
 
 const apiPassword = "a long test password"
@@ -62,11 +64,12 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	}
 	materials := engagement.NewMaterials(db, ps, files)
 	plans := engagement.NewPlans(db, ps)
-	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log,
+	metrics := prometheus.NewRegistry()
+	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log, Registerer: metrics,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
 		Reports: engagement.NewReports(db, ps), Plans: plans, Materials: materials})
 	s.SetReady(true)
-	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}}
+	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}, metrics: metrics}
 	files.SetBase(w.srv.URL)
 	t.Cleanup(func() { sfu.Close(); w.srv.Close() })
 	must := func(err error) {
@@ -1046,5 +1049,48 @@ func TestCodeGuessingIsThrottledBySource(t *testing.T) {
 	g.now = func() time.Time { return time.Now().Add(guessWindow + time.Second) }
 	if g.blocked("192.0.2.1") != 0 {
 		t.Fatal("still blocked after the window")
+	}
+}
+
+// A refused request leaves a trace: another LA's pupil is answered as not
+// found, and counted (and logged) as a refusal by scope; a role that may
+// never do an action is counted by role.
+func TestRefusalsAreCounted(t *testing.T) {
+	w := newAPIWorld(t)
+	count := func(reason string) float64 {
+		mfs, err := w.metrics.Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != "seatlink_api_refused_total" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == "reason" && l.GetValue() == reason {
+						return m.GetCounter().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	admin2 := w.signIn(t, "admin2")
+	if status, _ := admin2.do("GET", "/api/v1/pupils/"+w.ids["pupil"], nil, nil); status != 404 {
+		t.Fatalf("another LA's pupil: %d", status)
+	}
+	if status, _ := admin2.do("GET", "/api/v1/pupils/pu-does-not-exist", nil, nil); status != 404 {
+		t.Fatalf("no such pupil: %d", status)
+	}
+	teacher := w.signIn(t, "teacher1")
+	if status, _ := teacher.do("GET", "/api/v1/audit", nil, nil); status != 403 {
+		t.Fatalf("a teacher reading the audit log: %d", status)
+	}
+	if got := count("scope"); got != 1 {
+		t.Errorf("%v refusals by scope, want 1 (a missing record is no refusal)", got)
+	}
+	if got := count("role"); got != 1 {
+		t.Errorf("%v refusals by role, want 1", got)
 	}
 }

@@ -89,6 +89,7 @@ type Deps struct {
 	Materials  *engagement.Materials
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
+	Registerer prometheus.Registerer // where the server's own counters go (optional)
 	Logger     *slog.Logger
 }
 
@@ -107,6 +108,7 @@ type Server struct {
 	live     liveSessions // joined media sessions, rechecked when access changes
 	devConns deviceConns  // open device channels, attached or not
 	guesses  guesses      // failed code and token redemptions by source
+	refused  *prometheus.CounterVec
 }
 
 // New builds the server. It reports not ready until SetReady(true).
@@ -149,6 +151,12 @@ func New(cfg Config, deps Deps) *Server {
 	s.routeWeb(e)
 	s.routeFiles(e)
 	s.engine = e
+	s.refused = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "seatlink_api_refused_total",
+		Help: "API requests refused by the permission check: reason role (the role may never) or scope (another LA's, school's or pupil's record)."},
+		[]string{"reason"})
+	if deps.Registerer != nil {
+		deps.Registerer.MustRegister(s.refused)
+	}
 	if deps.Links != nil {
 		go s.watchAccess()
 	}

@@ -163,7 +163,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
-		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg,
+		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg, Registerer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
 		Reports: engagement.NewReports(a.db, a.people), Plans: engagement.NewPlans(a.db, a.people), Materials: a.materials,
 		Logger: log.With("component", "signaling"),
