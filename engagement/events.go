@@ -134,7 +134,8 @@ func (r *Recorder) Record(e Event) {
 // Dropped counts events lost to a full queue.
 func (r *Recorder) Dropped() int64 { return r.dropped.Load() }
 
-// Flush waits until every event queued before the call is stored.
+// Flush waits until every event queued before the call has been written,
+// or tried once if the store is down (then they stay pending).
 func (r *Recorder) Flush() {
 	ch := make(chan struct{})
 	select {
@@ -152,28 +153,55 @@ func (r *Recorder) Close() {
 	})
 }
 
+// maxPending bounds the events kept for a store that is down: at 100
+// live pupils an outage of a minute holds a few thousand; past the bound
+// the oldest are dropped and counted.
+const maxPending = 100_000
+
 func (r *Recorder) run() {
 	batch := make([]Event, 0, 256)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
-	write := func() {
-		if len(batch) == 0 {
+	var retryAt time.Time
+	backoff := time.Second
+	// write stores what is pending in chunks; if the store is down the
+	// events are kept (bounded) and tried again with a growing pause, so
+	// an outage loses none of them.
+	write := func(force bool) {
+		if len(batch) == 0 || (!force && time.Now().Before(retryAt)) {
 			return
 		}
-		if err := r.insert(batch); err != nil {
-			r.log.Error("engagement events not stored", "events", len(batch), "err", err)
+		for len(batch) > 0 {
+			n := min(len(batch), 1000)
+			if err := r.insert(batch[:n]); err != nil {
+				if retryAt.IsZero() || backoff >= 8*time.Second {
+					r.log.Warn("engagement events not stored yet; kept to retry", "pending", len(batch), "err", err)
+				}
+				retryAt = time.Now().Add(backoff)
+				backoff = min(2*backoff, 10*time.Second)
+				if over := len(batch) - maxPending; over > 0 {
+					r.dropped.Add(int64(over))
+					r.log.Error("engagement events dropped: the store has been down too long", "dropped", over)
+					batch = append(batch[:0], batch[over:]...)
+				}
+				return
+			}
+			batch = append(batch[:0], batch[n:]...)
 		}
-		batch = batch[:0]
+		if !retryAt.IsZero() {
+			r.log.Info("engagement events stored after the store came back")
+		}
+		retryAt, backoff = time.Time{}, time.Second
 	}
 	for {
 		select {
 		case e := <-r.queue:
 			batch = append(batch, e)
-			if len(batch) == cap(batch) {
-				write()
+			if len(batch) >= 256 {
+				write(false)
 			}
 		case <-tick.C:
-			write()
+			write(false)
 		case ch := <-r.flushed:
 			for drained := false; !drained; {
 				select {
@@ -183,9 +211,12 @@ func (r *Recorder) run() {
 					drained = true
 				}
 			}
-			write()
+			write(true)
 			close(ch)
 		case <-r.done:
+			if len(batch) > 0 {
+				r.log.Error("engagement events not stored at shutdown: the store is down", "events", len(batch))
+			}
 			return
 		}
 	}

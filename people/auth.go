@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/subtle"
+	"database/sql"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -113,7 +114,11 @@ func (s *Store) signIn(ctx context.Context, kind, email, password, remote string
 	_ = s.q().QueryRow(ctx, `SELECT failures, locked_until FROM sign_in_failures WHERE email_hash = ? AND source = ?`, key, remote).
 		Scan(&failures, &lockedUntil)
 	var id, hash string
-	known := s.q().QueryRow(ctx, `SELECT id, password_hash FROM `+table+` WHERE email = ?`, email).Scan(&id, &hash) == nil
+	lerr := s.q().QueryRow(ctx, `SELECT id, password_hash FROM `+table+` WHERE email = ?`, email).Scan(&id, &hash)
+	if lerr != nil && !errors.Is(lerr, sql.ErrNoRows) {
+		return Session{}, Actor{}, unavailable(lerr) // not "wrong password"
+	}
+	known := lerr == nil
 	if !known || hash == "" {
 		hash = dummyHash
 	}
@@ -173,11 +178,17 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Actor, Session,
 	var exp int64
 	err := s.q().QueryRow(ctx, `SELECT kind, subject_id, csrf_token, expires_at FROM sessions WHERE token_hash = ?`,
 		hashSecret(token)).Scan(&sess.Kind, &sess.SubjectID, &sess.CSRF, &exp)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Actor{}, Session{}, unavailable(err) // an outage is no sign-out
+	}
 	if err != nil || exp <= s.now() {
 		return Actor{}, Session{}, ErrUnauthenticated
 	}
 	sess.Token, sess.ExpiresAt = token, time.UnixMilli(exp)
 	a, err := s.actor(ctx, sess.Kind, sess.SubjectID)
+	if err != nil && !errors.Is(err, ErrNotFound) && !errors.Is(err, ErrUnauthenticated) {
+		return Actor{}, Session{}, unavailable(err)
+	}
 	if err != nil {
 		return Actor{}, Session{}, ErrUnauthenticated
 	}

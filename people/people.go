@@ -54,6 +54,9 @@ var (
 	// caller's scope (another LA's, another school's): answered as not
 	// found, but logged and counted as a refusal.
 	ErrOutOfScope = fmt.Errorf("%w (outside the caller's scope)", ErrNotFound)
+	// ErrStoreUnavailable: the records could not be read (the database is
+	// down or unreachable); nothing is known about the question asked.
+	ErrStoreUnavailable = errors.New("the records are unavailable")
 	// ErrBusy: every password-hashing slot stayed taken; try again shortly.
 	ErrBusy = errors.New("busy: too many sign-ins at once")
 )
@@ -224,6 +227,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	var one int
 	return s.q().QueryRow(ctx, `SELECT 1`).Scan(&one)
 }
+
+// unavailable wraps a store error that is not "no such row".
+func unavailable(err error) error { return fmt.Errorf("%w: %v", ErrStoreUnavailable, err) }
 
 // notFoundIfNoRows maps sql.ErrNoRows to ErrNotFound.
 func notFoundIfNoRows(err error) error {

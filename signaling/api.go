@@ -337,6 +337,10 @@ func (s *Server) serveAPI(c *gin.Context, r apiRoute) {
 	if !r.Public {
 		token, _ := c.Cookie(sessionCookie)
 		actor, sess, err := s.deps.People.Authenticate(c.Request.Context(), token)
+		if errors.Is(err, people.ErrStoreUnavailable) {
+			s.renderError(c, err) // an outage, not "sign in first"
+			return
+		}
 		if err != nil {
 			s.renderError(c, errNeedsSession)
 			return

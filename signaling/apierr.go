@@ -39,6 +39,10 @@ var (
 	errCSRF         = apiErr(http.StatusForbidden, "csrf", "missing or wrong CSRF token")
 	errCrossOrigin  = apiErr(http.StatusForbidden, "cross_origin", "requests from other sites are refused")
 	errNeedsSession = apiErr(http.StatusUnauthorized, "unauthenticated", "sign in first")
+	// errStoreUnavailable: the database is down; nothing is wrong with the
+	// request or the caller's session.
+	errStoreUnavailable = apiErr(http.StatusServiceUnavailable, "store_unavailable",
+		"the records cannot be reached just now; try again in a minute")
 	// errHandled means the handler has written its own answer.
 	errHandled = errors.New("handled")
 )
@@ -102,6 +106,8 @@ func toAPIError(err error) *apiError {
 		return apiErr(http.StatusBadRequest, "not_robot", "only a robot can be paired with a pupil")
 	case errors.Is(err, people.ErrUnauthenticated):
 		return errNeedsSession
+	case errors.Is(err, people.ErrStoreUnavailable):
+		return errStoreUnavailable
 	case errors.Is(err, people.ErrBusy):
 		return apiErr(http.StatusTooManyRequests, "busy", "too many sign-ins at once; try again in a moment")
 	case errors.Is(err, people.ErrBadCredentials):
@@ -135,8 +141,14 @@ func (s *Server) renderError(c *gin.Context, err error) {
 		return
 	}
 	ae := toAPIError(err)
+	if ae.Status == http.StatusInternalServerError && s.deps.People != nil && s.deps.People.Ping(c.Request.Context()) != nil {
+		ae = errStoreUnavailable // the failure was the store's, and says so
+	}
 	if ae.Status >= 500 {
-		s.log.Error("api", "route", c.FullPath(), "err", err)
+		s.log.Error("api", "route", c.FullPath(), "code", ae.Code, "err", err)
+	}
+	if ae == errStoreUnavailable {
+		c.Header("Retry-After", "30")
 	}
 	var le *people.LockedError
 	if errors.As(err, &le) {

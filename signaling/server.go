@@ -174,6 +174,14 @@ func (s *Server) readyz(c *gin.Context) {
 		writeHTTPError(c, http.StatusServiceUnavailable, "not_ready", "not ready")
 		return
 	}
+	if s.deps.People != nil {
+		ctx, cancel := context.WithTimeout(c.Request.Context(), 2*time.Second)
+		defer cancel()
+		if s.deps.People.Ping(ctx) != nil { // a node that cannot reach its records takes no traffic
+			writeHTTPError(c, http.StatusServiceUnavailable, "store_unavailable", "the records cannot be reached")
+			return
+		}
+	}
 	c.JSON(http.StatusOK, gin.H{"status": "ready"})
 }
 

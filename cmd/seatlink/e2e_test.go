@@ -92,7 +92,10 @@ func newTestLink(t testing.TB, a *app) testLink {
 }
 
 // testApp starts the real server wiring on ephemeral loopback ports.
-func testApp(t testing.TB) *app {
+func testApp(t testing.TB) *app { return testAppWith(t, nil) }
+
+// testAppWith is testApp with its configuration changed by edit.
+func testAppWith(t testing.TB, edit func(*config.Serve)) *app {
 	t.Helper()
 	cfg := config.Defaults()
 	cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr = "127.0.0.1:0", "127.0.0.1:0", "127.0.0.1:0"
@@ -100,6 +103,9 @@ func testApp(t testing.TB) *app {
 	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
 	cfg.DataDir = t.TempDir()
 	cfg.HeartbeatInterval = time.Second
+	if edit != nil {
+		edit(&cfg)
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
