@@ -112,7 +112,10 @@ func TestStoreOutageIsReportedAndLosesNoEvidence(t *testing.T) {
 	if _, err := admin.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE"); admin.Close() })
+	t.Cleanup(func() {
+		_, _ = admin.ExecContext(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
+		admin.Close()
+	})
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatal(err)
