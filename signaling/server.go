@@ -142,9 +142,6 @@ func New(cfg Config, deps Deps) *Server {
 	})
 	e.GET("/healthz", func(c *gin.Context) { c.JSON(http.StatusOK, gin.H{"status": "ok"}) })
 	e.GET("/readyz", s.readyz)
-	if deps.Gatherer != nil {
-		e.GET("/metrics", gin.WrapH(promhttp.HandlerFor(deps.Gatherer, promhttp.HandlerOpts{})))
-	}
 	e.GET("/ws", s.serveWS)
 	e.GET("/device/ws", s.serveDeviceWS)
 	s.routeAPI(e)
@@ -165,6 +162,15 @@ func New(cfg Config, deps Deps) *Server {
 
 // Handler is the HTTP handler to serve.
 func (s *Server) Handler() http.Handler { return s.engine }
+
+// MetricsHandler serves the Prometheus metrics. It is never routed on the
+// public handler: cmd serves it on a listener of its own (--metrics-addr).
+func (s *Server) MetricsHandler() http.Handler {
+	if s.deps.Gatherer == nil {
+		return http.NotFoundHandler()
+	}
+	return promhttp.HandlerFor(s.deps.Gatherer, promhttp.HandlerOpts{})
+}
 
 // SetReady switches /readyz.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }

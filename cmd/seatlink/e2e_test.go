@@ -103,6 +103,7 @@ func testAppWith(t testing.TB, edit func(*config.Serve)) *app {
 	cfg.DatabaseURL = filepath.Join(t.TempDir(), "test.db")
 	cfg.DataDir = t.TempDir()
 	cfg.HeartbeatInterval = time.Second
+	cfg.MetricsAddr = "127.0.0.1:0"
 	if edit != nil {
 		edit(&cfg)
 	}
@@ -295,7 +296,13 @@ func TestEndToEndRobotToPupil(t *testing.T) {
 			})
 
 			// The metrics saw the forwarding.
-			body := get(t, a.baseURL()+"/metrics")
+			// Never on the public port; on the metrics address of its own.
+			if resp, err := http.Get(a.baseURL() + "/metrics"); err != nil || resp.StatusCode != 404 {
+				t.Errorf("/metrics on the public port: %v %v", err, resp)
+			} else {
+				resp.Body.Close()
+			}
+			body := get(t, a.metricsURL())
 			for _, want := range []string{"seatlink_sfu_rooms 1", "seatlink_sfu_peers 2", "seatlink_sfu_published_tracks 3",
 				"seatlink_sfu_forwarded_tracks 3"} {
 				if !strings.Contains(body, want+"\n") {

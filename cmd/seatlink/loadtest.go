@@ -18,6 +18,7 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	fs := flag.NewFlagSet("loadtest", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	server := fs.String("server", "http://127.0.0.1:8080", "the server to drive (loopback only)")
+	metrics := fs.String("metrics", "", "the server's Prometheus metrics URL, from its --metrics-addr (loopback only; forwarded rates, NACKs)")
 	email := fs.String("admin-email", os.Getenv("SEATLINK_LOADTEST_ADMIN_EMAIL"), "an LA admin's email (creates the links; env SEATLINK_LOADTEST_ADMIN_EMAIL)")
 	password := fs.String("admin-password", "", "the admin's password (prefer env SEATLINK_LOADTEST_ADMIN_PASSWORD)")
 	var lf sim.LoadFlags
@@ -37,6 +38,11 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	}
 	if err := sim.LoopbackOnly(*server); err != nil {
 		return err
+	}
+	if *metrics != "" {
+		if err := sim.LoopbackOnly(*metrics); err != nil {
+			return err
+		}
 	}
 	start := time.Now()
 	creds, err := sim.Provision(ctx, *server, *email, *password, lf.Links, func(done int) {
@@ -58,7 +64,9 @@ func loadtestCmd(ctx context.Context, args []string, stdout, stderr io.Writer) e
 		}
 		defer pprof.StopCPUProfile()
 	}
-	rep, err := sim.Load(ctx, lf.Config(*server, creds))
+	cfg := lf.Config(*server, creds)
+	cfg.Metrics = *metrics
+	rep, err := sim.Load(ctx, cfg)
 	fmt.Fprintln(stderr)
 	if err != nil {
 		return err

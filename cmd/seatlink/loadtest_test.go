@@ -30,7 +30,7 @@ func TestLoadtestSmoke(t *testing.T) {
 	t.Setenv("SEATLINK_LOADTEST_ADMIN_PASSWORD", pw)
 	out := filepath.Join(t.TempDir(), "report.json")
 	var stdout, stderr bytes.Buffer
-	err := loadtestCmd(bg, []string{"--server", a.baseURL(), "--admin-email", "load@x.test", "--links", "2", "--seconds", "5",
+	err := loadtestCmd(bg, []string{"--server", a.baseURL(), "--metrics", a.metricsURL(), "--admin-email", "load@x.test", "--links", "2", "--seconds", "5",
 		"--bitrate", "500000", "--json", out}, &stdout, &stderr)
 	t.Logf("\n%s", stdout.String())
 	if err != nil {

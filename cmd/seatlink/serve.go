@@ -93,8 +93,11 @@ type app struct {
 	// materials keeps lesson material in dirStore (the default) or S3.
 	materials *engagement.Materials
 	pprofSrv  *http.Server
-	dirStore  *engagement.DirStore
-	tmpDir    string
+	// metricsSrv serves /metrics on --metrics-addr (never the public port).
+	metricsSrv *http.Server
+	metricsLn  net.Listener
+	dirStore   *engagement.DirStore
+	tmpDir     string
 
 	housekeeping     chan struct{}
 	housekeepingDone chan struct{}
@@ -188,6 +191,18 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		if err := a.servePprof(cfg.PprofAddr); err != nil {
 			return nil, err
 		}
+	}
+	if cfg.MetricsAddr != "" {
+		ln, err := net.Listen("tcp", cfg.MetricsAddr)
+		if err != nil {
+			return nil, fmt.Errorf("metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", a.sig.MetricsHandler())
+		a.metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		a.metricsLn = ln
+		go func() { _ = a.metricsSrv.Serve(ln) }()
+		a.log.Info("metrics", "addr", ln.Addr().String())
 	}
 	a.sig.SetReady(true)
 	a.housekeeping = make(chan struct{})
@@ -315,6 +330,14 @@ func (m mediaEvents) MediaEvent(e media.Event) {
 	m.r.Record(engagement.Event{At: e.At, PupilID: e.Subject, LinkID: e.Link, Kind: e.Kind, Value: e.Value})
 }
 
+// metricsURL is where --metrics-addr serves /metrics ("" if off).
+func (a *app) metricsURL() string {
+	if a.metricsLn == nil {
+		return ""
+	}
+	return "http://" + a.metricsLn.Addr().String() + "/metrics"
+}
+
 // closeResources closes what startApp opened, after a partial start too.
 func (a *app) closeResources() {
 	if a.sfu != nil {
@@ -365,6 +388,9 @@ func (a *app) stop(ctx context.Context) {
 	a.recorder.Flush()
 	if err := a.sig.Drain(ctx); err != nil {
 		a.log.Warn("drain", "err", err)
+	}
+	if a.metricsSrv != nil {
+		_ = a.metricsSrv.Close()
 	}
 	if a.pprofSrv != nil {
 		_ = a.pprofSrv.Close()

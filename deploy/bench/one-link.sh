@@ -16,7 +16,7 @@ trap cleanup EXIT
 go build -o "$tmp/seatlink" ./cmd/seatlink
 port=$((20000 + RANDOM % 20000))
 "$tmp/seatlink" serve --demo --demo-robot=false --http-addr "127.0.0.1:$port" \
-	--media-udp "127.0.0.1:$((port + 1))" --media-tcp off --log-level warn >"$tmp/out" 2>"$tmp/err" &
+	--media-udp "127.0.0.1:$((port + 1))" --media-tcp off --metrics-addr "127.0.0.1:$((port + 2))" --log-level warn >"$tmp/out" 2>"$tmp/err" &
 server=$!; pids+=("$server")
 for _ in $(seq 100); do grep -q "robot token" "$tmp/out" 2>/dev/null && break; sleep 0.1; done
 join="$(sed -n 's/^pupil join link: //p' "$tmp/out")"
@@ -29,7 +29,7 @@ chromium --headless=new --no-sandbox --disable-gpu --disable-quic --no-first-run
 pids+=("$!")
 sleep 8 # join, ICE, first keyframe
 
-metric() { curl -s "http://127.0.0.1:$port/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
+metric() { curl -s "http://127.0.0.1:$((port + 2))/metrics" | awk -v m="$1" '$1 == m { print $2 }'; }
 ticks() { awk '{ print $14 + $15 }' "/proc/$server/stat"; }
 hz="$(getconf CLK_TCK)"
 b0="$(metric seatlink_sfu_forwarded_rtp_bytes_total)"; p0="$(metric seatlink_sfu_forwarded_rtp_packets_total)"; t0="$(ticks)"

@@ -21,10 +21,11 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 http="127.0.0.1:$(free_port)"
 media="127.0.0.1:$(free_port)"
 pprof="127.0.0.1:$(free_port)"
+metrics="127.0.0.1:$(free_port)"
 
 log "server on $http (media $media)"
 "$work/seatlink" serve --demo --demo-robot=false --http-addr "$http" --media-udp "$media" --media-tcp off \
-	--log-level warn --pprof-addr "$pprof" >"$work/serve.out" 2>"$work/serve.err" &
+	--log-level warn --pprof-addr "$pprof" --metrics-addr "$metrics" >"$work/serve.out" 2>"$work/serve.err" &
 pid=$!
 source deploy/bench/livekit.sh
 trap 'kill $pid 2>/dev/null || true; wait $pid 2>/dev/null || true; seatlink_livekit_stop; rm -rf "$work"' EXIT
@@ -64,7 +65,7 @@ for n in $SIZES; do
 			  curl -fsS -o "$work/cpu.prof" "http://$pprof/debug/pprof/profile?seconds=$(( SECONDS_EACH / 2 > 1 ? SECONDS_EACH / 2 : 1 ))" ) &
 			profiler=$!
 		fi
-		"$work/seatlink" loadtest --server "http://$http" --admin-email "$email" --links "$n" --seconds "$SECONDS_EACH" \
+		"$work/seatlink" loadtest --server "http://$http" --metrics "http://$metrics/metrics" --admin-email "$email" --links "$n" --seconds "$SECONDS_EACH" \
 			--ramp 25 --server-pid "$pid" --json "$work/links-$tag.json" || log "the run at $n links reported failures"
 		wait "${profiler:-}" 2>/dev/null || true
 		if [ -n "$lk" ]; then

@@ -42,6 +42,10 @@ type LoadConfig struct {
 	// ServerPID, if set, is the server's process: its CPU time and
 	// resident memory are read from /proc, the same way for any server.
 	ServerPID int
+	// Metrics, if set, is the URL of the server's Prometheus metrics
+	// (serve --metrics-addr; never on the public port): forwarded rates,
+	// NACKs and goroutines are read from it.
+	Metrics string
 }
 
 // Side is which end of a link a load peer plays.
@@ -354,8 +358,8 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	}
 	var before, after map[string]float64
 	var err error
-	if ownServer {
-		before, err = scrape(ctx, cfg.Server)
+	if ownServer && cfg.Metrics != "" {
+		before, err = scrape(ctx, cfg.Metrics)
 	}
 	proc0, procErr := procStat(cfg.ServerPID)
 	udp0 := udpRcvbufErrors()
@@ -371,8 +375,8 @@ func Load(ctx context.Context, cfg LoadConfig) (LoadReport, error) {
 	r.steadyTo.Store(time.Now().UnixNano())
 	proc1, _ := procStat(cfg.ServerPID)
 	udpDrops := udpRcvbufErrors() - udp0
-	if ownServer && err == nil {
-		after, err = scrape(context.Background(), cfg.Server)
+	if ownServer && cfg.Metrics != "" && err == nil {
+		after, err = scrape(context.Background(), cfg.Metrics)
 	}
 	secs := float64(r.steadyTo.Load()-r.steadyFrom.Load()) / 1e9
 	rep := LoadReport{Links: len(cfg.Links), LinksWithMedia: int(r.withMedia.Load()), Seconds: secs,

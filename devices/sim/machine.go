@@ -16,9 +16,10 @@ import (
 	"syscall"
 )
 
-// scrape reads the server's Prometheus metrics (sums of each name's series).
-func scrape(ctx context.Context, server string) (map[string]float64, error) {
-	req, err := http.NewRequestWithContext(ctx, "GET", strings.TrimRight(server, "/")+"/metrics", nil)
+// scrape reads the server's Prometheus metrics from their URL (serve
+// --metrics-addr): sums of each name's series.
+func scrape(ctx context.Context, metricsURL string) (map[string]float64, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", metricsURL, nil)
 	if err != nil {
 		return nil, err
 	}

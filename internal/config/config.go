@@ -68,6 +68,9 @@ type Serve struct {
 	// PprofAddr serves Go's profiler (/debug/pprof/) on a loopback
 	// address of its own, for load tests; empty is off.
 	PprofAddr string
+	// MetricsAddr serves Prometheus metrics (/metrics) on an address of
+	// its own, never on the public HTTP port; empty is off.
+	MetricsAddr string
 }
 
 // Defaults are the embedded defaults: loopback only, no setup.
@@ -141,6 +144,7 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.S3Region, "s3-region", c.S3Region, "S3 region, if the store needs one")
 	fs.IntVar(&c.MaterialMaxMB, "material-max-mb", c.MaterialMaxMB, "largest lesson-material upload, in MB")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go's profiler on this loopback address (off by default)")
+	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics on this address of its own, not the public port (off by default)")
 }
 
 // EnvName is the environment variable for a flag.
@@ -262,6 +266,13 @@ func (c *Serve) Validate() error {
 		host, _, err := net.SplitHostPort(c.PprofAddr)
 		if ip := net.ParseIP(host); err != nil || ip == nil || !ip.IsLoopback() {
 			errs = append(errs, fmt.Errorf("pprof-addr %q: want a loopback host:port (the profiler is never served to the network)", c.PprofAddr))
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			errs = append(errs, fmt.Errorf("metrics-addr %q: want host:port", c.MetricsAddr))
+		} else if c.MetricsAddr == c.HTTPAddr && !strings.HasSuffix(c.HTTPAddr, ":0") {
+			errs = append(errs, fmt.Errorf("metrics-addr %q: must not be the public HTTP address", c.MetricsAddr))
 		}
 	}
 	if c.MaterialMaxMB < 1 || c.MaterialMaxMB > 10240 {

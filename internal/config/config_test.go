@@ -51,6 +51,8 @@ func TestRefused(t *testing.T) {
 		{"bad grace", []string{"--shutdown-grace", "1h"}, nil, "shutdown-grace"},
 		{"profiler on the network", []string{"--pprof-addr", "0.0.0.0:6060"}, nil, "pprof-addr"},
 		{"profiler without a port", []string{"--pprof-addr", "127.0.0.1"}, nil, "pprof-addr"},
+		{"metrics without a port", []string{"--metrics-addr", "127.0.0.1"}, nil, "metrics-addr"},
+		{"metrics on the public port", []string{"--http-addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, nil, "metrics-addr"},
 		{"S3 without keys", []string{"--s3-endpoint", "127.0.0.1:9000"}, nil, "s3-endpoint needs"},
 		{"huge uploads", []string{"--material-max-mb", "0"}, nil, "material-max-mb"},
 	} {
