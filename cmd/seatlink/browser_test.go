@@ -12,6 +12,7 @@ import (
 
 	"seatlink/engagement"
 	"seatlink/internal/browsertest"
+	"seatlink/media"
 )
 
 // TestBrowserPupilSeesAndHearsClass opens the pupil's join link in headless
@@ -65,6 +66,18 @@ func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 	if err != nil || label != "You're in class" {
 		t.Fatalf("state label %q (%v)", label, err)
 	}
+	// The page's state follows the media whatever order events come in:
+	// the server drops the pupil (as a restart does), the page rejoins, the
+	// picture plays on in the same element, and it says so again.
+	a.sfu.Evict(link.RobotID, media.RolePupil)
+	waitFor(t, 5*time.Second, "the page to notice the drop", func() bool {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seatlink.state()`))
+		return s != "in_class"
+	})
+	waitFor(t, 20*time.Second, "the page to say it is in class again", func() bool {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seatlink.state()`))
+		return s == "in_class"
+	})
 
 	// The robot hears the pupil: Chromium's fake microphone, with the
 	// RFC 6464 audio level the browser stamps on each packet.

@@ -242,6 +242,18 @@
     }
   }
 
+  // The state follows the media, whatever order the events came in: after
+  // a reconnect the video element may go on playing a new track and fire
+  // no 'playing' or 'resize' at all, so twice a second the page looks
+  // whether the picture is moving while the connection is up.
+  let lastVideoTime = -1;
+  setInterval(() => {
+    const t = ui.video.currentTime;
+    const moving = t !== lastVideoTime && ui.video.readyState >= 2 && ui.video.videoWidth > 0;
+    lastVideoTime = t;
+    if (!stopped && moving && stateWord !== 'in_class' && pc && pc.connectionState === 'connected') updateInClass();
+  }, 500);
+
   // The robot's camera goes to the (muted) video element, its microphone to
   // an audio element, so that a browser refusing to autoplay sound never
   // stops the picture.
