@@ -43,7 +43,10 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 		t.Helper()
 		if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/staff"), chromedp.WaitVisible("#signin-form"),
 			chromedp.SetValue("#signin-form [name=email]", email), chromedp.SetValue("#signin-form [name=password]", password),
-			chromedp.Click("#signin-form button"), chromedp.WaitVisible("#pupils")); err != nil {
+			chromedp.Click("#signin-form button"), chromedp.WaitVisible("#pupils"),
+			// The page has loaded all it loads: a click now lands where it is
+			// aimed (under load, sections appearing late moved the buttons).
+			chromedp.WaitVisible(`body[data-ready="1"]`)); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -79,7 +79,11 @@ window.seatlinkConsole = (() => {
       $('signin').hidden = true;
       $('who').textContent = me.name + ' (' + me.role + ')';
       $('signout').hidden = false;
+      document.body.dataset.ready = '';
       await onStaff(me);
+      // Everything this page loads is in place: nothing moves under a
+      // pointer from here (tests wait for this before they click).
+      document.body.dataset.ready = '1';
     }
     $('signin-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
