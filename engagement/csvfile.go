@@ -28,10 +28,6 @@ type csvRow struct {
 	f   *csvFile
 }
 
-// errCSVStop ends reading: the file could not be read further, or had too
-// many rows or errors; the row error says which.
-var errCSVStop = errors.New("csv: stop")
-
 // openCSV reads the header. alias maps the header's words (lower case) to
 // column names; a word it does not list is the column's name itself. A
 // header that cannot be read, or lacks a column in need, is refused with
@@ -68,28 +64,33 @@ func openCSV(r io.Reader, alias map[string]string, maxRows int, need ...string) 
 	return f, nil
 }
 
-// next returns the next row that is not blank: io.EOF at the end, or
-// errCSVStop with the row error to report when the row cannot be read, the
-// file is longer than its limit or errs has reached the import's limit.
-func (f *csvFile) next(errs []people.RowError) (csvRow, *people.RowError, error) {
+// next returns the next row that is not blank, or false at the end of the
+// file or where reading must stop: a row that cannot be read, a file longer
+// than its limit, or errs at the import's limit (the row error saying why
+// is added to errs).
+func (f *csvFile) next(errs *[]people.RowError) (csvRow, bool) {
 	for {
 		rec, err := f.cr.Read()
 		f.line++
 		row := csvRow{N: f.line, rec: rec, f: f}
+		stop := func(code, msg string) (csvRow, bool) {
+			*errs = append(*errs, row.error("row", code, msg))
+			return row, false
+		}
 		switch {
 		case errors.Is(err, io.EOF):
-			return row, nil, io.EOF
+			return row, false
 		case errors.Is(err, linelimit.ErrTooLong):
-			return row, &people.RowError{Row: f.line, Field: "row", Code: "line_too_long", Message: "this row is longer than 8 KiB"}, errCSVStop
+			return stop("line_too_long", "this row is longer than 8 KiB")
 		case err != nil:
-			return row, &people.RowError{Row: f.line, Field: "row", Code: "bad_csv", Message: "this row cannot be read as CSV"}, errCSVStop
-		case len(errs) >= people.MaxImportErrors || f.line-1 > f.max:
-			return row, &people.RowError{Row: f.line, Field: "row", Code: "too_many", Message: "too many rows or errors"}, errCSVStop
+			return stop("bad_csv", "this row cannot be read as CSV")
+		case len(*errs) >= people.MaxImportErrors || f.line-1 > f.max:
+			return stop("too_many", "too many rows or errors")
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
 			continue // a blank line
 		}
-		return row, nil, nil
+		return row, true
 	}
 }
 

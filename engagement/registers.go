@@ -48,14 +48,7 @@ func parseMarksCSV(r io.Reader) ([]markRow, []people.RowError) {
 	}
 	var rows []markRow
 	seen := map[string]int{}
-	for {
-		row, stop, err := f.next(errs)
-		if err != nil {
-			if stop != nil {
-				errs = append(errs, *stop)
-			}
-			break
-		}
+	for row, ok := f.next(&errs); ok; row, ok = f.next(&errs) {
 		n := row.N
 		m := markRow{row: n, number: row.get("pupil_number"), session: strings.ToUpper(row.get("session")), cd: row.get("code")}
 		d, err := parseDay(row.get("date"))

@@ -176,14 +176,7 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 	var terms []Term
 	var termLines []int
 	var hols []holRow
-	for {
-		row, stop, err := f.next(errs)
-		if err != nil {
-			if stop != nil {
-				errs = append(errs, *stop)
-			}
-			break
-		}
+	for row, ok := f.next(&errs); ok; row, ok = f.next(&errs) {
 		n, get := row.N, row.get
 		bad := func(field, code, msg string) { errs = append(errs, row.error(field, code, msg)) }
 		name, from, to := get("name"), get("starts_on"), get("ends_on")

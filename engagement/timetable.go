@@ -66,14 +66,7 @@ func parseTimetableCSV(r io.Reader) ([]Period, []people.RowError) {
 	}
 	var out []Period
 	rows := map[int]int{} // index in out → CSV row
-	for {
-		row, stop, err := f.next(errs)
-		if err != nil {
-			if stop != nil {
-				errs = append(errs, *stop)
-			}
-			break
-		}
+	for row, ok := f.next(&errs); ok; row, ok = f.next(&errs) {
 		bad := func(field, code, msg string) { errs = append(errs, row.error(field, code, msg)) }
 		get := row.get
 		wd, ok := weekdays[strings.ToLower(get("weekday"))]
