@@ -406,3 +406,53 @@ func TestReportStopsWhenItsCallerLeaves(t *testing.T) {
 		t.Fatalf("a cancelled report: %v", err)
 	}
 }
+
+// A calendar built in memory: lessons 09:00–12:00 and 13:00–15:00 every
+// weekday, UTC, one term with a half-term week.
+func testCalendar() *calendar {
+	c := &calendar{loc: time.UTC, school: map[time.Weekday][]period{}, own: map[string]map[time.Weekday][]period{},
+		terms: []Term{{Name: "Autumn", StartsOn: "2026-09-03", EndsOn: "2026-12-18",
+			Holidays: []Holiday{{Name: "Half term", StartsOn: "2026-10-26", EndsOn: "2026-10-30"}}}}}
+	for wd := time.Monday; wd <= time.Friday; wd++ {
+		c.school[wd] = []period{
+			{Period: Period{Weekday: wd, Starts: "09:00", Ends: "12:00", Kind: KindLesson, Session: "AM"}, from: 9 * 60, to: 12 * 60},
+			{Period: Period{Weekday: wd, Starts: "13:00", Ends: "15:00", Kind: KindLesson, Session: "PM"}, from: 13 * 60, to: 15 * 60}}
+	}
+	return c
+}
+
+// "Last week" is the last complete school week with possible sessions:
+// on Tuesday 3 November, the week of 26 October is half term (nothing
+// possible) and this week is not over, so it is the week of 19 October.
+// Marked sessions the timetable does not cover end at 13:00 (AM) and
+// 18:00 (PM), so on a Saturday a Saturday morning mark counts only after
+// 13:00.
+func TestLastCompleteWeekAndSessionEnds(t *testing.T) {
+	c := testCalendar()
+	now := time.Date(2026, 11, 3, 16, 0, 0, 0, time.UTC)
+	win, err := c.window(Range{Through: now, Weeks: 3, Now: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &Reports{Share: DefaultEngagedShare}
+	h := r.history(c, win, people.Pupil{ID: "p"}, map[string]string{}, nil, "", false)
+	got := []string{}
+	for _, w := range h.Weeks {
+		got = append(got, w.Monday+":"+strconv.Itoa(w.PossibleSessions)+":"+strconv.FormatBool(w.Complete))
+	}
+	if strings.Join(got, " ") != "2026-10-19:10:true 2026-10-26:0:true 2026-11-02:4:false" {
+		t.Fatalf("weeks %v", got)
+	}
+	if h.LastWeek == nil || h.LastWeek.Monday != "2026-10-19" {
+		t.Fatalf("last complete week %+v", h.LastWeek)
+	}
+	sat := time.Date(2026, 11, 7, 12, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		half string
+		want string
+	}{{"AM", "13:00"}, {"PM", "18:00"}} {
+		if end := c.sessionEnd(sat, Session{Day: "2026-11-07", Session: tc.half, Code: "/"}); end.Format("15:04") != tc.want {
+			t.Errorf("%s session without slots ends %s, want %s", tc.half, end.Format("15:04"), tc.want)
+		}
+	}
+}
