@@ -228,8 +228,15 @@ func (s *Store) Ping(ctx context.Context) error {
 	return s.q().QueryRow(ctx, `SELECT 1`).Scan(&one)
 }
 
-// unavailable wraps a store error that is not "no such row".
-func unavailable(err error) error { return fmt.Errorf("%w: %v", ErrStoreUnavailable, err) }
+// unavailable wraps a store error that is not "no such row" as
+// ErrStoreUnavailable, unless the caller's context ended (then the store
+// is not to blame and the context's error is returned).
+func unavailable(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	return fmt.Errorf("%w: %v", ErrStoreUnavailable, err)
+}
 
 // notFoundIfNoRows maps sql.ErrNoRows to ErrNotFound.
 func notFoundIfNoRows(err error) error {

@@ -992,6 +992,10 @@ func TestSlowBodyIsCutOff(t *testing.T) {
 		start := time.Now()
 		fmt.Fprintf(conn, "POST /api/v1/session HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n", len(body))
 		go func() {
+			if trickle == 0 {
+				_, _ = conn.Write([]byte(body))
+				return
+			}
 			for i := 0; i < len(body); i++ {
 				if _, err := conn.Write([]byte{body[i]}); err != nil {
 					return

@@ -1,6 +1,7 @@
 package signaling
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -141,8 +142,14 @@ func (s *Server) renderError(c *gin.Context, err error) {
 		return
 	}
 	ae := toAPIError(err)
-	if ae.Status == http.StatusInternalServerError && s.deps.People != nil && s.deps.People.Ping(c.Request.Context()) != nil {
-		ae = errStoreUnavailable // the failure was the store's, and says so
+	if ae.Status == http.StatusInternalServerError && s.deps.People != nil && c.Request.Context().Err() == nil {
+		// The failure was the store's if it does not answer now (asked
+		// apart from the request, whose end is no outage).
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.Request.Context()), 2*time.Second)
+		if s.deps.People.Ping(ctx) != nil {
+			ae = errStoreUnavailable
+		}
+		cancel()
 	}
 	if ae.Status >= 500 {
 		s.log.Error("api", "route", c.FullPath(), "code", ae.Code, "err", err)

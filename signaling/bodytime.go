@@ -52,5 +52,10 @@ func (b *deadlineBody) Read(p []byte) (int, error) {
 		b.read += int64(n)
 		b.extend()
 	}
+	if err != nil {
+		// The body is over: no deadline may fire under the handler (the
+		// server would take it for the client gone and cancel the request).
+		_ = b.rc.SetReadDeadline(time.Time{})
+	}
 	return n, err
 }

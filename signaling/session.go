@@ -39,6 +39,7 @@ type session struct {
 	closeReq  chan closeFrame
 	closeOnce sync.Once
 	closed    chan struct{} // closed when the session must end
+	readerEnd chan struct{} // closed when the reader goroutine has returned
 	mediaGone chan error    // the SFU closed our participant
 	revoked   chan struct{} // access was removed (recheckAccess)
 
@@ -81,6 +82,7 @@ func (s *Server) serveWS(c *gin.Context) {
 		out:       make(chan []byte, outQueue),
 		closeReq:  make(chan closeFrame, 1),
 		closed:    make(chan struct{}),
+		readerEnd: make(chan struct{}),
 		mediaGone: make(chan error, 1),
 		revoked:   make(chan struct{}, 1),
 		limiter:   rate.NewLimiter(rate.Limit(s.cfg.MessageRate), s.cfg.MessageBurst),
@@ -171,6 +173,7 @@ var errTooLarge = errors.New("message too large")
 // reader is the one goroutine that reads the socket. Frames are read
 // through a limit, so an oversized frame is refused without buffering it.
 func (ss *session) reader(in chan<- inMsg) {
+	defer close(ss.readerEnd)
 	wait := 3 * ss.srv.cfg.PingInterval
 	_ = ss.conn.SetReadDeadline(time.Now().Add(wait))
 	ss.conn.SetPongHandler(func(string) error {
@@ -194,11 +197,22 @@ func (ss *session) reader(in chan<- inMsg) {
 		select {
 		case in <- inMsg{data: data, err: err}:
 		case <-ss.closed:
+			ss.drain(err)
 			return
 		}
 		if err != nil {
 			return
 		}
+	}
+}
+
+// drain reads and discards what the client still sends after the session
+// ended, until it closes or the writer's linger deadline passes: closing a
+// socket with unread data in it makes the kernel reset the connection,
+// which can destroy the error and close frame on their way to the client.
+func (ss *session) drain(err error) {
+	for err == nil {
+		_, _, err = ss.conn.NextReader()
 	}
 }
 
@@ -240,6 +254,13 @@ func (ss *session) writer(done chan<- struct{}) {
 			if cf.code != websocket.CloseAbnormalClosure {
 				_ = ss.conn.WriteControl(websocket.CloseMessage,
 					websocket.FormatCloseMessage(cf.code, cf.reason), time.Now().Add(time.Second))
+				// Linger: let the client read the close before the socket
+				// goes (the reader drains what it still sends).
+				_ = ss.conn.SetReadDeadline(time.Now().Add(time.Second))
+				select {
+				case <-ss.readerEnd:
+				case <-time.After(time.Second):
+				}
 			}
 			return
 		}
