@@ -97,25 +97,24 @@ func startServer(t *testing.T, bin, dbPath, addr string) *exec.Cmd {
 	return cmd
 }
 
-// A server killed with SIGKILL mid-session and restarted: the engagement
-// intervals close at the last evidence of media before the kill (never
-// later), the session after the restart is counted, and no time is
-// counted twice.
-func TestServerKilledMidSession(t *testing.T) {
-	bin := buildSeatlink(t)
-	dbPath := filepath.Join(t.TempDir(), "seatlink.db")
+// serverWorld builds the seatlink binary and, before any server runs, the
+// records of a pupil with a robot and a join link, in a SQLite file: for
+// tests that run, kill and restart the real server process.
+func serverWorld(t *testing.T) (bin, dbPath, pupilID, robotCred, joinToken string) {
+	t.Helper()
+	bin = buildSeatlink(t)
+	dbPath = filepath.Join(t.TempDir(), "seatlink.db")
 	ctx := context.Background()
-
-	// The records: a pupil with a robot, made before the server starts.
 	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	ps := people.New(db, people.Config{})
-	la, _ := ps.CreateLA(ctx, people.System, "Crash LA")
+	la, _ := ps.CreateLA(ctx, people.System, "Server LA")
 	sys := people.System
 	sys.LAID = la.ID
 	school, _ := ps.CreateSchool(ctx, sys, la.ID, "School")
@@ -124,7 +123,7 @@ func TestServerKilledMidSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, cred, err := devices.NewRegistry(db, ps, nil).ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
+	_, robotCred, err = devices.NewRegistry(db, ps, nil).ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,8 +131,16 @@ func TestServerKilledMidSession(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db.Close()
+	return bin, dbPath, pupil.ID, robotCred, jl.Token
+}
 
+// A server killed with SIGKILL mid-session and restarted: the engagement
+// intervals close at the last evidence of media before the kill (never
+// later), the session after the restart is counted, and no time is
+// counted twice.
+func TestServerKilledMidSession(t *testing.T) {
+	ctx := context.Background()
+	bin, dbPath, pupilID, cred, token := serverWorld(t)
 	addr := freePort(t)
 	base := "http://" + addr
 	server := startServer(t, bin, dbPath, addr)
@@ -147,7 +154,7 @@ func TestServerKilledMidSession(t *testing.T) {
 	defer cancel()
 	go func() { _ = robot.Run(rctx) }()
 	fake := &app{cfg: configForURL(base)}
-	p1 := joinPupil(t, fake, testLink{PupilToken: jl.Token}, nil)
+	p1 := joinPupil(t, fake, testLink{PupilToken: token}, nil)
 	waitFor(t, 20*time.Second, "video before the crash", func() bool { return p1.videoFrames.Load() > 30 })
 	time.Sleep(7 * time.Second) // at least one media_alive
 
@@ -164,7 +171,7 @@ func TestServerKilledMidSession(t *testing.T) {
 	server = startServer(t, bin, dbPath, addr)
 	restarted := time.Now()
 	waitFor(t, 20*time.Second, "the robot back", func() bool { return robot.Stats().Connects >= 2 })
-	p2 := joinPupil(t, fake, testLink{PupilToken: jl.Token}, nil)
+	p2 := joinPupil(t, fake, testLink{PupilToken: token}, nil)
 	waitFor(t, 20*time.Second, "video after the restart", func() bool { return p2.videoFrames.Load() > 30 })
 	time.Sleep(2 * time.Second)
 	_ = p2.Close()
@@ -175,12 +182,12 @@ func TestServerKilledMidSession(t *testing.T) {
 	_ = server.Wait()
 	ended := time.Now()
 
-	db, err = store.Open(ctx, dbPath)
+	db, err := store.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	evs, err := engagement.Events(ctx, db, pupil.ID, killed.Add(-time.Hour), ended.Add(time.Minute))
+	evs, err := engagement.Events(ctx, db, pupilID, killed.Add(-time.Hour), ended.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}

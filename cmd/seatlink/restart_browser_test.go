@@ -2,18 +2,14 @@ package main
 
 import (
 	"context"
-	"path/filepath"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"seatlink/devices"
 	"seatlink/devices/sim"
 	"seatlink/internal/browsertest"
-	"seatlink/internal/store"
-	"seatlink/people"
 )
 
 // The pupil's page across a server killed and restarted: it rejoins by
@@ -21,36 +17,8 @@ import (
 // again (its state follows the media, whatever order events come in).
 func TestBrowserPageAfterServerRestart(t *testing.T) {
 	ctx, _ := browsertest.New(t)
-	bin := buildSeatlink(t)
-	dbPath := filepath.Join(t.TempDir(), "seatlink.db")
+	bin, dbPath, _, cred, token := serverWorld(t)
 	bg := context.Background()
-	db, err := store.Open(bg, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Migrate(bg); err != nil {
-		t.Fatal(err)
-	}
-	ps := people.New(db, people.Config{})
-	la, _ := ps.CreateLA(bg, people.System, "Restart LA")
-	sys := people.System
-	sys.LAID = la.ID
-	school, _ := ps.CreateSchool(bg, sys, la.ID, "School")
-	year := 5
-	pupil, err := ps.CreatePupil(bg, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "R1", DisplayName: "R", YearGroup: &year})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, cred, err := devices.NewRegistry(db, ps, nil).ProvisionRobot(bg, sys, "Robot", school.ID, "", pupil.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	jl, err := ps.IssueJoinLink(bg, sys, pupil.ID, time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
-	db.Close()
-
 	addr := freePort(t)
 	base := "http://" + addr
 	server := startServer(t, bin, dbPath, addr)
@@ -72,7 +40,7 @@ func TestBrowserPageAfterServerRestart(t *testing.T) {
 			return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`))
 		return n
 	}
-	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/join#"+jl.Token)); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/join#"+token)); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 30*time.Second, "in class before the crash", func() bool { return state() == "in_class" })
