@@ -167,7 +167,7 @@ func (r CaseloadRow) tableRow() []string {
 		strconv.Itoa(y.OnSiteSessions) + " / " + strconv.Itoa(y.ApprovedSessions), strconv.Itoa(y.UnmarkedSessions),
 		HM(t.LearningMinutes), HM(t.SocialMinutes), strconv.Itoa(t.ActiveMinutes),
 		flags, planText(r.Plan), last,
-		HM(r.Usage.Minutes), signedHM(r.Usage.ChangeMinute), since, strings.Join(trend, " ")}
+		HM(r.Usage.Minutes), signedHM(r.Usage.ChangeMinutes), since, strings.Join(trend, " ")}
 }
 
 // WriteCSV writes the caseload table.

@@ -37,12 +37,12 @@ type PupilHistory struct {
 // the DfE figures: connected time in the report's weeks and in the same
 // length of time before them, and the days since it was last used.
 type Usage struct {
-	From         string `json:"from"` // the report's first day
-	Minutes      int    `json:"robot_minutes"`
-	PrevFrom     string `json:"previous_from"`
-	PrevMinutes  int    `json:"previous_robot_minutes"`
-	ChangeMinute int    `json:"change_minutes"`
-	LastUsed     string `json:"last_used,omitempty"` // the day of the last evidence of media
+	From          string `json:"from"` // the report's first day
+	Minutes       int    `json:"robot_minutes"`
+	PrevFrom      string `json:"previous_from"`
+	PrevMinutes   int    `json:"previous_robot_minutes"`
+	ChangeMinutes int    `json:"change_minutes"`
+	LastUsed      string `json:"last_used,omitempty"` // the day of the last evidence of media
 	// DaysSinceUsed: calendar days from LastUsed to the report's last day;
 	// nil if the robot was never used.
 	DaysSinceUsed *int `json:"days_since_used"`
@@ -346,7 +346,7 @@ func (r *Reports) history(cal *calendar, win window, p people.Pupil, marks map[s
 	h.Usage = Usage{From: win.firstMonday.Format(time.DateOnly), PrevFrom: win.prevFrom.Format(time.DateOnly),
 		Minutes:     minutes(Total(clip(ev.conn, from, win.until))),
 		PrevMinutes: minutes(Total(clip(ev.conn, cal.midnight(win.prevFrom), from)))}
-	h.Usage.ChangeMinute = h.Usage.Minutes - h.Usage.PrevMinutes
+	h.Usage.ChangeMinutes = h.Usage.Minutes - h.Usage.PrevMinutes
 	return h
 }
 
@@ -374,20 +374,6 @@ func unmarkedOverdue(sessions []Session) int {
 		}
 	}
 	return n
-}
-
-// sessionPossible is Measure's rule for an unmarked session: possible when
-// it has timetabled lessons.
-func sessionPossible(s Session) bool {
-	if c, ok := LookupCode(s.Code); ok {
-		return c.Category != NotPossible
-	}
-	for _, sl := range s.Slots {
-		if sl.Kind == KindLesson {
-			return true
-		}
-	}
-	return false
 }
 
 // sessionsBetween are the sessions from one day to another (inclusive);

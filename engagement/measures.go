@@ -179,11 +179,7 @@ func (ev evidence) measure(sessions []Session, from, to time.Time, share float64
 		learning += r.Learning
 		social += r.Social
 		code, marked := LookupCode(s.Code)
-		switch {
-		case marked && code.Category == NotPossible:
-		case marked || r.ScheduledLearn > 0:
-			r.Possible = true
-		}
+		r.Possible = sessionPossible(s)
 		r.Marked = marked
 		r.Present = marked && code.Category == Present
 		r.OnSite = r.Present && code.OnSite()
@@ -196,6 +192,21 @@ func (ev evidence) measure(sessions []Session, from, to time.Time, share float64
 	m.ActiveMinutes = ev.activeMinutes(from, to)
 	m.finish()
 	return m
+}
+
+// sessionPossible is the one rule for whether a session is possible: not
+// when its mark is a "not possible" code; otherwise when it is marked, or
+// unmarked with timetabled lessons.
+func sessionPossible(s Session) bool {
+	if c, ok := LookupCode(s.Code); ok {
+		return c.Category != NotPossible
+	}
+	for _, sl := range s.Slots {
+		if sl.Kind == KindLesson {
+			return true
+		}
+	}
+	return false
 }
 
 // add counts one session.

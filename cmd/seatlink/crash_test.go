@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"seatlink/devices"
-	"seatlink/devices/sim"
 	"seatlink/engagement"
 	"seatlink/internal/config"
 	"seatlink/internal/store"
@@ -146,14 +145,8 @@ func TestServerKilledMidSession(t *testing.T) {
 	server := startServer(t, bin, dbPath, addr)
 	defer func() { _ = server.Process.Kill(); _ = server.Wait() }()
 
-	robot, err := sim.New(sim.Config{Server: base, Token: cred, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() { _ = robot.Run(rctx) }()
-	fake := &app{cfg: configForURL(base)}
+	fake := &app{cfg: configForURL(base)} // the helpers' view of the server process
+	robot := startRobot(t, fake, testLink{RobotToken: cred}, nil)
 	p1 := joinPupil(t, fake, testLink{PupilToken: token}, nil)
 	waitFor(t, 20*time.Second, "video before the crash", func() bool { return p1.videoFrames.Load() > 30 })
 	time.Sleep(7 * time.Second) // at least one media_alive

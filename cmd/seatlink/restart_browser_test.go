@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
-	"seatlink/devices/sim"
 	"seatlink/internal/browsertest"
 )
 
@@ -18,18 +16,11 @@ import (
 func TestBrowserPageAfterServerRestart(t *testing.T) {
 	ctx, _ := browsertest.New(t)
 	bin, dbPath, _, cred, token := serverWorld(t)
-	bg := context.Background()
 	addr := freePort(t)
 	base := "http://" + addr
 	server := startServer(t, bin, dbPath, addr)
 	defer func() { _ = server.Process.Kill(); _ = server.Wait() }()
-	robot, err := sim.New(sim.Config{Server: base, Token: cred, Logger: testLogger(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	rctx, cancel := context.WithCancel(bg)
-	defer cancel()
-	go func() { _ = robot.Run(rctx) }()
+	startRobot(t, &app{cfg: configForURL(base)}, testLink{RobotToken: cred}, nil)
 
 	state := func() string {
 		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seatlink ? window.seatlink.state() : ''`))
