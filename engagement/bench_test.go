@@ -87,7 +87,7 @@ func benchSchoolYear(b *testing.B, db *store.DB) {
 		})
 	}
 	timeIt("year_of_weeks_all_pupils", func() error {
-		hs, err := r.histories(ctx, all, Range{Through: through, Weeks: weeks}, false)
+		hs, err := r.Histories(ctx, all, Range{Through: through, Weeks: weeks}, false)
 		if err == nil && len(hs) != len(all) {
 			b.Fatalf("%d histories", len(hs))
 		}

@@ -117,7 +117,7 @@ func (in *PlanInput) validate() error {
 			bad(field, "required", "%s", need)
 			return false
 		}
-		d, err := parseDay(*v)
+		d, err := ParseDay(*v)
 		if err != nil {
 			bad(field, "bad_date", "%s is a date like 2026-11-23", field)
 			return false
@@ -470,39 +470,6 @@ func (p *Plans) AddNote(ctx context.Context, a people.Actor, id, text string) (N
 	return n, err
 }
 
-// AttachMaterial puts a material on a phase of a plan (the EWO's choice
-// of what the pupil should work on); the material must be of the pupil's
-// school.
-func (p *Plans) AttachMaterial(ctx context.Context, a people.Actor, phaseID, materialID string) error {
-	var pupil, school string
-	if err := p.db.Q().QueryRow(ctx, `SELECT pl.pupil_id, pu.school_id FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id
-		JOIN pupils pu ON pu.id = pl.pupil_id WHERE ph.id = ?`, phaseID).Scan(&pupil, &school); err != nil {
-		return notFound(err)
-	}
-	if err := p.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupil}); err != nil {
-		return err
-	}
-	// The material's own visibility too, never only its school: the
-	// caller must see it (its classroom, and the plan it is attached to,
-	// if any), so no one moves another pupil's material to a plan of theirs.
-	mats := &Materials{db: p.db, people: p.people}
-	mat, err := mats.get(ctx, materialID)
-	if err != nil {
-		return err
-	}
-	if err := mats.canSee(ctx, a, mat); err != nil {
-		return people.ErrNotFound
-	}
-	res, err := p.db.Q().Exec(ctx, `UPDATE materials SET phase_id = ? WHERE id = ? AND school_id = ?`, phaseID, materialID, school)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return people.ErrNotFound
-	}
-	return nil
-}
-
 // WeekProgress is one school week of a plan: the phase's targets beside
 // what the register and the engagement evidence show. A week cut short (a
 // term's start or end, a holiday, days not yet marked) is judged against
@@ -654,7 +621,7 @@ func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Pr
 	if weeks < 1 || through.Before(start) {
 		return progress(pl, nil, today.Format(time.DateOnly)), nil
 	}
-	hs, err := p.reports.histories(ctx, []people.Pupil{pupil}, Range{Through: through, Weeks: min(weeks, 60), Now: today}, false)
+	hs, err := p.reports.Histories(ctx, []people.Pupil{pupil}, Range{Through: through, Weeks: min(weeks, 60), Now: today}, false)
 	if err != nil {
 		return Progress{}, err
 	}
@@ -709,4 +676,11 @@ func (p *Plans) activeFlags(ctx context.Context, pupils []people.Pupil) (map[str
 		out[r.pupil] = pr.Flags
 	}
 	return out, nil
+}
+
+func notFound(err error) error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return people.ErrNotFound
+	}
+	return err
 }

@@ -51,7 +51,7 @@ func parseMarksCSV(r io.Reader) ([]markRow, []people.RowError) {
 	for row, ok := f.next(&errs); ok; row, ok = f.next(&errs) {
 		n := row.N
 		m := markRow{row: n, number: row.get("pupil_number"), session: strings.ToUpper(row.get("session")), cd: row.get("code")}
-		d, err := parseDay(row.get("date"))
+		d, err := ParseDay(row.get("date"))
 		switch {
 		case m.number == "":
 			errs = append(errs, row.error("pupil_number", "required", "pupil_number is required"))
@@ -87,7 +87,7 @@ func truncate(s string, n int) string {
 }
 
 // parseDay reads 2026-11-23 or 23/11/2026 (as UK MIS exports write it).
-func parseDay(s string) (string, error) {
+func ParseDay(s string) (string, error) {
 	for _, layout := range []string{time.DateOnly, "02/01/2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.Format(time.DateOnly), nil
@@ -155,7 +155,7 @@ func (rg *Registers) Set(ctx context.Context, a people.Actor, m Mark) error {
 	if err := rg.people.Authorize(ctx, a, people.ActRegisterEdit, people.Target{PupilID: m.PupilID}); err != nil {
 		return err
 	}
-	day, err := parseDay(m.Day)
+	day, err := ParseDay(m.Day)
 	if err != nil {
 		return &people.FieldError{Field: "day", Code: "bad_date", Message: "day must be like 2026-11-23"}
 	}

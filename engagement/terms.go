@@ -43,8 +43,8 @@ func checkTerms(terms []Term) []people.RowError {
 			errs = append(errs, people.RowError{Row: row, Field: "name", Code: "bad_name", Message: "a " + kind + " needs a name of up to 80 characters"})
 		}
 		var err1, err2 error
-		*from, err1 = parseDay(*from)
-		*to, err2 = parseDay(*to)
+		*from, err1 = ParseDay(*from)
+		*to, err2 = ParseDay(*to)
 		switch {
 		case err1 != nil || err2 != nil:
 			errs = append(errs, people.RowError{Row: row, Field: "dates", Code: "bad_date", Message: "dates are like 2026-09-03"})
@@ -181,8 +181,8 @@ func ParseTermsCSV(r io.Reader) ([]Term, []people.RowError) {
 		bad := func(field, code, msg string) { errs = append(errs, row.error(field, code, msg)) }
 		name, from, to := get("name"), get("starts_on"), get("ends_on")
 		var err1, err2 error
-		from, err1 = parseDay(from)
-		to, err2 = parseDay(to)
+		from, err1 = ParseDay(from)
+		to, err2 = ParseDay(to)
 		switch {
 		case name == "" || len(name) > 80:
 			bad("name", "bad_name", "each row needs a name of up to 80 characters")

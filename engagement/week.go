@@ -60,7 +60,7 @@ func (r *Reports) PupilWeek(ctx context.Context, a people.Actor, pupilID string,
 	if through.After(cal.noon(now)) {
 		through = now
 	}
-	hs, err := r.histories(ctx, []people.Pupil{p}, Range{Through: through, Weeks: 1, Now: now}, true)
+	hs, err := r.Histories(ctx, []people.Pupil{p}, Range{Through: through, Weeks: 1, Now: now}, true)
 	if err != nil {
 		return Week{}, err
 	}

@@ -23,6 +23,7 @@ import (
 	"seatlink/engagement"
 	"seatlink/internal/store/storetest"
 	"seatlink/internal/wire"
+	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
 )
@@ -58,16 +59,17 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	}
 	reg := devices.NewRegistry(db, ps, nil)
 	hub := devices.NewHub(reg, time.Second, nil, log)
-	files, err := engagement.NewDirStore(t.TempDir(), "", []byte("a test link secret, long enough"))
+	files, err := materials.NewDirStore(t.TempDir(), "", []byte("a test link secret, long enough"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	materials := engagement.NewMaterials(db, ps, files)
+	reports := engagement.NewReports(db, ps)
+	library := materials.NewLibrary(db, ps, reports, files)
 	plans := engagement.NewPlans(db, ps)
 	metrics := prometheus.NewRegistry()
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log, Registerer: metrics,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
-		Reports: engagement.NewReports(db, ps), Plans: plans, Materials: materials})
+		Reports: reports, Plans: plans, Materials: library})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}, metrics: metrics}
 	files.SetBase(w.srv.URL)
@@ -114,7 +116,7 @@ func newAPIWorld(t *testing.T) *apiWorld {
 			plan, err := plans.Create(ctx, sys, pupil.ID, engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
 				Phases: []engagement.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}}})
 			must(err)
-			mat, err := materials.Upload(ctx, sys, engagement.MaterialInput{ClassroomID: class.ID, Title: "Worksheet", LessonDate: "2026-11-23",
+			mat, err := library.Upload(ctx, sys, materials.Input{ClassroomID: class.ID, Title: "Worksheet", LessonDate: "2026-11-23",
 				Filename: "w.txt"}, strings.NewReader("Add these fractions."))
 			must(err)
 			w.ids["plan"], w.ids["phase"], w.ids["material"] = plan.ID, plan.Phases[0].ID, mat.ID
@@ -778,7 +780,7 @@ func TestMaterialsOverHTTP(t *testing.T) {
 	teacher := w.signIn(t, "teacher1")
 	up := "/api/v1/classrooms/" + w.ids["classroom"] + "/materials?title=Poem&lesson_date=2026-11-24&filename=poem.txt"
 	status, body := teacher.do("POST", up, "Roses are red.\n", map[string]string{"Content-Type": "text/plain"})
-	var mat engagement.Material
+	var mat materials.Material
 	if err := json.Unmarshal(body, &mat); status != 201 || err != nil || mat.ContentType != "text/plain; charset=utf-8" {
 		t.Fatalf("upload: %d %s", status, body)
 	}
@@ -790,7 +792,7 @@ func TestMaterialsOverHTTP(t *testing.T) {
 	}
 	pupil := w.signIn(t, "pupil1")
 	status, body = pupil.do("GET", "/api/v1/materials/"+mat.ID+"/link", nil, nil)
-	var link engagement.Link
+	var link materials.Link
 	if err := json.Unmarshal(body, &link); status != 200 || err != nil || !strings.HasPrefix(link.URL, w.srv.URL+"/files/") {
 		t.Fatalf("link: %d %s", status, body)
 	}
@@ -915,7 +917,7 @@ func TestEWOMaterialOnlyOfTheirCaseload(t *testing.T) {
 	status, body = admin.do("POST", "/api/v1/pupils/"+other.ID+"/plans", engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
 		Phases: []engagement.Phase{{Name: "Theirs", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2}}}, nil)
 	decode(status, body, &plan)
-	var mat engagement.Material
+	var mat materials.Material
 	status, body = admin.do("POST", "/api/v1/classrooms/"+cls.ID+"/materials?title=Private&lesson_date=2026-11-23&filename=p.txt",
 		"Someone else's worksheet.", map[string]string{"Content-Type": "text/plain"})
 	decode(status, body, &mat)
@@ -941,7 +943,7 @@ func TestEWOMaterialOnlyOfTheirCaseload(t *testing.T) {
 		t.Fatalf("%d %s", status, body)
 	}
 	status, body = admin.do("GET", "/api/v1/classrooms/"+cls.ID+"/materials", nil, nil)
-	var list []engagement.Material
+	var list []materials.Material
 	decode(status, body, &list)
 	if len(list) != 1 || list[0].PhaseID != plan.Phases[0].ID {
 		t.Errorf("the material moved: %+v", list)

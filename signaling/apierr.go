@@ -14,6 +14,7 @@ import (
 
 	"seatlink/devices"
 	"seatlink/engagement"
+	"seatlink/materials"
 	"seatlink/people"
 )
 
@@ -59,9 +60,9 @@ func toAPIError(err error) *apiError {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_plan", Message: pe.Error(), Fields: pe.Problems}
 	}
 	switch {
-	case errors.Is(err, engagement.ErrTooLarge):
+	case errors.Is(err, materials.ErrTooLarge):
 		return apiErr(http.StatusRequestEntityTooLarge, "too_large", "the file is larger than the upload limit")
-	case errors.Is(err, engagement.ErrBadType):
+	case errors.Is(err, materials.ErrBadType):
 		return apiErr(http.StatusUnsupportedMediaType, "unsupported_type",
 			"this kind of file is not accepted: PDF, pictures, plain text, office documents, MP3, MP4 and WebM are")
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"seatlink/engagement"
+	"seatlink/materials"
 	"seatlink/people"
 )
 
@@ -64,7 +65,7 @@ func (s *Server) planRoutes() []apiRoute {
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
-				return gin.H{"ok": true}, s.deps.Plans.AttachMaterial(c.Request.Context(), a, c.Param("phase"), in.MaterialID)
+				return gin.H{"ok": true}, s.deps.Materials.AttachToPhase(c.Request.Context(), a, c.Param("phase"), in.MaterialID)
 			}},
 		{Method: "POST", Path: "/api/v1/classrooms/:classroom/materials",
 			Summary: "Upload lesson material: the file is the body, streamed; title, subject, lesson_date, phase_id and filename in the query",
@@ -98,7 +99,7 @@ func (s *Server) planRoutes() []apiRoute {
 }
 
 func (s *Server) uploadMaterial(c *gin.Context, a people.Actor) (any, error) {
-	in := engagement.MaterialInput{ClassroomID: c.Param("classroom"), Title: c.Query("title"), Subject: c.Query("subject"),
+	in := materials.Input{ClassroomID: c.Param("classroom"), Title: c.Query("title"), Subject: c.Query("subject"),
 		LessonDate: c.Query("lesson_date"), PhaseID: c.Query("phase_id"), Filename: c.Query("filename")}
 	if strings.HasPrefix(c.GetHeader("Content-Type"), "multipart/") {
 		return nil, apiErr(http.StatusUnsupportedMediaType, "bad_content_type", "send the file itself as the body, not a form")
@@ -117,10 +118,10 @@ func (s *Server) routeFiles(e *gin.Engine) {
 		q := c.Request.URL.Query()
 		f, mat, err := s.deps.Materials.OpenLocal(c.Request.Context(), strings.TrimPrefix(c.Param("key"), "/"), q.Get("name"), q.Get("exp"), q.Get("sig"))
 		switch {
-		case errors.Is(err, engagement.ErrLinkExpired):
+		case errors.Is(err, materials.ErrLinkExpired):
 			writeHTTPError(c, http.StatusGone, "expired", "this download link has expired; ask for a new one")
 			return
-		case errors.Is(err, engagement.ErrBadLink):
+		case errors.Is(err, materials.ErrBadLink):
 			writeHTTPError(c, http.StatusForbidden, "bad_link", "this download link is not valid")
 			return
 		case err != nil:
@@ -135,7 +136,7 @@ func (s *Server) routeFiles(e *gin.Engine) {
 		}
 		h := c.Writer.Header()
 		h.Set("Content-Type", mat.ContentType)
-		h.Set("Content-Disposition", engagement.ContentDisposition(mat.Filename))
+		h.Set("Content-Disposition", materials.ContentDisposition(mat.Filename))
 		h.Set("Content-Security-Policy", "sandbox; default-src 'none'")
 		h.Set("Cache-Control", "private, no-store")
 		http.ServeContent(c.Writer, c.Request, "", st.ModTime(), f)

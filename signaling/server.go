@@ -21,6 +21,7 @@ import (
 
 	"seatlink/devices"
 	"seatlink/engagement"
+	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
 )
@@ -86,7 +87,7 @@ type Deps struct {
 	Registers  *engagement.Registers
 	Reports    *engagement.Reports
 	Plans      *engagement.Plans
-	Materials  *engagement.Materials
+	Materials  *materials.Library
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer // where the server's own counters go (optional)

@@ -12,6 +12,7 @@ import (
 	"seatlink/devices"
 	"seatlink/devices/sim"
 	"seatlink/engagement"
+	"seatlink/materials"
 	"seatlink/people"
 )
 
@@ -168,7 +169,7 @@ func (a *app) demoPlan(ctx context.Context, sys people.Actor, pupil people.Pupil
 	if err != nil {
 		return err
 	}
-	_, err = a.materials.Upload(ctx, sys, engagement.MaterialInput{ClassroomID: classroom, Title: "Fractions worksheet", Subject: "Maths",
+	_, err = a.materials.Upload(ctx, sys, materials.Input{ClassroomID: classroom, Title: "Fractions worksheet", Subject: "Maths",
 		LessonDate: d(-1), PhaseID: plan.Phases[0].ID, Filename: "fractions.txt"},
 		strings.NewReader("Fractions\n\n1. 1/2 + 1/4 = ?\n2. 3/4 - 1/2 = ?\n3. Draw 2/3 of a pizza.\n"))
 	return err

@@ -24,6 +24,7 @@ import (
 	"seatlink/engagement"
 	"seatlink/internal/config"
 	"seatlink/internal/store"
+	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
 	"seatlink/signaling"
@@ -91,12 +92,12 @@ type app struct {
 	hub      *devices.Hub
 	recorder *engagement.Recorder
 	// materials keeps lesson material in dirStore (the default) or S3.
-	materials *engagement.Materials
+	materials *materials.Library
 	pprofSrv  *http.Server
 	// metricsSrv serves /metrics on --metrics-addr (never the public port).
 	metricsSrv *http.Server
 	metricsLn  net.Listener
-	dirStore   *engagement.DirStore
+	dirStore   *materials.DirStore
 	tmpDir     string
 
 	housekeeping     chan struct{}
@@ -293,11 +294,11 @@ func (a *app) servePprof(addr string) error {
 // an endpoint is configured, else a folder in the data directory (the
 // demo's temporary folder with --demo).
 func (a *app) openMaterials() error {
-	var os engagement.ObjectStore
+	var os materials.ObjectStore
 	if a.cfg.S3Endpoint != "" {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
-		s3, err := engagement.NewS3Store(ctx, engagement.S3Config{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey,
+		s3, err := materials.NewS3Store(ctx, materials.S3Config{Endpoint: a.cfg.S3Endpoint, AccessKey: a.cfg.S3AccessKey,
 			SecretKey: a.cfg.S3SecretKey, Bucket: a.cfg.S3Bucket, Secure: a.cfg.S3Secure, Region: a.cfg.S3Region})
 		if err != nil {
 			return err
@@ -311,14 +312,14 @@ func (a *app) openMaterials() error {
 		}
 		secret := make([]byte, 32)
 		_, _ = rand.Read(secret)
-		ds, err := engagement.NewDirStore(dir, "", secret)
+		ds, err := materials.NewDirStore(dir, "", secret)
 		if err != nil {
 			return err
 		}
 		a.dirStore, os = ds, ds
 		a.log.Info("lesson material in a local folder", "dir", dir)
 	}
-	a.materials = engagement.NewMaterials(a.db, a.people, os)
+	a.materials = materials.NewLibrary(a.db, a.people, engagement.NewReports(a.db, a.people), os)
 	a.materials.MaxSize = int64(a.cfg.MaterialMaxMB) << 20
 	return nil
 }

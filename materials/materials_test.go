@@ -1,4 +1,4 @@
-package engagement
+package materials
 
 import (
 	"bytes"
@@ -18,8 +18,10 @@ import (
 	"testing"
 	"time"
 
+	"seatlink/engagement"
 	"seatlink/internal/store/storetest"
 	"seatlink/people"
+	"seatlink/people/peopletest"
 )
 
 // testS3 is the test MinIO (deploy/minio.sh), in a fresh bucket.
@@ -66,7 +68,7 @@ func (p *pdfStream) Read(b []byte) (int, error) {
 }
 
 type materialWorld struct {
-	m                 *Materials
+	m                 *Library
 	sys, teacher      people.Actor
 	pupilA, pupilB    people.Actor
 	classA, classB    string
@@ -77,8 +79,8 @@ func newMaterialWorld(t *testing.T, os ObjectStore) *materialWorld {
 	t.Helper()
 	db := storetest.SQLite(t)
 	ctx := context.Background()
-	tl := newTestLA(t, db, false)
-	ps, sys, la, school := tl.ps, tl.sys, tl.la, tl.school
+	tl := peopletest.NewLA(t, db, false)
+	ps, sys, la, school := tl.People, tl.Sys, tl.LA, tl.School
 	ca, _ := ps.CreateClassroom(ctx, sys, school.ID, "A")
 	cb, _ := ps.CreateClassroom(ctx, sys, school.ID, "B")
 	year := 5
@@ -92,7 +94,7 @@ func newMaterialWorld(t *testing.T, os ObjectStore) *materialWorld {
 	if err := ps.AssignClassroom(ctx, sys, tc.ID, ca.ID); err != nil {
 		t.Fatal(err)
 	}
-	return &materialWorld{m: NewMaterials(db, ps, os), sys: sys,
+	return &materialWorld{m: NewLibrary(db, ps, engagement.NewReports(db, ps), os), sys: sys,
 		teacher: people.Actor{Kind: "staff", ID: tc.ID, Role: people.RoleTeacher, LAID: la.ID, SchoolID: school.ID},
 		pupilA:  people.Actor{Kind: "pupil", ID: pa.ID, Role: people.RolePupil},
 		pupilB:  people.Actor{Kind: "pupil", ID: pb.ID, Role: people.RolePupil},
@@ -102,7 +104,7 @@ func newMaterialWorld(t *testing.T, os ObjectStore) *materialWorld {
 // eachStore runs f against the local directory store and a real MinIO.
 func eachStore(t *testing.T, f func(t *testing.T, w *materialWorld)) {
 	t.Run("dir", func(t *testing.T) {
-		var files atomic.Pointer[Materials]
+		var files atomic.Pointer[Library]
 		srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
 			q := r.URL.Query()
 			file, mat, err := files.Load().OpenLocal(r.Context(), strings.TrimPrefix(r.URL.Path, "/files/"), q.Get("name"), q.Get("exp"), q.Get("sig"))
@@ -142,7 +144,7 @@ func TestMaterialsInBothStores(t *testing.T) {
 		ctx := context.Background()
 		body := append([]byte("%PDF-1.4\nworksheet"), bytes.Repeat([]byte{'x'}, 100_000)...)
 		sum := sha256.Sum256(body)
-		in := MaterialInput{ClassroomID: w.classA, Title: "Fractions worksheet", Subject: "Maths", LessonDate: "2026-11-23", Filename: "fractions.pdf"}
+		in := Input{ClassroomID: w.classA, Title: "Fractions worksheet", Subject: "Maths", LessonDate: "2026-11-23", Filename: "fractions.pdf"}
 		mat, err := w.m.Upload(ctx, w.teacher, in, bytes.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -243,7 +245,7 @@ func TestLargeUploadStreamsWithBoundedMemory(t *testing.T) {
 			}
 		}()
 		start := time.Now()
-		mat, err := w.m.Upload(ctx, w.teacher, MaterialInput{ClassroomID: w.classA, Title: "Recorded lesson notes", LessonDate: "2026-11-24",
+		mat, err := w.m.Upload(ctx, w.teacher, Input{ClassroomID: w.classA, Title: "Recorded lesson notes", LessonDate: "2026-11-24",
 			Filename: "big.pdf"}, newPDF(size))
 		close(done)
 		if err != nil {
@@ -295,26 +297,27 @@ func TestMaterialAttachedToAPhase(t *testing.T) {
 	}
 	w := newMaterialWorld(t, ds)
 	ctx := context.Background()
-	mat, err := w.m.Upload(ctx, w.teacher, MaterialInput{ClassroomID: w.classA, Title: "Reading list", LessonDate: "2026-11-23",
+	mat, err := w.m.Upload(ctx, w.teacher, Input{ClassroomID: w.classA, Title: "Reading list", LessonDate: "2026-11-23",
 		Filename: "list.txt"}, strings.NewReader("Books for the holidays."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	plans := NewPlans(w.m.db, w.m.people)
-	pl, err := plans.Create(ctx, w.sys, w.pupilB.ID, goodPlan())
+	pl, err := engagement.NewPlans(w.m.db, w.m.people).Create(ctx, w.sys, w.pupilB.ID, engagement.PlanInput{Status: engagement.PlanActive,
+		StartsOn: "2026-11-16", EndsOn: "2026-12-18",
+		Phases: []engagement.Phase{{Name: "Robot mornings", StartsOn: "2026-11-16", EndsOn: "2026-12-18", SchoolSessions: 2, RobotSessions: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.m.Link(ctx, w.pupilB, mat.ID); !errors.Is(err, people.ErrNotFound) {
 		t.Fatalf("before attaching: %v", err)
 	}
-	if err := plans.AttachMaterial(ctx, w.teacher, pl.Phases[0].ID, mat.ID); !errors.Is(err, people.ErrForbidden) {
+	if err := w.m.AttachToPhase(ctx, w.teacher, pl.Phases[0].ID, mat.ID); !errors.Is(err, people.ErrForbidden) {
 		t.Fatalf("a teacher attaching: %v", err)
 	}
-	if err := plans.AttachMaterial(ctx, w.sys, pl.Phases[0].ID, "mat-none"); !errors.Is(err, people.ErrNotFound) {
+	if err := w.m.AttachToPhase(ctx, w.sys, pl.Phases[0].ID, "mat-none"); !errors.Is(err, people.ErrNotFound) {
 		t.Fatalf("attaching a missing material: %v", err)
 	}
-	if err := plans.AttachMaterial(ctx, w.sys, pl.Phases[0].ID, mat.ID); err != nil {
+	if err := w.m.AttachToPhase(ctx, w.sys, pl.Phases[0].ID, mat.ID); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := w.m.Link(ctx, w.pupilB, mat.ID); err != nil {

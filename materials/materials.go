@@ -1,8 +1,14 @@
-package engagement
+// Package materials keeps lesson material: each file's record, and its
+// bytes streamed to an object store (objects.go: a local folder;
+// objects_s3.go: MinIO or any S3), the type allow-list, who may see what,
+// short-lived download links, and a pupil's list with the lessons they
+// missed first (from the measures of package engagement).
+package materials
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -15,6 +21,7 @@ import (
 	"strings"
 	"time"
 
+	"seatlink/engagement"
 	"seatlink/internal/store"
 	"seatlink/people"
 )
@@ -41,8 +48,8 @@ type Material struct {
 	key    string
 }
 
-// MaterialInput describes an upload; the bytes come separately.
-type MaterialInput struct {
+// Input describes an upload; the bytes come separately.
+type Input struct {
 	ClassroomID string `json:"classroom_id"`
 	Title       string `json:"title"`
 	Subject     string `json:"subject"`
@@ -57,28 +64,29 @@ var (
 	ErrBadType  = errors.New("materials: this kind of file is not accepted")
 )
 
-// DefaultMaxMaterial is the default upload limit.
-const DefaultMaxMaterial = 200 << 20
+// DefaultMaxSize is the default upload limit.
+const DefaultMaxSize = 200 << 20
 
-// Materials keeps lesson material.
-type Materials struct {
+// Library keeps lesson material.
+type Library struct {
 	db      *store.DB
 	people  *people.Store
 	store   ObjectStore
-	reports *Reports
-	// MaxSize bounds an upload (default DefaultMaxMaterial).
+	reports *engagement.Reports
+	// MaxSize bounds an upload (default DefaultMaxSize).
 	MaxSize int64
 	// LinkTTL is how long a download link works (default 5 minutes).
 	LinkTTL time.Duration
 }
 
-// NewMaterials returns the materials service over an object store.
-func NewMaterials(db *store.DB, ps *people.Store, os ObjectStore) *Materials {
-	return &Materials{db: db, people: ps, store: os, reports: NewReports(db, ps), MaxSize: DefaultMaxMaterial, LinkTTL: 5 * time.Minute}
+// NewLibrary returns the materials service over an object store; reports
+// gives the pupils' weeks that tell which lessons a pupil missed.
+func NewLibrary(db *store.DB, ps *people.Store, reports *engagement.Reports, os ObjectStore) *Library {
+	return &Library{db: db, people: ps, store: os, reports: reports, MaxSize: DefaultMaxSize, LinkTTL: 5 * time.Minute}
 }
 
 // Store is the object store behind the materials.
-func (m *Materials) Store() ObjectStore { return m.store }
+func (m *Library) Store() ObjectStore { return m.store }
 
 // officeTypes are the zip-based document formats, known by extension
 // once the bytes have sniffed as a zip.
@@ -141,7 +149,7 @@ func (l *limited) Read(p []byte) (int, error) {
 	return k, err
 }
 
-func (in *MaterialInput) validate() error {
+func (in *Input) validate() error {
 	in.Title, in.Subject, in.Filename = strings.TrimSpace(in.Title), strings.TrimSpace(in.Subject), strings.TrimSpace(filepath.Base(in.Filename))
 	switch {
 	case in.Title == "" || len(in.Title) > 200:
@@ -151,7 +159,7 @@ func (in *MaterialInput) validate() error {
 	case in.Filename == "" || in.Filename == "." || len(in.Filename) > 200:
 		return &people.FieldError{Field: "filename", Code: "bad_filename", Message: "the file's name is needed (at most 200 characters)"}
 	}
-	day, err := parseDay(in.LessonDate)
+	day, err := engagement.ParseDay(in.LessonDate)
 	if err != nil {
 		return &people.FieldError{Field: "lesson_date", Code: "bad_date", Message: "the lesson date is like 2026-11-23"}
 	}
@@ -163,7 +171,7 @@ func (in *MaterialInput) validate() error {
 // sniffed from the first bytes; the sha256 and size are taken while
 // streaming; a file over MaxSize or of a refused type leaves nothing
 // behind, in the store or the records.
-func (m *Materials) Upload(ctx context.Context, a people.Actor, in MaterialInput, body io.Reader) (Material, error) {
+func (m *Library) Upload(ctx context.Context, a people.Actor, in Input, body io.Reader) (Material, error) {
 	if err := in.validate(); err != nil {
 		return Material{}, err
 	}
@@ -224,6 +232,13 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return k, err
 }
 
+// newID is a random record id with a prefix naming its kind.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
 func notFound(err error) error {
 	if errors.Is(err, sql.ErrNoRows) {
 		return people.ErrNotFound
@@ -231,7 +246,7 @@ func notFound(err error) error {
 	return err
 }
 
-func (m *Materials) phaseInClassroom(ctx context.Context, phaseID, classroomID string) bool {
+func (m *Library) phaseInClassroom(ctx context.Context, phaseID, classroomID string) bool {
 	var one int
 	return m.db.Q().QueryRow(ctx, `SELECT 1 FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id JOIN pupils p ON p.id = pl.pupil_id
 		WHERE ph.id = ? AND p.classroom_id = ?`, phaseID, classroomID).Scan(&one) == nil
@@ -256,7 +271,7 @@ func scanMaterials(rows *sql.Rows) ([]Material, error) {
 	return out, rows.Err()
 }
 
-func (m *Materials) get(ctx context.Context, id string) (Material, error) {
+func (m *Library) get(ctx context.Context, id string) (Material, error) {
 	rows, err := m.db.Q().Query(ctx, `SELECT `+materialCols+` FROM materials WHERE id = ?`, id)
 	if err != nil {
 		return Material{}, err
@@ -274,7 +289,7 @@ func (m *Materials) get(ctx context.Context, id string) (Material, error) {
 // ForClassroom lists a classroom's material, newest lesson first.
 // Material attached to a pupil's plan is listed only to those who may see
 // that plan.
-func (m *Materials) ForClassroom(ctx context.Context, a people.Actor, classroomID string) ([]Material, error) {
+func (m *Library) ForClassroom(ctx context.Context, a people.Actor, classroomID string) ([]Material, error) {
 	if classroomID == "" {
 		return nil, people.ErrNotFound
 	}
@@ -301,7 +316,7 @@ func (m *Materials) ForClassroom(ctx context.Context, a people.Actor, classroomI
 
 // planVisible checks a material attached to a plan against that plan's
 // own visibility (material not attached to a plan passes).
-func (m *Materials) planVisible(ctx context.Context, a people.Actor, mat Material) error {
+func (m *Library) planVisible(ctx context.Context, a people.Actor, mat Material) error {
 	if mat.PhaseID == "" || a.Kind == "system" {
 		return nil
 	}
@@ -317,7 +332,7 @@ func (m *Materials) planVisible(ctx context.Context, a people.Actor, mat Materia
 // any attached to a phase of their plans, the lessons they missed first
 // (neither in school nor engaged through the robot that day), then the
 // newest.
-func (m *Materials) ForPupil(ctx context.Context, a people.Actor, pupilID string) ([]Material, error) {
+func (m *Library) ForPupil(ctx context.Context, a people.Actor, pupilID string) ([]Material, error) {
 	if err := m.people.Authorize(ctx, a, people.ActMaterialView, people.Target{PupilID: pupilID}); err != nil {
 		return nil, err
 	}
@@ -340,7 +355,7 @@ func (m *Materials) ForPupil(ctx context.Context, a people.Actor, pupilID string
 	}
 	from, _ := time.Parse(time.DateOnly, first)
 	weeks := min(60, int(time.Since(from).Hours()/24/7)+2)
-	hs, err := m.reports.histories(ctx, []people.Pupil{p}, Range{Through: time.Now(), Weeks: weeks}, true)
+	hs, err := m.reports.Histories(ctx, []people.Pupil{p}, engagement.Range{Through: time.Now(), Weeks: weeks}, true)
 	if err != nil {
 		return nil, err
 	}
@@ -374,7 +389,7 @@ func (m *Materials) ForPupil(ctx context.Context, a people.Actor, pupilID string
 // canSee says whether a may read a material: staff by their scope over its
 // classroom; a pupil, or a parent for one of their children, when the
 // material is the pupil's classroom's or attached to the pupil's plan.
-func (m *Materials) canSee(ctx context.Context, a people.Actor, mat Material) error {
+func (m *Library) canSee(ctx context.Context, a people.Actor, mat Material) error {
 	var pupils []string
 	switch a.Kind {
 	case "system":
@@ -415,6 +430,38 @@ func (m *Materials) canSee(ctx context.Context, a people.Actor, mat Material) er
 	return people.ErrNotFound
 }
 
+// AttachToPhase puts a material on a phase of a plan (the EWO's choice
+// of what the pupil should work on): the caller must be one who may edit
+// the pupil's plan, and the material must be of the pupil's school.
+func (m *Library) AttachToPhase(ctx context.Context, a people.Actor, phaseID, materialID string) error {
+	var pupil, school string
+	if err := m.db.Q().QueryRow(ctx, `SELECT pl.pupil_id, pu.school_id FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id
+		JOIN pupils pu ON pu.id = pl.pupil_id WHERE ph.id = ?`, phaseID).Scan(&pupil, &school); err != nil {
+		return notFound(err)
+	}
+	if err := m.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupil}); err != nil {
+		return err
+	}
+	// The material's own visibility too, never only its school: the
+	// caller must see it (its classroom, and the plan it is attached to,
+	// if any), so no one moves another pupil's material to a plan of theirs.
+	mat, err := m.get(ctx, materialID)
+	if err != nil {
+		return err
+	}
+	if err := m.canSee(ctx, a, mat); err != nil {
+		return people.ErrNotFound
+	}
+	res, err := m.db.Q().Exec(ctx, `UPDATE materials SET phase_id = ? WHERE id = ? AND school_id = ?`, phaseID, materialID, school)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return people.ErrNotFound
+	}
+	return nil
+}
+
 // Link is a short-lived download link, issued after the role check.
 type Link struct {
 	URL       string    `json:"url"`
@@ -423,7 +470,7 @@ type Link struct {
 }
 
 // Link checks that a may read the material and returns a presigned link.
-func (m *Materials) Link(ctx context.Context, a people.Actor, id string) (Link, error) {
+func (m *Library) Link(ctx context.Context, a people.Actor, id string) (Link, error) {
 	mat, err := m.get(ctx, id)
 	if err != nil {
 		return Link{}, err
@@ -440,7 +487,7 @@ func (m *Materials) Link(ctx context.Context, a people.Actor, id string) (Link, 
 
 // OpenLocal serves a DirStore link: the signature and expiry are checked,
 // and the record gives the type to send.
-func (m *Materials) OpenLocal(ctx context.Context, key, name, exp, sig string) (*os.File, Material, error) {
+func (m *Library) OpenLocal(ctx context.Context, key, name, exp, sig string) (*os.File, Material, error) {
 	ds, ok := m.store.(*DirStore)
 	if !ok {
 		return nil, Material{}, people.ErrNotFound
@@ -464,7 +511,7 @@ func (m *Materials) OpenLocal(ctx context.Context, key, name, exp, sig string) (
 
 // Delete removes a material's record, then its object (the sweep removes
 // the object later if that fails).
-func (m *Materials) Delete(ctx context.Context, a people.Actor, id string) error {
+func (m *Library) Delete(ctx context.Context, a people.Actor, id string) error {
 	mat, err := m.get(ctx, id)
 	if err != nil {
 		return err
@@ -480,7 +527,7 @@ func (m *Materials) Delete(ctx context.Context, a people.Actor, id string) error
 
 // Sweep deletes objects older than grace whose records are gone (an
 // upload interrupted between store and record, a failed delete).
-func (m *Materials) Sweep(ctx context.Context, grace time.Duration) (int, error) {
+func (m *Library) Sweep(ctx context.Context, grace time.Duration) (int, error) {
 	keys, err := m.store.List(ctx, "materials/", time.Now().Add(-grace))
 	if err != nil {
 		return 0, err

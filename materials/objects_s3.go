@@ -1,4 +1,4 @@
-package engagement
+package materials
 
 import (
 	"context"
