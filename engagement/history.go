@@ -400,6 +400,24 @@ func suggestCodes(rs []SessionResult, code string) {
 	}
 }
 
+// PlanFlags are what the caseload shows of a pupil's active
+// re-integration plan (package plans judges them).
+type PlanFlags struct {
+	PlanID         string `json:"plan_id"`
+	Status         string `json:"status"`
+	ReviewDue      bool   `json:"review_due"`     // a review within the next 7 days
+	ReviewOverdue  bool   `json:"review_overdue"` // a review date passed, not held
+	PastEnd        bool   `json:"past_end"`       // still active after its end date
+	MissedTwoWeeks bool   `json:"missed_two_weeks"`
+}
+
+// PlanFlagger gives the flags of each pupil's active plan, if they have
+// one; the caseload asks it for its plan column (package plans implements
+// it, so the measures need not import the plans).
+type PlanFlagger interface {
+	ActiveFlags(ctx context.Context, pupils []people.Pupil) (map[string]PlanFlags, error)
+}
+
 // CaseloadRow is one pupil on a caseload: the weekly trend, term and year
 // to date, the last complete week, the register's gaps and robot usage.
 type CaseloadRow struct {
@@ -452,9 +470,11 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 	if err != nil {
 		return Caseload{}, err
 	}
-	planFlags, err := NewPlans(r.db, r.people).activeFlags(ctx, pupils)
-	if err != nil {
-		return Caseload{}, err
+	planFlags := map[string]PlanFlags{}
+	if r.Plans != nil {
+		if planFlags, err = r.Plans.ActiveFlags(ctx, pupils); err != nil {
+			return Caseload{}, err
+		}
 	}
 	c := Caseload{Through: rg.Through.Format(time.DateOnly), Weeks: []string{}, Rows: []CaseloadRow{}, Groups: []Group{}}
 	classes, schools := map[string][]Measures{}, map[string][]Measures{}

@@ -1,6 +1,7 @@
 package engagement
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -32,7 +33,7 @@ func TestParseTermsCSV(t *testing.T) {
 			terms, errs := ParseTermsCSV(strings.NewReader(tc.csv))
 			got := describeTerms(terms)
 			if len(errs) > 0 {
-				got = "row " + itoa(errs[0].Row) + " " + errs[0].Code
+				got = "row " + strconv.Itoa(errs[0].Row) + " " + errs[0].Code
 			}
 			if got != tc.want {
 				t.Errorf("got %s\nwant %s", got, tc.want)

@@ -16,6 +16,8 @@ type Reports struct {
 	timetables *Timetables
 	// Share is the engaged-session bar (default 50 %).
 	Share float64
+	// Plans gives the caseload's plan column; nil leaves it empty.
+	Plans PlanFlagger
 	now   func() time.Time
 }
 

@@ -22,6 +22,7 @@ import (
 	"seatlink/internal/store/storetest"
 	"seatlink/people"
 	"seatlink/people/peopletest"
+	"seatlink/plans"
 )
 
 // testS3 is the test MinIO (deploy/minio.sh), in a fresh bucket.
@@ -302,9 +303,9 @@ func TestMaterialAttachedToAPhase(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pl, err := engagement.NewPlans(w.m.db, w.m.people).Create(ctx, w.sys, w.pupilB.ID, engagement.PlanInput{Status: engagement.PlanActive,
+	pl, err := plans.New(w.m.db, w.m.people, w.m.reports).Create(ctx, w.sys, w.pupilB.ID, plans.Input{Status: plans.Active,
 		StartsOn: "2026-11-16", EndsOn: "2026-12-18",
-		Phases: []engagement.Phase{{Name: "Robot mornings", StartsOn: "2026-11-16", EndsOn: "2026-12-18", SchoolSessions: 2, RobotSessions: 1}}})
+		Phases: []plans.Phase{{Name: "Robot mornings", StartsOn: "2026-11-16", EndsOn: "2026-12-18", SchoolSessions: 2, RobotSessions: 1}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -26,6 +26,7 @@ import (
 	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // apiWorld is two LAs. LA 1 has a school with a teacher, an EWO (with
@@ -65,11 +66,12 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	}
 	reports := engagement.NewReports(db, ps)
 	library := materials.NewLibrary(db, ps, reports, files)
-	plans := engagement.NewPlans(db, ps)
+	planStore := plans.New(db, ps, reports)
+	reports.Plans = planStore
 	metrics := prometheus.NewRegistry()
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log, Registerer: metrics,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
-		Reports: reports, Plans: plans, Materials: library})
+		Reports: reports, Plans: planStore, Materials: library})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}, metrics: metrics}
 	files.SetBase(w.srv.URL)
@@ -113,8 +115,8 @@ func newAPIWorld(t *testing.T) *apiWorld {
 		if n == "1" {
 			w.ids = map[string]string{"school": school.ID, "staff": teacher.ID, "ewo": ewo.ID, "pupil": pupil.ID,
 				"link": jl.ID, "classroom": class.ID, "device": robot.ID}
-			plan, err := plans.Create(ctx, sys, pupil.ID, engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
-				Phases: []engagement.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}}})
+			plan, err := planStore.Create(ctx, sys, pupil.ID, plans.Input{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
+				Phases: []plans.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}}})
 			must(err)
 			mat, err := library.Upload(ctx, sys, materials.Input{ClassroomID: class.ID, Title: "Worksheet", LessonDate: "2026-11-23",
 				Filename: "w.txt"}, strings.NewReader("Add these fractions."))
@@ -384,8 +386,8 @@ func walkBody(method, path string, w *apiWorld) any {
 		return nil
 	}
 	if strings.HasSuffix(path, "/plans") || path == "/api/v1/plans/{plan}" {
-		return engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12", Version: 1,
-			Phases: []engagement.Phase{{Name: "Walk", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 3}}}
+		return plans.Input{StartsOn: "2026-11-02", EndsOn: "2027-02-12", Version: 1,
+			Phases: []plans.Phase{{Name: "Walk", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 3}}}
 	}
 	if strings.HasSuffix(path, "/notes") {
 		return map[string]string{"text": "A note from the walk."}
@@ -913,9 +915,9 @@ func TestEWOMaterialOnlyOfTheirCaseload(t *testing.T) {
 	status, body = admin.do("POST", "/api/v1/pupils", people.PupilInput{SchoolID: w.ids["school"], ClassroomID: cls.ID, PupilNumber: "X9",
 		DisplayName: "Not on the caseload", YearGroup: &year}, nil)
 	decode(status, body, &other)
-	var plan engagement.Plan
-	status, body = admin.do("POST", "/api/v1/pupils/"+other.ID+"/plans", engagement.PlanInput{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
-		Phases: []engagement.Phase{{Name: "Theirs", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2}}}, nil)
+	var plan plans.Plan
+	status, body = admin.do("POST", "/api/v1/pupils/"+other.ID+"/plans", plans.Input{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
+		Phases: []plans.Phase{{Name: "Theirs", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2}}}, nil)
 	decode(status, body, &plan)
 	var mat materials.Material
 	status, body = admin.do("POST", "/api/v1/classrooms/"+cls.ID+"/materials?title=Private&lesson_date=2026-11-23&filename=p.txt",

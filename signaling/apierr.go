@@ -16,6 +16,7 @@ import (
 	"seatlink/engagement"
 	"seatlink/materials"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // apiError is an error with an HTTP status and a stable code.
@@ -55,7 +56,7 @@ func toAPIError(err error) *apiError {
 	if errors.As(err, &ae) {
 		return ae
 	}
-	var pe *engagement.PlanError
+	var pe *plans.InputError
 	if errors.As(err, &pe) {
 		return &apiError{Status: http.StatusBadRequest, Code: "invalid_plan", Message: pe.Error(), Fields: pe.Problems}
 	}

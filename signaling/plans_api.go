@@ -7,9 +7,9 @@ import (
 
 	"github.com/gin-gonic/gin"
 
-	"seatlink/engagement"
 	"seatlink/materials"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // planRoutes are the re-integration plan and lesson-material routes.
@@ -17,7 +17,7 @@ func (s *Server) planRoutes() []apiRoute {
 	return []apiRoute{
 		{Method: "POST", Path: "/api/v1/pupils/:pupil/plans", Summary: "Write a re-integration plan for a pupil (phases, a mandatory end date, reviews)",
 			Action: people.ActPlanEdit, Body: "PlanInput", Status: 201, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				var in engagement.PlanInput
+				var in plans.Input
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}
@@ -33,7 +33,7 @@ func (s *Server) planRoutes() []apiRoute {
 			}},
 		{Method: "PUT", Path: "/api/v1/plans/:plan", Summary: "Change a plan (send the version you read; 409 if it changed since)",
 			Action: people.ActPlanEdit, Body: "PlanInput", handle: func(c *gin.Context, a people.Actor) (any, error) {
-				var in engagement.PlanInput
+				var in plans.Input
 				if err := decodeJSON(c, &in); err != nil {
 					return nil, err
 				}

@@ -24,6 +24,7 @@ import (
 	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // LinkResolver finds the link a robot token admits, or a pupil's link.
@@ -86,7 +87,7 @@ type Deps struct {
 	Timetables *engagement.Timetables
 	Registers  *engagement.Registers
 	Reports    *engagement.Reports
-	Plans      *engagement.Plans
+	Plans      *plans.Store
 	Materials  *materials.Library
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer

@@ -14,6 +14,7 @@ import (
 	"seatlink/engagement"
 	"seatlink/materials"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // demoWorld is what --demo creates.
@@ -158,14 +159,14 @@ func (a *app) startDemo(stdout io.Writer) error {
 // weeks ago, a review next week, and a worksheet for phase one.
 func (a *app) demoPlan(ctx context.Context, sys people.Actor, pupil people.Pupil, classroom string) error {
 	d := func(days int) string { return time.Now().AddDate(0, 0, days).Format(time.DateOnly) }
-	plan, err := engagement.NewPlans(a.db, a.people).Create(ctx, sys, pupil.ID, engagement.PlanInput{Status: engagement.PlanActive,
+	plan, err := a.plans.Create(ctx, sys, pupil.ID, plans.Input{Status: plans.Active,
 		StartsOn: d(-28), EndsOn: d(70), Summary: "Back to class step by step: mornings through the robot first, then more time in the room.",
-		Phases: []engagement.Phase{
+		Phases: []plans.Phase{
 			{Name: "Robot mornings", StartsOn: d(-28), EndsOn: d(6), SchoolSessions: 2, RobotSessions: 5, RobotUse: "all morning lessons"},
 			{Name: "Half days in class", StartsOn: d(7), EndsOn: d(41), SchoolSessions: 5, RobotSessions: 3, RobotUse: "afternoons only"},
 			{Name: "Back in class", StartsOn: d(42), EndsOn: d(70), SchoolSessions: 9, RobotSessions: 0, RobotUse: "only on a bad day"},
 		},
-		Reviews: []engagement.Review{{On: d(-7), Held: true}, {On: d(5)}}})
+		Reviews: []plans.Review{{On: d(-7), Held: true}, {On: d(5)}}})
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"seatlink/engagement"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // Erasing a pupil removes every row about them: a pupil with something in
@@ -40,13 +41,12 @@ func TestErasureLeavesNoRowAboutThePupil(t *testing.T) {
 	if err := engagement.NewRegisters(a.db, a.people).Set(ctx, sys, engagement.Mark{PupilID: id, Day: "2026-11-23", Session: "AM", Code: "I"}); err != nil {
 		t.Fatal(err)
 	}
-	plans := engagement.NewPlans(a.db, a.people)
-	pl, err := plans.Create(ctx, sys, id, engagement.PlanInput{Status: engagement.PlanActive, StartsOn: "2026-11-02", EndsOn: "2027-02-12",
-		Phases: []engagement.Phase{{Name: "One", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 3}}})
+	pl, err := a.plans.Create(ctx, sys, id, plans.Input{Status: plans.Active, StartsOn: "2026-11-02", EndsOn: "2027-02-12",
+		Phases: []plans.Phase{{Name: "One", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 3}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := plans.AddNote(ctx, sys, pl.ID, "A note."); err != nil {
+	if _, err := a.plans.AddNote(ctx, sys, pl.ID, "A note."); err != nil {
 		t.Fatal(err)
 	}
 	for _, k := range []string{engagement.SessionUp, engagement.MediaStarted, engagement.HandRaised} {

@@ -27,6 +27,7 @@ import (
 	"seatlink/materials"
 	"seatlink/media"
 	"seatlink/people"
+	"seatlink/plans"
 	"seatlink/signaling"
 	"seatlink/web"
 )
@@ -91,6 +92,9 @@ type app struct {
 	devices  *devices.Registry
 	hub      *devices.Hub
 	recorder *engagement.Recorder
+	// reports computes the measures; its caseload shows plans' flags.
+	reports *engagement.Reports
+	plans   *plans.Store
 	// materials keeps lesson material in dirStore (the default) or S3.
 	materials *materials.Library
 	pprofSrv  *http.Server
@@ -163,13 +167,16 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		return nil, err
 	}
 	a.sfu = sfu
+	a.reports = engagement.NewReports(a.db, a.people)
+	a.plans = plans.New(a.db, a.people, a.reports)
+	a.reports.Plans = a.plans // the caseload's plan column
 	if err := a.openMaterials(); err != nil {
 		return nil, err
 	}
 	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg, Registerer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
-		Reports: engagement.NewReports(a.db, a.people), Plans: engagement.NewPlans(a.db, a.people), Materials: a.materials,
+		Reports: a.reports, Plans: a.plans, Materials: a.materials,
 		Logger: log.With("component", "signaling"),
 	})
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
@@ -319,7 +326,7 @@ func (a *app) openMaterials() error {
 		a.dirStore, os = ds, ds
 		a.log.Info("lesson material in a local folder", "dir", dir)
 	}
-	a.materials = materials.NewLibrary(a.db, a.people, engagement.NewReports(a.db, a.people), os)
+	a.materials = materials.NewLibrary(a.db, a.people, a.reports, os)
 	a.materials.MaxSize = int64(a.cfg.MaterialMaxMB) << 20
 	return nil
 }

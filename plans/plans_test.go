@@ -1,4 +1,4 @@
-package engagement
+package plans
 
 import (
 	"context"
@@ -8,13 +8,15 @@ import (
 	"testing"
 	"time"
 
+	"seatlink/engagement"
 	"seatlink/internal/store"
 	"seatlink/internal/store/storetest"
 	"seatlink/people"
+	"seatlink/people/peopletest"
 )
 
-func goodPlan() PlanInput {
-	return PlanInput{Status: PlanActive, StartsOn: "2026-11-16", EndsOn: "2026-12-18", Summary: "Back to school by Christmas",
+func goodPlan() Input {
+	return Input{Status: Active, StartsOn: "2026-11-16", EndsOn: "2026-12-18", Summary: "Back to school by Christmas",
 		Phases: []Phase{
 			{Name: "Robot mornings", StartsOn: "2026-11-16", EndsOn: "2026-11-22", SchoolSessions: 2, RobotSessions: 1, RobotUse: "lessons"},
 			{Name: "Mostly in school", StartsOn: "2026-11-23", EndsOn: "2026-12-18", SchoolSessions: 3, RobotSessions: 0, RobotUse: "when unwell"},
@@ -25,31 +27,31 @@ func goodPlan() PlanInput {
 func TestPlanValidation(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		edit  func(*PlanInput)
+		edit  func(*Input)
 		field string
 		code  string
 	}{
-		{"no end date", func(p *PlanInput) { p.EndsOn = "" }, "ends_on", "required"},
-		{"bad end date", func(p *PlanInput) { p.EndsOn = "soon" }, "ends_on", "bad_date"},
-		{"ends before it starts", func(p *PlanInput) { p.EndsOn = "2026-11-01" }, "ends_on", "ends_before_start"},
-		{"no phases", func(p *PlanInput) { p.Phases = nil }, "phases", "bad_phases"},
-		{"phases overlap", func(p *PlanInput) { p.Phases[1].StartsOn = "2026-11-20" }, "phases[1].starts_on", "overlap"},
-		{"phase outside the plan", func(p *PlanInput) { p.Phases[1].EndsOn = "2027-01-10" }, "phases[1].starts_on", "outside_plan"},
-		{"phase ends before it starts", func(p *PlanInput) { p.Phases[0].EndsOn = "2026-11-10" }, "phases[0].ends_on", "ends_before_start"},
-		{"phase without a name", func(p *PlanInput) { p.Phases[0].Name = " " }, "phases[0].name", "bad_name"},
-		{"too many sessions", func(p *PlanInput) { p.Phases[0].SchoolSessions = 11 }, "phases[0].school_sessions", "bad_target"},
-		{"review after the end", func(p *PlanInput) { p.Reviews[1].On = "2027-01-05" }, "reviews[1].on", "after_end"},
-		{"review before the start", func(p *PlanInput) { p.Reviews[0].On = "2026-10-05" }, "reviews[0].on", "before_start"},
-		{"two reviews on a day", func(p *PlanInput) { p.Reviews[1].On = "2026-12-01" }, "reviews[1].on", "duplicate"},
-		{"unknown status", func(p *PlanInput) { p.Status = "paused" }, "status", "bad_status"},
+		{"no end date", func(p *Input) { p.EndsOn = "" }, "ends_on", "required"},
+		{"bad end date", func(p *Input) { p.EndsOn = "soon" }, "ends_on", "bad_date"},
+		{"ends before it starts", func(p *Input) { p.EndsOn = "2026-11-01" }, "ends_on", "ends_before_start"},
+		{"no phases", func(p *Input) { p.Phases = nil }, "phases", "bad_phases"},
+		{"phases overlap", func(p *Input) { p.Phases[1].StartsOn = "2026-11-20" }, "phases[1].starts_on", "overlap"},
+		{"phase outside the plan", func(p *Input) { p.Phases[1].EndsOn = "2027-01-10" }, "phases[1].starts_on", "outside_plan"},
+		{"phase ends before it starts", func(p *Input) { p.Phases[0].EndsOn = "2026-11-10" }, "phases[0].ends_on", "ends_before_start"},
+		{"phase without a name", func(p *Input) { p.Phases[0].Name = " " }, "phases[0].name", "bad_name"},
+		{"too many sessions", func(p *Input) { p.Phases[0].SchoolSessions = 11 }, "phases[0].school_sessions", "bad_target"},
+		{"review after the end", func(p *Input) { p.Reviews[1].On = "2027-01-05" }, "reviews[1].on", "after_end"},
+		{"review before the start", func(p *Input) { p.Reviews[0].On = "2026-10-05" }, "reviews[0].on", "before_start"},
+		{"two reviews on a day", func(p *Input) { p.Reviews[1].On = "2026-12-01" }, "reviews[1].on", "duplicate"},
+		{"unknown status", func(p *Input) { p.Status = "paused" }, "status", "bad_status"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			in := goodPlan()
 			tc.edit(&in)
 			err := in.validate()
-			var pe *PlanError
+			var pe *InputError
 			if !errors.As(err, &pe) || !errors.Is(err, people.ErrInvalid) {
-				t.Fatalf("got %v, want a PlanError", err)
+				t.Fatalf("got %v, want an InputError", err)
 			}
 			for _, p := range pe.Problems {
 				if p.Field == tc.field && p.Code == tc.code {
@@ -79,26 +81,27 @@ func TestPlanValidation(t *testing.T) {
 func TestPlanProgressAndFlags(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newTestLA(t, db, true)
-		ps, sys, school := w.ps, w.sys, w.school
+		w := peopletest.NewLA(t, db, true)
+		ps, sys, school := w.People, w.Sys, w.School
 		year := 8
 		pupil, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1", DisplayName: "P", YearGroup: &year})
-		if _, err := NewTimetables(db, ps).Import(ctx, sys, school.ID, strings.NewReader("weekday,start,end,kind,session\n"+
+		if _, err := engagement.NewTimetables(db, ps).Import(ctx, sys, school.ID, strings.NewReader("weekday,start,end,kind,session\n"+
 			"Mon,09:00,12:00,lesson,AM\nMon,13:00,15:00,lesson,PM\nTue,09:00,12:00,lesson,AM\nTue,13:00,15:00,lesson,PM\n")); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := NewRegisters(db, ps).Import(ctx, sys, school.ID, strings.NewReader("UPN,Date,Session,Mark\n"+
+		if _, err := engagement.NewRegisters(db, ps).Import(ctx, sys, school.ID, strings.NewReader("UPN,Date,Session,Mark\n"+
 			"P1,2026-11-16,AM,/\nP1,2026-11-16,PM,\\\nP1,2026-11-17,AM,I\nP1,2026-11-17,PM,I\n"+
 			"P1,2026-11-23,AM,/\nP1,2026-11-23,PM,I\nP1,2026-11-24,AM,I\nP1,2026-11-24,PM,I\n"+
 			"P1,2026-11-30,AM,I\nP1,2026-11-30,PM,I\nP1,2026-12-01,AM,I\nP1,2026-12-01,PM,I\n")); err != nil {
 			t.Fatal(err)
 		}
-		rec := NewRecorder(db, 8, nil)
-		rec.Record(Event{At: time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC), PupilID: pupil.ID, Kind: MediaStarted})
-		rec.Record(Event{At: time.Date(2026, 11, 17, 12, 0, 0, 0, time.UTC), PupilID: pupil.ID, Kind: MediaStopped})
+		rec := engagement.NewRecorder(db, 8, nil)
+		rec.Record(engagement.Event{At: time.Date(2026, 11, 17, 9, 0, 0, 0, time.UTC), PupilID: pupil.ID, Kind: engagement.MediaStarted})
+		rec.Record(engagement.Event{At: time.Date(2026, 11, 17, 12, 0, 0, 0, time.UTC), PupilID: pupil.ID, Kind: engagement.MediaStopped})
 		rec.Close()
 
-		plans := NewPlans(db, ps)
+		reports := engagement.NewReports(db, ps)
+		plans := New(db, ps, reports)
 		plans.now = func() time.Time { return time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC) }
 		pl, err := plans.Create(ctx, sys, pupil.ID, goodPlan())
 		if err != nil {
@@ -126,9 +129,30 @@ func TestPlanProgressAndFlags(t *testing.T) {
 			t.Fatalf("flags %+v", f)
 		}
 		plans.now = func() time.Time { return time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC) }
-		flags, err := plans.activeFlags(ctx, []people.Pupil{pupil})
+		flags, err := plans.ActiveFlags(ctx, []people.Pupil{pupil})
 		if err != nil || !flags[pupil.ID].PastEnd {
 			t.Fatalf("after the end: %v %+v", err, flags)
+		}
+		// The caseload shows them, through the flagger it is given, and
+		// shows no plan column without one.
+		dec20 := time.Date(2026, 12, 20, 10, 0, 0, 0, time.UTC)
+		for _, flagger := range []engagement.PlanFlagger{plans, nil} {
+			reports.Plans = flagger
+			cl, err := reports.Caseload(ctx, sys, engagement.Range{Through: dec20, Weeks: 2, Now: dec20})
+			if err != nil || len(cl.Rows) != 1 {
+				t.Fatalf("caseload: %v %+v", err, cl)
+			}
+			row := cl.Rows[0]
+			if flagger == nil {
+				if row.Plan != nil || row.Cells[engagement.ColPlan] != "" {
+					t.Fatalf("a caseload without a flagger shows a plan: %+v %q", row.Plan, row.Cells[engagement.ColPlan])
+				}
+				continue
+			}
+			if row.Plan == nil || row.Plan.PlanID != pl.ID || !row.Plan.PastEnd ||
+				!strings.Contains(row.Cells[engagement.ColPlan], "past its end date") {
+				t.Fatalf("the caseload's plan column: %+v %q", row.Plan, row.Cells[engagement.ColPlan])
+			}
 		}
 
 		// Editing: a stale version is refused; phases keep their ids; an
@@ -144,12 +168,12 @@ func TestPlanProgressAndFlags(t *testing.T) {
 		if _, err := plans.Update(ctx, sys, pl.ID, in); !errors.As(err, &ce) {
 			t.Fatalf("a stale version: %v", err)
 		}
-		in.Version, in.Status = 2, PlanEnded
+		in.Version, in.Status = 2, Ended
 		if _, err := plans.Update(ctx, sys, pl.ID, in); err != nil {
 			t.Fatal(err)
 		}
-		in.Version, in.Status = 3, PlanActive
-		var pe *PlanError
+		in.Version, in.Status = 3, Active
+		var pe *InputError
 		if _, err := plans.Update(ctx, sys, pl.ID, in); !errors.As(err, &pe) {
 			t.Fatalf("reopening an ended plan: %v", err)
 		}
@@ -223,11 +247,11 @@ func boolS(b bool) string {
 func TestPlanPartWeeksAreProRated(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		w := newTestLA(t, db, true)
-		ps, sys, school := w.ps, w.sys, w.school
+		w := peopletest.NewLA(t, db, true)
+		ps, sys, school := w.People, w.Sys, w.School
 		year := 8
 		pupil, _ := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1", DisplayName: "P", YearGroup: &year})
-		tt := NewTimetables(db, ps)
+		tt := engagement.NewTimetables(db, ps)
 		var week strings.Builder
 		week.WriteString("weekday,start,end,kind,session\n")
 		for _, d := range []string{"Mon", "Tue", "Wed", "Thu", "Fri"} {
@@ -252,12 +276,12 @@ func TestPlanPartWeeksAreProRated(t *testing.T) {
 		}
 		mark("2026-09-17", "K")
 		mark("2026-09-18", "I")
-		if _, err := NewRegisters(db, ps).Import(ctx, sys, school.ID, strings.NewReader(reg.String())); err != nil {
+		if _, err := engagement.NewRegisters(db, ps).Import(ctx, sys, school.ID, strings.NewReader(reg.String())); err != nil {
 			t.Fatal(err)
 		}
-		plans := NewPlans(db, ps)
+		plans := New(db, ps, engagement.NewReports(db, ps))
 		plans.now = func() time.Time { return time.Date(2026, 9, 30, 10, 0, 0, 0, time.UTC) }
-		pl, err := plans.Create(ctx, sys, pupil.ID, PlanInput{Status: PlanActive, StartsOn: "2026-09-03", EndsOn: "2026-10-23",
+		pl, err := plans.Create(ctx, sys, pupil.ID, Input{Status: Active, StartsOn: "2026-09-03", EndsOn: "2026-10-23",
 			Phases:  []Phase{{Name: "Building up", StartsOn: "2026-09-03", EndsOn: "2026-10-23", SchoolSessions: 8, RobotSessions: 1}},
 			Reviews: []Review{{On: "2026-10-16"}}})
 		if err != nil {

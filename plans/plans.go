@@ -1,8 +1,14 @@
-package engagement
+// Package plans keeps pupils' graded re-integration plans: phases with
+// weekly targets, a mandatory end date, reviews, notes in each voice,
+// every saved version, and each week's progress against the targets as
+// the register and the engagement evidence show it (package engagement).
+package plans
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,15 +16,16 @@ import (
 	"strings"
 	"time"
 
+	"seatlink/engagement"
 	"seatlink/internal/store"
 	"seatlink/people"
 )
 
 // Plan statuses.
 const (
-	PlanDraft  = "draft"
-	PlanActive = "active"
-	PlanEnded  = "ended"
+	Draft  = "draft"
+	Active = "active"
+	Ended  = "ended"
 )
 
 // Phase is one step of a plan: its dates, weekly targets and how the
@@ -67,9 +74,9 @@ type Plan struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
-// PlanInput is what an EWO writes; Version must be the version read (0
+// Input is what an EWO writes; Version must be the version read (0
 // for a new plan), so two people's edits never silently overwrite.
-type PlanInput struct {
+type Input struct {
 	Status   string   `json:"status"`
 	StartsOn string   `json:"starts_on"`
 	EndsOn   string   `json:"ends_on"`
@@ -79,10 +86,10 @@ type PlanInput struct {
 	Reviews  []Review `json:"reviews"`
 }
 
-// PlanError lists everything wrong with a plan; nothing is saved.
-type PlanError struct{ Problems []*people.FieldError }
+// InputError lists everything wrong with a plan; nothing is saved.
+type InputError struct{ Problems []*people.FieldError }
 
-func (e *PlanError) Error() string {
+func (e *InputError) Error() string {
 	var s []string
 	for _, p := range e.Problems {
 		s = append(s, p.Error())
@@ -90,22 +97,22 @@ func (e *PlanError) Error() string {
 	return strings.Join(s, "; ")
 }
 
-// Unwrap makes a PlanError an invalid-input error.
-func (e *PlanError) Unwrap() error { return people.ErrInvalid }
+// Unwrap makes an InputError an invalid-input error.
+func (e *InputError) Unwrap() error { return people.ErrInvalid }
 
 // validate checks a plan: a start and a mandatory end date, in order;
 // one to twelve phases, each inside the plan, in order, not overlapping,
 // with targets of 0 to 10 sessions a week; reviews inside the plan; a
 // known status. Dates are normalised to YYYY-MM-DD.
-func (in *PlanInput) validate() error {
+func (in *Input) validate() error {
 	var ps []*people.FieldError
 	bad := func(field, code, format string, args ...any) {
 		ps = append(ps, &people.FieldError{Field: field, Code: code, Message: fmt.Sprintf(format, args...)})
 	}
 	if in.Status == "" {
-		in.Status = PlanDraft
+		in.Status = Draft
 	}
-	if in.Status != PlanDraft && in.Status != PlanActive && in.Status != PlanEnded {
+	if in.Status != Draft && in.Status != Active && in.Status != Ended {
 		bad("status", "bad_status", "status is draft, active or ended")
 	}
 	in.Summary = strings.TrimSpace(in.Summary)
@@ -117,7 +124,7 @@ func (in *PlanInput) validate() error {
 			bad(field, "required", "%s", need)
 			return false
 		}
-		d, err := ParseDay(*v)
+		d, err := engagement.ParseDay(*v)
 		if err != nil {
 			bad(field, "bad_date", "%s is a date like 2026-11-23", field)
 			return false
@@ -187,26 +194,27 @@ func (in *PlanInput) validate() error {
 		seen[r.On] = true
 	}
 	if len(ps) > 0 {
-		return &PlanError{Problems: ps}
+		return &InputError{Problems: ps}
 	}
 	return nil
 }
 
-// Plans keeps re-integration plans.
-type Plans struct {
+// Store keeps re-integration plans.
+type Store struct {
 	db      *store.DB
 	people  *people.Store
-	reports *Reports
+	reports *engagement.Reports
 	now     func() time.Time
 }
 
-// NewPlans returns the plans service.
-func NewPlans(db *store.DB, ps *people.Store) *Plans {
-	return &Plans{db: db, people: ps, reports: NewReports(db, ps), now: time.Now}
+// New returns the plans service; reports gives the pupils' weeks that
+// progress is judged on.
+func New(db *store.DB, ps *people.Store, reports *engagement.Reports) *Store {
+	return &Store{db: db, people: ps, reports: reports, now: time.Now}
 }
 
 // Create writes a new plan for a pupil.
-func (p *Plans) Create(ctx context.Context, a people.Actor, pupilID string, in PlanInput) (Plan, error) {
+func (p *Store) Create(ctx context.Context, a people.Actor, pupilID string, in Input) (Plan, error) {
 	if err := p.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupilID}); err != nil {
 		return Plan{}, err
 	}
@@ -230,7 +238,7 @@ func (p *Plans) Create(ctx context.Context, a people.Actor, pupilID string, in P
 
 // Update replaces a plan's dates, status, phases and reviews. in.Version
 // must be the plan's current version; an ended plan cannot be reopened.
-func (p *Plans) Update(ctx context.Context, a people.Actor, id string, in PlanInput) (Plan, error) {
+func (p *Store) Update(ctx context.Context, a people.Actor, id string, in Input) (Plan, error) {
 	cur, err := p.load(ctx, p.db.Q(), id)
 	if err != nil {
 		return Plan{}, err
@@ -241,8 +249,8 @@ func (p *Plans) Update(ctx context.Context, a people.Actor, id string, in PlanIn
 	if err := in.validate(); err != nil {
 		return Plan{}, err
 	}
-	if cur.Status == PlanEnded && in.Status != PlanEnded {
-		return Plan{}, &PlanError{Problems: []*people.FieldError{{Field: "status", Code: "ended",
+	if cur.Status == Ended && in.Status != Ended {
+		return Plan{}, &InputError{Problems: []*people.FieldError{{Field: "status", Code: "ended",
 			Message: "an ended plan stays ended; write a new plan"}}}
 	}
 	now := p.now().UnixMilli()
@@ -273,7 +281,7 @@ func (p *Plans) Update(ctx context.Context, a people.Actor, id string, in PlanIn
 }
 
 // writeParts writes a plan's phases and reviews, and its history entry.
-func (p *Plans) writeParts(ctx context.Context, q store.Q, a people.Actor, id string, version int, in PlanInput, now int64) error {
+func (p *Store) writeParts(ctx context.Context, q store.Q, a people.Actor, id string, version int, in Input, now int64) error {
 	for i, ph := range in.Phases {
 		var existing string
 		err := q.QueryRow(ctx, `SELECT id FROM plan_phases WHERE plan_id = ? AND ordinal = ?`, id, i).Scan(&existing)
@@ -307,7 +315,7 @@ func (p *Plans) writeParts(ctx context.Context, q store.Q, a people.Actor, id st
 	return err
 }
 
-func (p *Plans) load(ctx context.Context, q store.Q, id string) (Plan, error) {
+func (p *Store) load(ctx context.Context, q store.Q, id string) (Plan, error) {
 	var pl Plan
 	var created, updated int64
 	err := q.QueryRow(ctx, `SELECT id, pupil_id, status, starts_on, ends_on, summary, version, created_by, created_at, updated_at
@@ -363,7 +371,7 @@ func (p *Plans) load(ctx context.Context, q store.Q, id string) (Plan, error) {
 }
 
 // Get returns a plan with its notes, for anyone who may view the pupil's plan.
-func (p *Plans) Get(ctx context.Context, a people.Actor, id string) (Plan, error) {
+func (p *Store) Get(ctx context.Context, a people.Actor, id string) (Plan, error) {
 	pl, err := p.load(ctx, p.db.Q(), id)
 	if err != nil {
 		return Plan{}, err
@@ -375,7 +383,7 @@ func (p *Plans) Get(ctx context.Context, a people.Actor, id string) (Plan, error
 }
 
 // ForPupil returns a pupil's plans, newest first.
-func (p *Plans) ForPupil(ctx context.Context, a people.Actor, pupilID string) ([]Plan, error) {
+func (p *Store) ForPupil(ctx context.Context, a people.Actor, pupilID string) ([]Plan, error) {
 	if err := p.people.Authorize(ctx, a, people.ActPlanView, people.Target{PupilID: pupilID}); err != nil {
 		return nil, err
 	}
@@ -414,7 +422,7 @@ type Version struct {
 }
 
 // History returns every saved version of a plan, oldest first.
-func (p *Plans) History(ctx context.Context, a people.Actor, id string) ([]Version, error) {
+func (p *Store) History(ctx context.Context, a people.Actor, id string) ([]Version, error) {
 	if _, err := p.Get(ctx, a, id); err != nil {
 		return nil, err
 	}
@@ -451,7 +459,7 @@ func voiceOf(a people.Actor) string {
 }
 
 // AddNote adds a note in the actor's own voice (1 to 2000 characters).
-func (p *Plans) AddNote(ctx context.Context, a people.Actor, id, text string) (Note, error) {
+func (p *Store) AddNote(ctx context.Context, a people.Actor, id, text string) (Note, error) {
 	pl, err := p.load(ctx, p.db.Q(), id)
 	if err != nil {
 		return Note{}, err
@@ -511,21 +519,11 @@ func proRate(target, available, full int) int {
 	return (target*available + full - 1) / full
 }
 
-// PlanFlags are what the EWO's caseload shows for a pupil's plan.
-type PlanFlags struct {
-	PlanID         string `json:"plan_id"`
-	Status         string `json:"status"`
-	ReviewDue      bool   `json:"review_due"`     // a review within the next 7 days
-	ReviewOverdue  bool   `json:"review_overdue"` // a review date passed, not held
-	PastEnd        bool   `json:"past_end"`       // still active after its end date
-	MissedTwoWeeks bool   `json:"missed_two_weeks"`
-}
-
 // Progress is a plan's weeks and flags.
 type Progress struct {
-	Plan  Plan           `json:"plan"`
-	Weeks []WeekProgress `json:"weeks"`
-	Flags PlanFlags      `json:"flags"`
+	Plan  Plan                 `json:"plan"`
+	Weeks []WeekProgress       `json:"weeks"`
+	Flags engagement.PlanFlags `json:"flags"`
 }
 
 // phaseOn is the phase containing a day.
@@ -539,8 +537,8 @@ func phaseOn(pl Plan, day string) (Phase, bool) {
 }
 
 // progress computes a plan's weeks up to today from a pupil history.
-func progress(pl Plan, weeks []Week, today string) Progress {
-	pr := Progress{Plan: pl, Weeks: []WeekProgress{}, Flags: PlanFlags{PlanID: pl.ID, Status: pl.Status}}
+func progress(pl Plan, weeks []engagement.Week, today string) Progress {
+	pr := Progress{Plan: pl, Weeks: []WeekProgress{}, Flags: engagement.PlanFlags{PlanID: pl.ID, Status: pl.Status}}
 	for _, w := range weeks {
 		mon, _ := time.Parse(time.DateOnly, w.Monday)
 		fri := mon.AddDate(0, 0, 4).Format(time.DateOnly)
@@ -585,9 +583,9 @@ func progress(pl Plan, weeks []Week, today string) Progress {
 			pr.Flags.ReviewDue = true
 		}
 	}
-	pr.Flags.PastEnd = pl.Status == PlanActive && pl.EndsOn < today
-	if pl.Status != PlanActive { // a draft or ended plan raises no flags
-		pr.Flags = PlanFlags{PlanID: pl.ID, Status: pl.Status}
+	pr.Flags.PastEnd = pl.Status == Active && pl.EndsOn < today
+	if pl.Status != Active { // a draft or ended plan raises no flags
+		pr.Flags = engagement.PlanFlags{PlanID: pl.ID, Status: pl.Status}
 	}
 	return pr
 }
@@ -598,7 +596,7 @@ func mustDay(s string) time.Time {
 }
 
 // Progress returns a plan's weeks against its targets and its flags.
-func (p *Plans) Progress(ctx context.Context, a people.Actor, id string) (Progress, error) {
+func (p *Store) Progress(ctx context.Context, a people.Actor, id string) (Progress, error) {
 	pl, err := p.Get(ctx, a, id)
 	if err != nil {
 		return Progress{}, err
@@ -610,7 +608,7 @@ func (p *Plans) Progress(ctx context.Context, a people.Actor, id string) (Progre
 	return p.progressOf(ctx, pl, pupil)
 }
 
-func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Progress, error) {
+func (p *Store) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Progress, error) {
 	today := p.now()
 	through := today
 	if end := mustDay(pl.EndsOn).Add(12 * time.Hour); end.Before(through) {
@@ -621,16 +619,17 @@ func (p *Plans) progressOf(ctx context.Context, pl Plan, pupil people.Pupil) (Pr
 	if weeks < 1 || through.Before(start) {
 		return progress(pl, nil, today.Format(time.DateOnly)), nil
 	}
-	hs, err := p.reports.Histories(ctx, []people.Pupil{pupil}, Range{Through: through, Weeks: min(weeks, 60), Now: today}, false)
+	hs, err := p.reports.Histories(ctx, []people.Pupil{pupil}, engagement.Range{Through: through, Weeks: min(weeks, 60), Now: today}, false)
 	if err != nil {
 		return Progress{}, err
 	}
 	return progress(pl, hs[0].Weeks, today.Format(time.DateOnly)), nil
 }
 
-// activeFlags returns the flags of each pupil's active plan (if any).
-func (p *Plans) activeFlags(ctx context.Context, pupils []people.Pupil) (map[string]PlanFlags, error) {
-	out := map[string]PlanFlags{}
+// ActiveFlags returns the flags of each pupil's active plan (if any):
+// what the caseload shows of it (engagement.PlanFlagger).
+func (p *Store) ActiveFlags(ctx context.Context, pupils []people.Pupil) (map[string]engagement.PlanFlags, error) {
+	out := map[string]engagement.PlanFlags{}
 	if len(pupils) == 0 {
 		return out, nil
 	}
@@ -676,6 +675,13 @@ func (p *Plans) activeFlags(ctx context.Context, pupils []people.Pupil) (map[str
 		out[r.pupil] = pr.Flags
 	}
 	return out, nil
+}
+
+// newID is a random record id with a prefix naming its kind.
+func newID(prefix string) string {
+	b := make([]byte, 8)
+	_, _ = rand.Read(b)
+	return prefix + hex.EncodeToString(b)
 }
 
 func notFound(err error) error {

@@ -1,4 +1,4 @@
-package engagement
+package plans
 
 import (
 	"encoding/json"
@@ -14,13 +14,13 @@ func FuzzPlanInput(f *testing.F) {
 	f.Add([]byte(`{"starts_on":"2026-11-16","ends_on":"2026-11-16","phases":[{"name":"x","starts_on":"16/11/2026","ends_on":"2026-11-16"}]}`))
 	f.Add([]byte(`{"status":"active","phases":[]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var in PlanInput
+		var in Input
 		if json.Unmarshal(data, &in) != nil {
 			return
 		}
 		if err := in.validate(); err != nil {
-			if pe, ok := err.(*PlanError); !ok || len(pe.Problems) == 0 {
-				t.Fatalf("validate returned %v, want a PlanError with problems", err)
+			if pe, ok := err.(*InputError); !ok || len(pe.Problems) == 0 {
+				t.Fatalf("validate returned %v, want an InputError with problems", err)
 			}
 			return
 		}
