@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
 # Chromium for the browser tests, a throwaway PostgreSQL on 127.0.0.1 for
-# the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the JS syntax check, the whole Go
+# the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the licence check of NOTICE, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
 # Under CI=true a missing component is a failure, never a skip.
@@ -69,6 +69,9 @@ fi
 
 log "go vet"
 go vet ./...
+
+log "licences (NOTICE)"
+go run ./deploy/notice -check
 
 if command -v node >/dev/null 2>&1; then
 	log "node --check web/static/*.js"
