@@ -6,8 +6,6 @@ package engagement
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -48,13 +46,6 @@ type Event struct {
 func ErasePupil(ctx context.Context, q store.Q, pupilID string) error {
 	_, err := q.Exec(ctx, `DELETE FROM engagement_events WHERE pupil_id = ?`, pupilID)
 	return err
-}
-
-// newID is a random record id with a prefix naming its kind.
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }
 
 // Recorder stores events append-only, off the caller's goroutine: Record
@@ -232,7 +223,7 @@ func (r *Recorder) insert(events []Event) error {
 				continue
 			}
 			if _, err := q.Exec(ctx, `INSERT INTO engagement_events (id, at, pupil_id, link_id, kind, value) VALUES (?, ?, ?, ?, ?, ?)`,
-				newID("ev-"), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
+				store.NewID("ev-"), e.At.UnixMilli(), e.PupilID, e.LinkID, e.Kind, e.Value); err != nil {
 				return err
 			}
 			written[e.PupilID] = true

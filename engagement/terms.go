@@ -127,12 +127,12 @@ func (tt *Timetables) SetTerms(ctx context.Context, a people.Actor, schoolID str
 		}
 		for _, t := range terms {
 			if _, err := q.Exec(ctx, `INSERT INTO terms (id, school_id, name, starts_on, ends_on) VALUES (?, ?, ?, ?, ?)`,
-				newID("term-"), schoolID, t.Name, t.StartsOn, t.EndsOn); err != nil {
+				store.NewID("term-"), schoolID, t.Name, t.StartsOn, t.EndsOn); err != nil {
 				return err
 			}
 			for _, h := range t.Holidays {
 				if _, err := q.Exec(ctx, `INSERT INTO term_holidays (id, school_id, name, starts_on, ends_on) VALUES (?, ?, ?, ?, ?)`,
-					newID("hol-"), schoolID, h.Name, h.StartsOn, h.EndsOn); err != nil {
+					store.NewID("hol-"), schoolID, h.Name, h.StartsOn, h.EndsOn); err != nil {
 					return err
 				}
 			}

@@ -183,7 +183,7 @@ func (tt *Timetables) Import(ctx context.Context, a people.Actor, schoolID strin
 		}
 		for _, p := range periods {
 			if _, err := q.Exec(ctx, `INSERT INTO periods (id, school_id, classroom_id, weekday, starts, ends, kind, session, name)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, newID("per-"), schoolID, p.ClassroomID, isoWeekday(p.Weekday),
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID("per-"), schoolID, p.ClassroomID, isoWeekday(p.Weekday),
 				p.Starts, p.Ends, p.Kind, p.Session, p.Name); err != nil {
 				return err
 			}

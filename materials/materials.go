@@ -8,7 +8,6 @@ package materials
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/hex"
@@ -178,10 +177,10 @@ func (m *Library) Upload(ctx context.Context, a people.Actor, in Input, body io.
 	if err := m.people.Authorize(ctx, a, people.ActMaterialUpload, people.Target{ClassroomID: in.ClassroomID}); err != nil {
 		return Material{}, err
 	}
-	mat := Material{ID: newID("mat-"), ClassroomID: in.ClassroomID, Title: in.Title, Subject: in.Subject, LessonDate: in.LessonDate,
+	mat := Material{ID: store.NewID("mat-"), ClassroomID: in.ClassroomID, Title: in.Title, Subject: in.Subject, LessonDate: in.LessonDate,
 		PhaseID: in.PhaseID, UploaderID: a.ID, Filename: in.Filename, CreatedAt: time.Now().UTC().Truncate(time.Millisecond)}
 	if err := m.db.Q().QueryRow(ctx, `SELECT school_id FROM classrooms WHERE id = ?`, in.ClassroomID).Scan(&mat.SchoolID); err != nil {
-		return Material{}, notFound(err)
+		return Material{}, people.NotFoundIfNoRows(err)
 	}
 	if in.PhaseID != "" && !m.phaseInClassroom(ctx, in.PhaseID, in.ClassroomID) {
 		return Material{}, &people.FieldError{Field: "phase_id", Code: "unknown_phase",
@@ -230,20 +229,6 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	k, err := c.r.Read(p)
 	c.n += int64(k)
 	return k, err
-}
-
-// newID is a random record id with a prefix naming its kind.
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return people.ErrNotFound
-	}
-	return err
 }
 
 func (m *Library) phaseInClassroom(ctx context.Context, phaseID, classroomID string) bool {
@@ -437,7 +422,7 @@ func (m *Library) AttachToPhase(ctx context.Context, a people.Actor, phaseID, ma
 	var pupil, school string
 	if err := m.db.Q().QueryRow(ctx, `SELECT pl.pupil_id, pu.school_id FROM plan_phases ph JOIN plans pl ON pl.id = ph.plan_id
 		JOIN pupils pu ON pu.id = pl.pupil_id WHERE ph.id = ?`, phaseID).Scan(&pupil, &school); err != nil {
-		return notFound(err)
+		return people.NotFoundIfNoRows(err)
 	}
 	if err := m.people.Authorize(ctx, a, people.ActPlanEdit, people.Target{PupilID: pupil}); err != nil {
 		return err

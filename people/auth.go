@@ -214,7 +214,7 @@ func (s *Store) actor(ctx context.Context, kind, id string) (Actor, error) {
 		var disabled bool
 		if err := s.q().QueryRow(ctx, `SELECT role, la_id, COALESCE(school_id, ''), name, disabled FROM staff WHERE id = ?`, id).
 			Scan(&role, &a.LAID, &a.SchoolID, &a.Name, &disabled); err != nil {
-			return Actor{}, notFoundIfNoRows(err)
+			return Actor{}, NotFoundIfNoRows(err)
 		}
 		if disabled {
 			return Actor{}, ErrUnauthenticated
@@ -223,13 +223,13 @@ func (s *Store) actor(ctx context.Context, kind, id string) (Actor, error) {
 	case "parent":
 		a.Role = RoleParent
 		if err := s.q().QueryRow(ctx, `SELECT name FROM parents WHERE id = ?`, id).Scan(&a.Name); err != nil {
-			return Actor{}, notFoundIfNoRows(err)
+			return Actor{}, NotFoundIfNoRows(err)
 		}
 	case "pupil":
 		a.Role = RolePupil
 		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id, p.display_name FROM pupils p
 			JOIN schools s ON s.id = p.school_id WHERE p.id = ?`, id).Scan(&a.SchoolID, &a.LAID, &a.Name); err != nil {
-			return Actor{}, notFoundIfNoRows(err)
+			return Actor{}, NotFoundIfNoRows(err)
 		}
 	default:
 		return Actor{}, errors.New("people: unknown session kind")

@@ -183,7 +183,7 @@ func (s *Store) redeem(ctx context.Context, where, hash string, isCode bool) (Se
 func (s *Store) RevokeJoinLink(ctx context.Context, a Actor, linkID string) error {
 	var pupil string
 	if err := s.q().QueryRow(ctx, `SELECT pupil_id FROM join_links WHERE id = ?`, linkID).Scan(&pupil); err != nil {
-		return notFoundIfNoRows(err)
+		return NotFoundIfNoRows(err)
 	}
 	if err := s.Authorize(ctx, a, ActJoinLinkRevoke, Target{PupilID: pupil}); err != nil {
 		return err

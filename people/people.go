@@ -200,11 +200,7 @@ func New(db *store.DB, cfg Config) *Store {
 func (s *Store) now() int64 { return s.cfg.Now().UnixMilli() }
 
 // newID returns a prefixed random identifier.
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + "-" + hex.EncodeToString(b)
-}
+func newID(prefix string) string { return store.NewID(prefix + "-") }
 
 // newSecret returns 256 random bits, URL-safe, and its hash for storage.
 func newSecret() (secret, hash string) {
@@ -239,7 +235,8 @@ func unavailable(err error) error {
 }
 
 // notFoundIfNoRows maps sql.ErrNoRows to ErrNotFound.
-func notFoundIfNoRows(err error) error {
+// NotFoundIfNoRows turns a query that found no row into ErrNotFound.
+func NotFoundIfNoRows(err error) error {
 	if err != nil && errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}

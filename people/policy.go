@@ -147,22 +147,22 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 	if t.PupilID != "" && (t.SchoolID == "" || t.LAID == "") {
 		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id FROM pupils p JOIN schools s ON s.id = p.school_id
 			WHERE p.id = ?`, t.PupilID).Scan(&t.SchoolID, &t.LAID); err != nil {
-			return notFoundIfNoRows(err)
+			return NotFoundIfNoRows(err)
 		}
 	}
 	if t.ClassroomID != "" && t.SchoolID == "" {
 		if err := s.q().QueryRow(ctx, `SELECT school_id FROM classrooms WHERE id = ?`, t.ClassroomID).Scan(&t.SchoolID); err != nil {
-			return notFoundIfNoRows(err)
+			return NotFoundIfNoRows(err)
 		}
 	}
 	if t.SchoolID != "" && t.LAID == "" {
 		if err := s.q().QueryRow(ctx, `SELECT la_id FROM schools WHERE id = ?`, t.SchoolID).Scan(&t.LAID); err != nil {
-			return notFoundIfNoRows(err)
+			return NotFoundIfNoRows(err)
 		}
 	}
 	if t.StaffID != "" && t.LAID == "" {
 		if err := s.q().QueryRow(ctx, `SELECT la_id FROM staff WHERE id = ?`, t.StaffID).Scan(&t.LAID); err != nil {
-			return notFoundIfNoRows(err)
+			return NotFoundIfNoRows(err)
 		}
 	}
 	var in bool

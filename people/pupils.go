@@ -137,7 +137,7 @@ func (s *Store) ListPupils(ctx context.Context, a Actor, schoolID string) ([]Pup
 func (s *Store) LookupPupil(ctx context.Context, id string) (Pupil, error) {
 	p, err := scanPupil(s.q().QueryRow(ctx, `SELECT `+pupilCols+` FROM pupils p WHERE p.id = ?`, id))
 	if err != nil {
-		return Pupil{}, notFoundIfNoRows(err)
+		return Pupil{}, NotFoundIfNoRows(err)
 	}
 	return p, nil
 }
@@ -149,7 +149,7 @@ func (s *Store) GetPupil(ctx context.Context, a Actor, id string) (Pupil, error)
 	}
 	p, err := scanPupil(s.q().QueryRow(ctx, `SELECT `+pupilCols+` FROM pupils p WHERE p.id = ?`, id))
 	if err != nil {
-		return Pupil{}, notFoundIfNoRows(err)
+		return Pupil{}, NotFoundIfNoRows(err)
 	}
 	if a.Kind == "staff" {
 		if err := s.audit(ctx, s.q(), a, a.LAID, ActPupilView, "pupil", id, id, ""); err != nil {
@@ -174,7 +174,7 @@ func (s *Store) ExportPupil(ctx context.Context, a Actor, id string) (PupilExpor
 	}
 	p, err := scanPupil(s.q().QueryRow(ctx, `SELECT `+pupilCols+` FROM pupils p WHERE p.id = ?`, id))
 	if err != nil {
-		return PupilExport{}, notFoundIfNoRows(err)
+		return PupilExport{}, NotFoundIfNoRows(err)
 	}
 	ex := PupilExport{Pupil: p, Parents: []Parent{}}
 	rows, err := s.q().Query(ctx, `SELECT pa.id, pa.email, pa.name FROM parents pa

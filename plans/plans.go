@@ -6,9 +6,7 @@ package plans
 
 import (
 	"context"
-	"crypto/rand"
 	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,7 +219,7 @@ func (p *Store) Create(ctx context.Context, a people.Actor, pupilID string, in I
 	if err := in.validate(); err != nil {
 		return Plan{}, err
 	}
-	id := newID("plan-")
+	id := store.NewID("plan-")
 	now := p.now().UnixMilli()
 	err := p.db.Tx(ctx, func(q store.Q) error {
 		if _, err := q.Exec(ctx, `INSERT INTO plans (id, pupil_id, status, starts_on, ends_on, summary, version, created_by, created_at, updated_at)
@@ -292,7 +290,7 @@ func (p *Store) writeParts(ctx context.Context, q store.Q, a people.Actor, id st
 				ph.OtherHours, ph.RobotUse, existing)
 		case errors.Is(err, sql.ErrNoRows):
 			_, err = q.Exec(ctx, `INSERT INTO plan_phases (id, plan_id, ordinal, name, starts_on, ends_on, school_sessions, robot_sessions,
-				other_hours, robot_use) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, newID("ph-"), id, i, ph.Name, ph.StartsOn, ph.EndsOn,
+				other_hours, robot_use) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, store.NewID("ph-"), id, i, ph.Name, ph.StartsOn, ph.EndsOn,
 				ph.SchoolSessions, ph.RobotSessions, ph.OtherHours, ph.RobotUse)
 		}
 		if err != nil {
@@ -322,7 +320,7 @@ func (p *Store) load(ctx context.Context, q store.Q, id string) (Plan, error) {
 		FROM plans WHERE id = ?`, id).Scan(&pl.ID, &pl.PupilID, &pl.Status, &pl.StartsOn, &pl.EndsOn, &pl.Summary, &pl.Version,
 		&pl.CreatedBy, &created, &updated)
 	if err != nil {
-		return Plan{}, notFound(err)
+		return Plan{}, people.NotFoundIfNoRows(err)
 	}
 	pl.CreatedAt, pl.UpdatedAt = time.UnixMilli(created).UTC(), time.UnixMilli(updated).UTC()
 	pl.Phases, pl.Reviews, pl.Notes = []Phase{}, []Review{}, []Note{}
@@ -474,7 +472,7 @@ func (p *Store) AddNote(ctx context.Context, a people.Actor, id, text string) (N
 	n := Note{At: p.now().UTC().Truncate(time.Millisecond), Voice: voiceOf(a), AuthorKind: a.Kind, AuthorID: a.ID, Text: text}
 	_, err = p.db.Q().Exec(ctx, `INSERT INTO plan_notes (id, plan_id, at, voice, author_kind, author_id, text) VALUES (?, ?, ?, ?, ?, ?, ?)`,
 		// The id sorts by the real clock, so notes of one instant keep their order.
-		fmt.Sprintf("note-%016x-%s", time.Now().UnixNano(), newID("")), id, n.At.UnixMilli(), n.Voice, n.AuthorKind, n.AuthorID, n.Text)
+		fmt.Sprintf("note-%016x-%s", time.Now().UnixNano(), store.NewID("")), id, n.At.UnixMilli(), n.Voice, n.AuthorKind, n.AuthorID, n.Text)
 	return n, err
 }
 
@@ -675,18 +673,4 @@ func (p *Store) ActiveFlags(ctx context.Context, pupils []people.Pupil) (map[str
 		out[r.pupil] = pr.Flags
 	}
 	return out, nil
-}
-
-// newID is a random record id with a prefix naming its kind.
-func newID(prefix string) string {
-	b := make([]byte, 8)
-	_, _ = rand.Read(b)
-	return prefix + hex.EncodeToString(b)
-}
-
-func notFound(err error) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return people.ErrNotFound
-	}
-	return err
 }
