@@ -47,6 +47,8 @@ type JoinOptions struct {
 	Resume string
 	// Subject is who the participant is (a pupil's id), carried in events.
 	Subject string
+	// ingest: the client offers and only publishes (WHIP); see SFU.Ingest.
+	ingest bool
 }
 
 type subscription struct {
@@ -67,6 +69,9 @@ type Participant struct {
 	sig       Signaler
 	log       *slog.Logger
 	control   *webrtc.DataChannel
+	// ingest: a publisher that offered (WHIP). Nothing is forwarded to
+	// it and the server never offers to it.
+	ingest bool
 
 	commandLimit *rate.Limiter
 
@@ -118,8 +123,23 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 		sig:          sig,
 		subs:         make(map[*upTrack]*subscription),
 		commandLimit: rate.NewLimiter(20, 20),
+		ingest:       opts.ingest,
 	}
 	p.log = r.log.With("peer", p.id, "role", string(role))
+	if !p.ingest {
+		if err := p.prepareOffers(opts); err != nil {
+			return nil, err
+		}
+	}
+	p.watch()
+	return p, nil
+}
+
+// prepareOffers sets up what the server offers a client it negotiates
+// with: a receive-only transceiver for each kind it publishes, and the
+// control channel.
+func (p *Participant) prepareOffers(opts JoinOptions) error {
+	pc, r := p.pc, p.room
 	for kind, on := range map[webrtc.RTPCodecType]bool{
 		webrtc.RTPCodecTypeAudio: opts.PublishAudio, webrtc.RTPCodecTypeVideo: opts.PublishVideo,
 	} {
@@ -130,18 +150,24 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 			Direction: webrtc.RTPTransceiverDirectionRecvonly,
 		}); err != nil {
 			_ = pc.Close()
-			return nil, fmt.Errorf("media: add %s transceiver: %w", kind, err)
+			return fmt.Errorf("media: add %s transceiver: %w", kind, err)
 		}
 	}
 	ordered := true
 	dc, err := pc.CreateDataChannel("control", &webrtc.DataChannelInit{Ordered: &ordered})
 	if err != nil {
 		_ = pc.Close()
-		return nil, fmt.Errorf("media: control channel: %w", err)
+		return fmt.Errorf("media: control channel: %w", err)
 	}
 	p.control = dc
 	dc.OnMessage(func(msg webrtc.DataChannelMessage) { r.handleControl(p, msg.Data) })
+	return nil
+}
 
+// watch follows the peer connection: candidates, its state and the
+// tracks the client publishes.
+func (p *Participant) watch() {
+	pc, r := p.pc, p.room
 	pc.OnICECandidate(func(c *webrtc.ICECandidate) {
 		if c == nil || p.closing.Load() {
 			return
@@ -170,7 +196,6 @@ func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Partic
 		up.run()
 		r.removeTrack(p, up)
 	})
-	return p, nil
 }
 
 // ID is the participant's id, for logs and the client.
@@ -199,6 +224,9 @@ func (p *Participant) negotiate(restart bool) {
 	defer p.negMu.Unlock()
 	if p.closing.Load() {
 		return
+	}
+	if p.ingest {
+		return // an ingest client offers; the server only answers
 	}
 	if restart {
 		p.wantRestart = true
@@ -302,7 +330,7 @@ func (p *Participant) AddICECandidate(c wire.Candidate) error {
 // sendControl sends a control message to this participant's client and
 // reports whether it could.
 func (p *Participant) sendControl(c wire.Control) bool {
-	if p.control.ReadyState() != webrtc.DataChannelStateOpen {
+	if p.control == nil || p.control.ReadyState() != webrtc.DataChannelStateOpen {
 		return false
 	}
 	b, err := marshalControl(c)

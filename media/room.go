@@ -117,7 +117,7 @@ func (r *Room) addTrack(p *Participant, up *upTrack) bool {
 	p.tracks = append(p.tracks, up)
 	r.sfu.metrics.PublishedTracks.Inc()
 	q := r.parts[other(p.role)]
-	if q != nil {
+	if q != nil && !q.ingest {
 		r.subscribe(up, q)
 	}
 	r.mu.Unlock()
@@ -152,9 +152,11 @@ func (r *Room) removeTrack(p *Participant, up *upTrack) {
 	}
 }
 
-// subscribe sends up's packets to q. Called with r.mu held.
+// subscribe sends up's packets to q. Called with r.mu held. An ingest
+// publisher (WHIP) receives nothing: its connection carries its own media
+// only, and the server cannot offer it more.
 func (r *Room) subscribe(up *upTrack, q *Participant) {
-	if _, ok := q.subs[up]; ok {
+	if _, ok := q.subs[up]; ok || q.ingest {
 		return
 	}
 	dt := newDownTrack(up, string(up.owner.role))

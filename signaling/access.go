@@ -72,34 +72,38 @@ func (s *Server) admit(ctx context.Context, g grant) error {
 	return errAccessRemoved
 }
 
+// revoker is a live media session that can be ended: a WebSocket session
+// or a WHIP ingest. revoke must not block.
+type revoker interface{ revoke() }
+
 // liveSessions are the joined media sessions of this node.
 type liveSessions struct {
 	mu   sync.Mutex
-	byID map[*session]grant
+	byID map[revoker]grant
 	// recheck serialises rechecks, so two revocations at once do not
 	// both walk every session.
 	recheck sync.Mutex
 }
 
-func (l *liveSessions) add(ss *session, g grant) {
+func (l *liveSessions) add(ss revoker, g grant) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.byID == nil {
-		l.byID = map[*session]grant{}
+		l.byID = map[revoker]grant{}
 	}
 	l.byID[ss] = g
 }
 
-func (l *liveSessions) remove(ss *session) {
+func (l *liveSessions) remove(ss revoker) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	delete(l.byID, ss)
 }
 
-func (l *liveSessions) snapshot() map[*session]grant {
+func (l *liveSessions) snapshot() map[revoker]grant {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	out := make(map[*session]grant, len(l.byID))
+	out := make(map[revoker]grant, len(l.byID))
 	for ss, g := range l.byID {
 		out[ss] = g
 	}

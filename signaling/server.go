@@ -110,6 +110,7 @@ type Server struct {
 	live     liveSessions // joined media sessions, rechecked when access changes
 	devConns deviceConns  // open device channels, attached or not
 	guesses  guesses      // failed code and token redemptions by source
+	whip     whipSessions // live WHIP ingests
 	refused  *prometheus.CounterVec
 }
 
@@ -146,6 +147,7 @@ func New(cfg Config, deps Deps) *Server {
 	e.GET("/readyz", s.readyz)
 	e.GET("/ws", s.serveWS)
 	e.GET("/device/ws", s.serveDeviceWS)
+	s.routeWHIP(e)
 	s.routeAPI(e)
 	s.routeWeb(e)
 	s.routeFiles(e)
