@@ -40,9 +40,9 @@ func (h *Hub) Alerts(ctx context.Context, a people.Actor) ([]Alert, error) {
 		if d.Revoked {
 			continue
 		}
-		if st := h.Status(d.ID); st.Online && st.Telemetry != nil && st.Telemetry.Battery < LowBattery && !st.Telemetry.Charging {
+		if st := h.Status(d.ID); st.Online && st.Telemetry != nil && st.Telemetry.Battery != nil && *st.Telemetry.Battery < LowBattery && !st.Telemetry.Charging {
 			out = append(out, Alert{DeviceID: d.ID, Device: d.Name, Kind: AlertBatteryLow, Since: st.Telemetry.At,
-				Message: d.Name + ": battery low (" + strconv.Itoa(st.Telemetry.Battery) + "%), please charge it"})
+				Message: d.Name + ": battery low (" + strconv.Itoa(*st.Telemetry.Battery) + "%), please charge it"})
 		}
 		if !d.Enrolled {
 			var exp, used int64

@@ -183,8 +183,8 @@ func (h *Hub) Detach(d Device, c Conn, reason string) {
 // Heartbeat records a device's telemetry.
 func (h *Hub) Heartbeat(ctx context.Context, d Device, m wire.DeviceMessage) error {
 	h.metrics.Heartbeats.Inc()
-	t := Telemetry{At: time.Now().UTC().Truncate(time.Millisecond), Battery: *m.Battery, Charging: m.Charging,
-		TemperatureC: *m.TemperatureC, WifiDBm: *m.WifiDBm, UptimeS: *m.UptimeS}
+	t := Telemetry{At: time.Now().UTC().Truncate(time.Millisecond), Battery: m.Battery, Charging: m.Charging,
+		TemperatureC: m.TemperatureC, WifiDBm: m.WifiDBm, UptimeS: *m.UptimeS}
 	h.mu.Lock()
 	var changed bool
 	if l := h.conns[d.ID]; l != nil {

@@ -237,7 +237,7 @@ func TestTelemetryIsKeptForAConfiguredTime(t *testing.T) {
 		}
 		for i := 0; i < 5; i++ {
 			at := f.now.Add(-time.Duration(i) * 24 * time.Hour)
-			if err := f.reg.RecordTelemetry(ctx, d.ID, Telemetry{At: at, Battery: 50 + i, TemperatureC: 37.5, WifiDBm: -60, UptimeS: 10}); err != nil {
+			if err := f.reg.RecordTelemetry(ctx, d.ID, Telemetry{At: at, Battery: ptr(50 + i), TemperatureC: ptr(37.5), WifiDBm: ptr(-60), UptimeS: 10}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -247,3 +247,5 @@ func TestTelemetryIsKeptForAConfiguredTime(t *testing.T) {
 		}
 	})
 }
+
+func ptr[T any](v T) *T { return &v }

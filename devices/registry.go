@@ -399,12 +399,14 @@ func (r *Registry) SetPresence(ctx context.Context, deviceID, presence, reason, 
 }
 
 // Telemetry is one heartbeat's readings.
+// Battery, temperature and Wi-Fi signal are nil when the device cannot
+// know them (a browser without the Battery Status API, a robot on mains).
 type Telemetry struct {
 	At           time.Time `json:"at"`
-	Battery      int       `json:"battery"`
+	Battery      *int      `json:"battery"`
 	Charging     bool      `json:"charging"`
-	TemperatureC float64   `json:"temperature_c"`
-	WifiDBm      int       `json:"wifi_dbm"`
+	TemperatureC *float64  `json:"temperature_c"`
+	WifiDBm      *int      `json:"wifi_dbm"`
 	UptimeS      int64     `json:"uptime_s"`
 	Asleep       bool      `json:"asleep"`
 }

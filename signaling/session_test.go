@@ -495,6 +495,19 @@ func TestDeviceChannelHeartbeatTimeoutAndBadMessages(t *testing.T) {
 		al, _ := f.hub.Alerts(ctx, admin)
 		return len(al) == 1 && al[0].Kind == devices.AlertBatteryLow
 	})
+	// A device that cannot know its battery (a browser station) says
+	// nothing of it: unknown, not empty, and no battery alert.
+	_ = c.WriteJSON(map[string]any{"type": "heartbeat", "charging": false, "uptime_s": 6})
+	waitForT(t, 3*time.Second, func() bool {
+		tel := f.hub.Status(f.link.RobotID).Telemetry
+		return tel != nil && tel.UptimeS == 6
+	})
+	if tel := f.hub.Status(f.link.RobotID).Telemetry; tel.Battery != nil || tel.TemperatureC != nil || tel.WifiDBm != nil {
+		t.Fatalf("unknown readings stored as %+v", tel)
+	}
+	if al, _ := f.hub.Alerts(ctx, admin); len(al) != 0 {
+		t.Fatalf("alerts with the battery unknown: %+v", al)
+	}
 	// Silence: offline within two intervals (2 s here), reason heartbeat_timeout.
 	silent := time.Now()
 	waitForT(t, 3*time.Second, func() bool { return !f.hub.Status(f.link.RobotID).Online })

@@ -129,13 +129,16 @@ func DecodeDevice(data []byte) (DeviceMessage, error) {
 			}
 		}
 	case DevHeartbeat:
-		if m.Battery == nil || *m.Battery < 0 || *m.Battery > 100 {
+		// Battery, temperature and Wi-Fi signal may be absent (a device that
+		// cannot know them says nothing rather than something made up), but
+		// a reading given must be a real one.
+		if m.Battery != nil && (*m.Battery < 0 || *m.Battery > 100) {
 			return m, devErr("battery must be 0 to 100")
 		}
-		if m.TemperatureC == nil || !finite(*m.TemperatureC) || *m.TemperatureC < -40 || *m.TemperatureC > 125 {
+		if m.TemperatureC != nil && (!finite(*m.TemperatureC) || *m.TemperatureC < -40 || *m.TemperatureC > 125) {
 			return m, devErr("temperature_c must be -40 to 125")
 		}
-		if m.WifiDBm == nil || *m.WifiDBm < -120 || *m.WifiDBm > 0 {
+		if m.WifiDBm != nil && (*m.WifiDBm < -120 || *m.WifiDBm > 0) {
 			return m, devErr("wifi_dbm must be -120 to 0")
 		}
 		if m.UptimeS == nil || *m.UptimeS < 0 {

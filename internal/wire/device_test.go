@@ -16,7 +16,11 @@ func TestDecodeDevice(t *testing.T) {
 		{`{"type":"heartbeat","battery":80,"charging":true,"temperature_c":36.5,"wifi_dbm":-55,"uptime_s":12}`, true},
 		{`{"type":"heartbeat","battery":101,"temperature_c":36.5,"wifi_dbm":-55,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":50,"temperature_c":36.5,"wifi_dbm":5,"uptime_s":12}`, false},
-		{`{"type":"heartbeat","battery":50,"wifi_dbm":-5,"uptime_s":12}`, false},
+		{`{"type":"heartbeat","battery":50,"wifi_dbm":-5,"uptime_s":12}`, true}, // temperature unknown
+		{`{"type":"heartbeat","charging":false,"uptime_s":12}`, true},             // a browser that knows no battery
+		{`{"type":"heartbeat","battery":50,"temperature_c":20,"wifi_dbm":-5}`, false},
+		{`{"type":"heartbeat","temperature_c":200,"uptime_s":12}`, false},
+		{`{"type":"heartbeat","battery":-1,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":50,"temperature_c":20,"wifi_dbm":-5,"uptime_s":1,"state":{"volume":200}}`, false},
 		{`{"type":"ack","id":"c1","ok":true,"result":{"asleep":true,"volume":50}}`, true},
 		{`{"type":"ack","id":"c1"}`, false},
@@ -75,7 +79,8 @@ func FuzzDecodeDevice(f *testing.F) {
 		}
 		switch m.Type {
 		case DevHeartbeat:
-			if m.Battery == nil || *m.Battery < 0 || *m.Battery > 100 || m.WifiDBm == nil || m.UptimeS == nil || m.TemperatureC == nil {
+			if (m.Battery != nil && (*m.Battery < 0 || *m.Battery > 100)) || (m.WifiDBm != nil && (*m.WifiDBm < -120 || *m.WifiDBm > 0)) ||
+				m.UptimeS == nil || (m.TemperatureC != nil && !(*m.TemperatureC >= -40 && *m.TemperatureC <= 125)) {
 				t.Fatalf("accepted bad heartbeat %+v", m)
 			}
 		case DevAck:

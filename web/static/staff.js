@@ -80,7 +80,7 @@
       const [cls, label] = status(d);
       const chip = C.el('span', label, { class: 'chip ' + cls, 'data-status': cls });
       const tel = d.live.telemetry;
-      const battery = tel ? tel.battery + '%' + (tel.charging ? ' (charging)' : '') : '–';
+      const battery = tel && tel.battery != null ? tel.battery + '%' + (tel.charging ? ' (charging)' : '') : (tel && tel.charging ? 'charging' : '–');
       const rm = d.media && d.media.robot;
       const net = rm && rm.connected ? (rm.rtt_ms < 1 ? '<1' : Math.round(rm.rtt_ms)) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
       const pupil = d.media && d.media.pupil && d.media.pupil.connected ? 'Connected' : (d.pupil_id ? 'Not connected' : 'Not paired');
