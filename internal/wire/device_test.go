@@ -17,7 +17,7 @@ func TestDecodeDevice(t *testing.T) {
 		{`{"type":"heartbeat","battery":101,"temperature_c":36.5,"wifi_dbm":-55,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":50,"temperature_c":36.5,"wifi_dbm":5,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":50,"wifi_dbm":-5,"uptime_s":12}`, true}, // temperature unknown
-		{`{"type":"heartbeat","charging":false,"uptime_s":12}`, true},             // a browser that knows no battery
+		{`{"type":"heartbeat","charging":false,"uptime_s":12}`, true},           // a browser that knows no battery
 		{`{"type":"heartbeat","battery":50,"temperature_c":20,"wifi_dbm":-5}`, false},
 		{`{"type":"heartbeat","temperature_c":200,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":-1,"uptime_s":12}`, false},
