@@ -149,18 +149,47 @@ func bearer(r *http.Request) string {
 	return ""
 }
 
+// deviceSubprotocol is the WebSocket subprotocol of the device control
+// channel for clients that carry their credential in a second one,
+// "bearer.CREDENTIAL" (docs/DEVICE-PROTOCOL.md).
+const deviceSubprotocol = "seatlink-device"
+
+// subprotocolCredential finds the credential offered as a subprotocol
+// beside deviceSubprotocol.
+func subprotocolCredential(r *http.Request) (string, bool) {
+	named, cred := false, ""
+	for _, p := range websocket.Subprotocols(r) {
+		if p == deviceSubprotocol {
+			named = true
+		} else if v, ok := strings.CutPrefix(p, "bearer."); ok {
+			cred = v
+		}
+	}
+	return cred, named && cred != ""
+}
+
 // serveDeviceWS is the device control channel (docs/DEVICE-PROTOCOL.md).
 func (s *Server) serveDeviceWS(c *gin.Context) {
 	if s.deps.Devices == nil || s.deps.Hub == nil {
 		writeHTTPError(c, http.StatusNotFound, "not_found", "no such page")
 		return
 	}
-	d, err := s.deps.Devices.Authenticate(c.Request.Context(), bearer(c.Request))
+	credential, respHeader := bearer(c.Request), http.Header(nil)
+	if credential == "" {
+		// A browser (the classroom station) cannot set Authorization on a
+		// WebSocket; it offers the credential as a subprotocol instead,
+		// which is no ambient authority a cross-site page could borrow.
+		if cred, ok := subprotocolCredential(c.Request); ok {
+			credential = cred
+			respHeader = http.Header{"Sec-Websocket-Protocol": {deviceSubprotocol}}
+		}
+	}
+	d, err := s.deps.Devices.Authenticate(c.Request.Context(), credential)
 	if err != nil {
 		writeHTTPError(c, http.StatusUnauthorized, "bad_credential", "unknown or revoked device credential")
 		return
 	}
-	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, nil)
+	conn, err := s.upgrader.Upgrade(c.Writer, c.Request, respHeader)
 	if err != nil {
 		return
 	}
@@ -176,7 +205,6 @@ func (s *Server) serveDeviceWS(c *gin.Context) {
 	// Held from here, hello or not: a revocation closes it whatever its state.
 	s.devConns.add(d.ID, dc)
 	defer s.devConns.remove(d.ID, dc)
-	credential := bearer(c.Request)
 
 	interval := hub.Interval
 	dc.Send(wire.DeviceMessage{Type: wire.DevWelcome, DeviceID: d.ID, HeartbeatInterval: int(interval / time.Second)})

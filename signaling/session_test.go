@@ -530,3 +530,52 @@ func waitForT(t *testing.T, d time.Duration, cond func() bool) {
 		time.Sleep(20 * time.Millisecond)
 	}
 }
+
+// A browser (the classroom station) cannot set Authorization on a
+// WebSocket: it offers its credential as a subprotocol beside
+// seatlink-device, and the server names seatlink-device back. A wrong
+// credential, a credential without the protocol's name, and a page of
+// another site are refused.
+func TestDeviceChannelCredentialAsSubprotocol(t *testing.T) {
+	f := newFixture(t, Config{})
+	url := "ws" + strings.TrimPrefix(f.srv.URL, "http") + "/device/ws"
+	dial := func(origin string, protocols ...string) (*websocket.Conn, *http.Response, error) {
+		d := websocket.Dialer{Subprotocols: protocols, HandshakeTimeout: 5 * time.Second}
+		h := http.Header{}
+		if origin != "" {
+			h.Set("Origin", origin)
+		}
+		return d.Dial(url, h)
+	}
+	c, resp, err := dial(f.srv.URL, "seatlink-device", "bearer."+f.link.RobotToken)
+	if err != nil {
+		t.Fatalf("dial: %v %v", resp, err)
+	}
+	defer c.Close()
+	if c.Subprotocol() != "seatlink-device" {
+		t.Fatalf("subprotocol %q, want seatlink-device", c.Subprotocol())
+	}
+	if m := readDevice(t, c, wire.DevWelcome); m.DeviceID != f.link.RobotID {
+		t.Fatalf("welcome %+v", m)
+	}
+	for _, tc := range []struct {
+		name, origin string
+		protocols    []string
+		status       int
+	}{
+		{"wrong credential", f.srv.URL, []string{"seatlink-device", "bearer.not-a-credential"}, 401},
+		{"no protocol name", f.srv.URL, []string{"bearer." + f.link.RobotToken}, 401},
+		{"another site", "https://evil.example", []string{"seatlink-device", "bearer." + f.link.RobotToken}, 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, resp, err := dial(tc.origin, tc.protocols...)
+			if err == nil {
+				c.Close()
+				t.Fatal("connected")
+			}
+			if resp == nil || resp.StatusCode != tc.status {
+				t.Fatalf("got %v, want %d", resp, tc.status)
+			}
+		})
+	}
+}
