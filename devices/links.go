@@ -34,13 +34,14 @@ type Links struct {
 // NewLinks returns the link finder.
 func NewLinks(db *store.DB) *Links { return &Links{db: db} }
 
-// ResolveRobot returns the link of the robot whose credential this is.
+// ResolveRobot returns the link of the robot (or classroom station) whose
+// credential this is.
 func (l *Links) ResolveRobot(ctx context.Context, credential string) (string, error) {
 	if credential == "" || len(credential) > 128 {
 		return "", ErrUnknownToken
 	}
 	var id string
-	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE credential_hash = ? AND kind = 'robot' AND revoked_at = 0`,
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE credential_hash = ? AND kind IN ('robot', 'station') AND revoked_at = 0`,
 		hashToken(credential)).Scan(&id); err != nil {
 		return "", ErrUnknownToken
 	}
@@ -51,7 +52,7 @@ func (l *Links) ResolveRobot(ctx context.Context, credential string) (string, er
 // pupil may join through it.
 func (l *Links) ForPupil(ctx context.Context, pupilID string) (string, error) {
 	var id string
-	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE pupil_id = ? AND kind = 'robot' AND revoked_at = 0`,
+	if err := l.db.Q().QueryRow(ctx, `SELECT id FROM devices WHERE pupil_id = ? AND kind IN ('robot', 'station') AND revoked_at = 0`,
 		pupilID).Scan(&id); err != nil {
 		return "", ErrNoLink
 	}

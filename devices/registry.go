@@ -17,7 +17,7 @@ import (
 // Device kinds.
 const (
 	KindRobot   = "robot"   // sits in a classroom, paired with one pupil
-	KindStation = "station" // a classroom PC or tablet used instead of a robot
+	KindStation = "station" // a classroom PC or tablet used instead of a robot (/station)
 	KindHome    = "home"    // a pupil's remembered device at home
 )
 
@@ -35,7 +35,7 @@ const (
 var (
 	ErrExpired    = errors.New("devices: enrollment code expired, used or unknown")
 	ErrBadDevice  = errors.New("devices: unknown or revoked device credential")
-	ErrNotRobot   = errors.New("devices: only a robot can be paired with a pupil")
+	ErrNotRobot   = errors.New("devices: only a robot or a classroom station can be paired with a pupil")
 	ErrWrongPlace = errors.New("devices: the classroom or pupil is not at the device's school")
 )
 
@@ -369,7 +369,7 @@ func (r *Registry) Pair(ctx context.Context, a people.Actor, deviceID, pupilID s
 	if err := r.people.Authorize(ctx, a, people.ActDeviceManage, people.Target{LAID: d.LAID}); err != nil {
 		return err
 	}
-	if d.Kind != KindRobot {
+	if !SitsInASeat(d.Kind) {
 		return ErrNotRobot
 	}
 	res, err := r.db.Q().Exec(ctx, `UPDATE devices SET pupil_id = ? WHERE id = ? AND school_id IS NOT NULL
@@ -473,3 +473,9 @@ func (r *Registry) Loans(ctx context.Context, a people.Actor, deviceID string) (
 	}
 	return out, rows.Err()
 }
+
+// SitsInASeat says whether a kind of device takes an absent pupil's seat:
+// a robot, or a classroom station (a tablet or laptop running /station)
+// in its place. Either is paired with one pupil and is the other end of
+// that pupil's link.
+func SitsInASeat(kind string) bool { return kind == KindRobot || kind == KindStation }

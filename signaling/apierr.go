@@ -106,7 +106,7 @@ func toAPIError(err error) *apiError {
 	case errors.Is(err, devices.ErrWrongPlace):
 		return apiErr(http.StatusBadRequest, "wrong_place", "the classroom or pupil is not at the device's school")
 	case errors.Is(err, devices.ErrNotRobot):
-		return apiErr(http.StatusBadRequest, "not_robot", "only a robot can be paired with a pupil")
+		return apiErr(http.StatusBadRequest, "not_robot", "only a robot or a classroom station can be paired with a pupil")
 	case errors.Is(err, people.ErrUnauthenticated):
 		return errNeedsSession
 	case errors.Is(err, people.ErrStoreUnavailable):

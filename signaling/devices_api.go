@@ -106,7 +106,7 @@ func (s *Server) listDevices(c *gin.Context, a people.Actor) (any, error) {
 	out := make([]deviceView, 0, len(list))
 	for _, d := range list {
 		v := deviceView{Device: d, Live: s.deps.Hub.Status(d.ID)}
-		if d.Kind == devices.KindRobot {
+		if devices.SitsInASeat(d.Kind) {
 			st := s.deps.SFU.Stats(d.ID)
 			v.Media = &st
 		}

@@ -22,7 +22,7 @@ func (s *Server) routeWeb(e *gin.Engine) {
 	}
 	e.GET("/", func(c *gin.Context) { c.Redirect(http.StatusFound, "/join") })
 	pages := map[string][]byte{"/join": page}
-	for route, file := range map[string]string{"/staff": "staff.html", "/ewo": "ewo.html", "/plan": "plan.html", "/parent": "parent.html", "/parent/invite": "parent.html"} {
+	for route, file := range map[string]string{"/staff": "staff.html", "/ewo": "ewo.html", "/plan": "plan.html", "/parent": "parent.html", "/parent/invite": "parent.html", "/station": "station.html"} {
 		b, err := fs.ReadFile(s.deps.Web, file)
 		if err != nil {
 			s.log.Error("embedded UI lacks a page", "file", file, "err", err)

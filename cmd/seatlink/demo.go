@@ -134,6 +134,7 @@ func (a *app) startDemo(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "pupil join link: %s\n", w.JoinURL)
 	if !a.cfg.DemoRobot {
 		fmt.Fprintf(stdout, "robot token: %s\n", w.RobotCredential)
+		fmt.Fprintf(stdout, "classroom station link: %s/station#token=%s\n", a.baseURL(), w.RobotCredential)
 		return nil
 	}
 	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: w.RobotCredential,

@@ -7,8 +7,13 @@ import (
 	"net/http/cookiejar"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/pion/webrtc/v4"
 
 	"seatlink/engagement"
+	"seatlink/internal/browsertest"
 )
 
 // After serve --demo, the EWO's caseload tells the demo's story: every
@@ -71,4 +76,40 @@ func TestDemoCaseloadTellsItsStory(t *testing.T) {
 	if !strings.Contains(strings.Join(cl.Columns, "|"), "Days since robot used") {
 		t.Errorf("columns %v", cl.Columns)
 	}
+}
+
+// serve --demo --demo-robot=false prints the robot's credential and a
+// classroom station link: the credential is a WHIP bearer token for the
+// demo pupil's link, and the link makes a browser the pupil's classroom
+// device in place of the simulated robot.
+func TestDemoWithoutRobotOffersStationAndWHIP(t *testing.T) {
+	a := testApp(t)
+	var out strings.Builder
+	if err := a.startDemo(&out); err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]string{}
+	for _, l := range strings.Split(out.String(), "\n") {
+		if k, v, ok := strings.Cut(l, ": "); ok {
+			lines[k] = v
+		}
+	}
+	token, link := lines["robot token"], lines["classroom station link"]
+	if token == "" || link != a.baseURL()+"/station#token="+token {
+		t.Fatalf("demo printed robot token %q and station link %q:\n%s", token, link, out.String())
+	}
+	cam, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	w := publishWHIP(t, a.baseURL(), token, newWHIPPeer(t, cam))
+	if resp, _ := whipRequest(t, "DELETE", a.baseURL()+w.location, token, "", ""); resp.StatusCode != http.StatusOK {
+		t.Fatalf("DELETE: %d", resp.StatusCode)
+	}
+
+	ctx, _ := browsertest.New(t)
+	if err := chromedp.Do(ctx, chromedp.Navigate(link)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the browser to sit in the demo pupil's seat", func() bool {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.body.dataset.state + ' ' + location.hash`))
+		return s == "ready " && a.hub.Status(a.demo.Robot.ID).Online && a.sfu.Stats(a.demo.Robot.ID).Robot != nil
+	})
 }

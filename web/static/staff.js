@@ -72,8 +72,8 @@
     body.textContent = '';
     const alerts = $('alerts');
     alerts.textContent = '';
-    // Admins see the LA's whole pool (robots and stations); teachers their school's robots.
-    const robots = devices.filter((d) => me.role === 'admin' || (d.kind === 'robot' && d.school_id === me.school_id));
+    // Admins see the LA's whole pool; teachers their school's robots and classroom stations.
+    const robots = devices.filter((d) => me.role === 'admin' || ((d.kind === 'robot' || d.kind === 'station') && d.school_id === me.school_id));
     for (const th of document.querySelectorAll('.admin-only')) th.hidden = me.role !== 'admin';
     $('robots-empty').hidden = robots.length > 0;
     for (const d of robots) {
@@ -165,6 +165,12 @@
     box.textContent = '';
     box.appendChild(C.el('p', 'Enrollment code for ' + r.device.name + ' (type it on the device within 15 minutes):'));
     box.appendChild(C.el('code', r.enrollment_code, { id: 'enroll-code' }));
+    if (r.device.kind === 'station') {
+      // A classroom station is a browser: it opens this link once.
+      const url = location.origin + '/station#enroll=' + r.enrollment_code;
+      box.appendChild(C.el('p', 'On the tablet or laptop that will sit in the pupil\'s seat, open:'));
+      box.appendChild(C.el('a', url, { href: url, id: 'station-link' }));
+    }
     if (r.enrollment_qr) {
       box.appendChild(C.el('p', 'Or scan this with the device\'s camera:'));
       box.appendChild(C.el('img', null, { src: r.enrollment_qr, alt: 'QR code of the enrollment code ' + r.enrollment_code,

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"seatlink/devices"
+	"seatlink/internal/browsertest"
+	"seatlink/people"
+)
+
+// TestBrowserClassroomStation: a tablet or laptop in the seat. One
+// Chromium (fake camera and microphone) opens /station#enroll=CODE for a
+// station the admin created, lent and paired; another opens the pupil's
+// join link. The pupil's page decodes the station's camera; the station
+// receives the pupil's voice; the pupil's head turn moves the station's
+// pan window and its eyes; a raised hand shows as the white light; the
+// teacher's sleep command stops the station's camera and the pupil's
+// picture; revoking the station signs it out.
+func TestBrowserClassroomStation(t *testing.T) {
+	stationCtx, _ := browsertest.New(t)
+	pupilCtx, _ := browsertest.New(t)
+	a := testApp(t)
+	ctx := context.Background()
+	sys := people.System
+	la, err := a.people.CreateLA(ctx, sys, fmt.Sprintf("LA %d", testPupils.Add(1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys.LAID = la.ID
+	school, err := a.people.CreateSchool(ctx, sys, la.ID, "School")
+	if err != nil {
+		t.Fatal(err)
+	}
+	year := 5
+	pupil, err := a.people.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "S1", DisplayName: "Pupil", YearGroup: &year})
+	if err != nil {
+		t.Fatal(err)
+	}
+	station, code, err := a.devices.Create(ctx, sys, devices.KindStation, "Station by the window")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := a.devices.Lend(ctx, sys, station.ID, school.ID, now, now.AddDate(0, 1, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.devices.Pair(ctx, sys, station.ID, pupil.ID); err != nil {
+		t.Fatal(err)
+	}
+	jl, err := a.people.IssueJoinLink(ctx, sys, pupil.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	evalIn := func(c context.Context, js string) float64 {
+		t.Helper()
+		v, err := chromedp.Run(c, chromedp.Evaluate[float64](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return v
+	}
+	audioIn := func() float64 {
+		t.Helper()
+		v, err := chromedp.Run(stationCtx, chromedp.Evaluate[float64](`window.seatlinkStation.inboundAudioBytes()`, chromedp.EvalAwaitPromise))
+		if err != nil {
+			t.Fatalf("inbound audio: %v", err)
+		}
+		return v
+	}
+	stationSays := func(js string) string {
+		t.Helper()
+		v, err := chromedp.Run(stationCtx, chromedp.Evaluate[string](js))
+		if err != nil {
+			t.Fatalf("evaluate %s: %v", js, err)
+		}
+		return v
+	}
+
+	if err := chromedp.Do(stationCtx, chromedp.Navigate(a.baseURL()+"/station#enroll="+code)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 20*time.Second, "the station to enroll and join", func() bool {
+		return stationSays(`document.body.dataset.state`) == "ready" && a.hub.Status(station.ID).Online
+	})
+	if h := stationSays(`location.hash`); h != "" {
+		t.Errorf("the enrollment code stayed in the address: %q", h)
+	}
+	if stationSays(`document.body.dataset.asleep`) != "1" {
+		t.Error("the station's eyes are open with no pupil joined")
+	}
+
+	if err := chromedp.Do(pupilCtx, chromedp.Navigate(a.baseURL()+"/join#"+jl.Token)); err != nil {
+		t.Fatal(err)
+	}
+	const decoded = `(() => { const v = document.getElementById('classroom');
+		return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`
+	waitFor(t, 30*time.Second, "the pupil's page to decode 30 frames of the station's camera", func() bool {
+		return evalIn(pupilCtx, decoded) > 30
+	})
+	waitFor(t, 5*time.Second, "the station to wake for the pupil", func() bool { return stationSays(`document.body.dataset.asleep`) == "0" })
+
+	// The station hears the pupil.
+	first := audioIn()
+	waitFor(t, 10*time.Second, "the pupil's audio bytes rising at the station", func() bool {
+		return audioIn() > first+2000
+	})
+
+	// A head turn moves the pan window over the camera frame.
+	window0 := stationSays(`document.body.dataset.window || ''`)
+	if err := chromedp.Do(pupilCtx, chromedp.KeyEvent(kb.ArrowRight)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the station to turn right", func() bool { return stationSays(`document.body.dataset.pan`) == "15" })
+	waitFor(t, 5*time.Second, "the station's pan window to move", func() bool {
+		w := stationSays(`document.body.dataset.window || ''`)
+		return w != "" && w != window0
+	})
+
+	// A raised hand is the white light.
+	if err := chromedp.Do(pupilCtx, chromedp.Click("#hand")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the hand on the station", func() bool { return stationSays(`document.body.dataset.hand`) == "1" })
+	if bg := stationSays(`getComputedStyle(document.body).backgroundColor`); bg != "rgb(255, 255, 255)" {
+		t.Errorf("raised hand shows background %s, want white", bg)
+	}
+
+	// Whispering plays the pupil quietly; a chat message shows large.
+	if err := chromedp.Do(pupilCtx, chromedp.KeyEvent("w")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the station to play the pupil quietly", func() bool {
+		v := evalIn(stationCtx, `document.getElementById('pupil-voice').volume`)
+		return v > 0 && v <= 0.25
+	})
+	if err := chromedp.Do(pupilCtx, chromedp.SendKeys("#chat-text", "Can you say that again?"), chromedp.Click("#chat-send")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the chat on the station's screen", func() bool {
+		return stationSays(`document.getElementById('chat').hidden ? '' : document.getElementById('chat').textContent`) == "Can you say that again?"
+	})
+
+	// The teacher's sleep command: the camera stops (the browser's
+	// indicator goes off) and so does the pupil's picture.
+	admin := signInStaff(t, a, la.ID, school.ID, people.RoleAdmin)
+	if status, body := admin.do("POST", "/api/v1/devices/"+station.ID+"/commands", map[string]any{"command": "sleep"}); status != http.StatusOK {
+		t.Fatalf("sleep: %d %s", status, body)
+	}
+	if evalIn(stationCtx, `window.seatlinkStation.cameraLive() ? 1 : 0`) != 0 {
+		t.Error("the station's camera is still live after sleep")
+	}
+	if stationSays(`document.body.dataset.asleep`) != "1" {
+		t.Error("the station does not show it is asleep")
+	}
+	time.Sleep(500 * time.Millisecond) // frames already on their way
+	before := evalIn(pupilCtx, decoded)
+	time.Sleep(2 * time.Second)
+	if after := evalIn(pupilCtx, decoded); after > before+3 {
+		t.Errorf("the pupil's page decoded %v frames in 2 s after the station slept", after-before)
+	}
+
+	// A command a browser cannot obey is answered, not ignored.
+	if status, body := admin.do("POST", "/api/v1/devices/"+station.ID+"/commands", map[string]any{"command": "reboot"}); status == http.StatusOK ||
+		!strings.Contains(string(body), "unsupported") {
+		t.Errorf("reboot: %d %s, want a refusal naming unsupported", status, body)
+	}
+
+	// Revoking the station signs it out at once.
+	if status, body := admin.do("DELETE", "/api/v1/devices/"+station.ID+"/credential", nil); status != http.StatusOK {
+		t.Fatalf("revoke: %d %s", status, body)
+	}
+	waitFor(t, 5*time.Second, "the station to be signed out", func() bool {
+		return stationSays(`document.body.dataset.state`) == "enroll" && stationSays(`localStorage.getItem('seatlink.station') || ''`) == ""
+	})
+}
