@@ -134,6 +134,16 @@ func TestBrowserClassroomStation(t *testing.T) {
 		t.Errorf("raised hand shows background %s, want white", bg)
 	}
 
+	// The pupil chooses a face; the station shows it, the page says so.
+	if err := chromedp.Do(pupilCtx, chromedp.Click(`.faces button[data-expression="happy"]`)); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 5*time.Second, "the happy face on the station", func() bool { return stationSays(`document.body.dataset.expression`) == "happy" })
+	waitFor(t, 5*time.Second, "the pupil's page to say the face", func() bool {
+		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#robot"))
+		return s == "Your robot looks happy."
+	})
+
 	// Whispering plays the pupil quietly; a chat message shows large.
 	if err := chromedp.Do(pupilCtx, chromedp.KeyEvent("w")); err != nil {
 		t.Fatal(err)
@@ -147,6 +157,10 @@ func TestBrowserClassroomStation(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the chat on the station's screen", func() bool {
 		return stationSays(`document.getElementById('chat').hidden ? '' : document.getElementById('chat').textContent`) == "Can you say that again?"
+	})
+	waitFor(t, 5*time.Second, "the pupil's page to say where the message is", func() bool {
+		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#robot"))
+		return s == "Your message is on the robot's screen."
 	})
 
 	// The teacher's sleep command: the camera stops (the browser's

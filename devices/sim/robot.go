@@ -349,6 +349,8 @@ func (r *Robot) onControl(c wire.Control) {
 		s.Passive = *c.On
 	case wire.CmdChat:
 		r.chats.Add(1) // a real robot shows the text on its screen
+	case wire.CmdExpression:
+		s.Expression = c.Expression // a real robot shows the face on its screen
 	}
 	state := *s
 	r.mu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -22,7 +23,13 @@ const (
 	CmdPassive   = "passive"
 	// CmdChat is a short text message the robot shows to the class.
 	CmdChat = "chat"
+	// CmdExpression sets the face the robot or station shows for the
+	// pupil (one of Expressions).
+	CmdExpression = "expression"
 )
+
+// Expressions are the faces a pupil may choose for their robot's eyes.
+var Expressions = []string{"neutral", "happy", "sad", "confused", "thinking", "laughing", "surprised"}
 
 // MaxChatRunes bounds a chat message.
 const MaxChatRunes = 280
@@ -51,20 +58,24 @@ type RobotState struct {
 	Tilt    float64 `json:"tilt"`
 	Whisper bool    `json:"whisper"`
 	Passive bool    `json:"passive"`
+	// Expression is the face shown ("" on a robot that has no face).
+	Expression string `json:"expression,omitempty"`
 }
 
 // Control is one message on the control data channel.
 type Control struct {
-	Type    string      `json:"type"`
-	ID      string      `json:"id"`
-	Command string      `json:"command,omitempty"`
-	Pan     *float64    `json:"pan,omitempty"`
-	Tilt    *float64    `json:"tilt,omitempty"`
-	On      *bool       `json:"on,omitempty"`
-	Text    string      `json:"text,omitempty"`
-	OK      *bool       `json:"ok,omitempty"`
-	Error   string      `json:"error,omitempty"`
-	State   *RobotState `json:"state,omitempty"`
+	Type    string   `json:"type"`
+	ID      string   `json:"id"`
+	Command string   `json:"command,omitempty"`
+	Pan     *float64 `json:"pan,omitempty"`
+	Tilt    *float64 `json:"tilt,omitempty"`
+	On      *bool    `json:"on,omitempty"`
+	Text    string   `json:"text,omitempty"`
+	// Expression is the face an expression command asks for.
+	Expression string      `json:"expression,omitempty"`
+	OK         *bool       `json:"ok,omitempty"`
+	Error      string      `json:"error,omitempty"`
+	State      *RobotState `json:"state,omitempty"`
 }
 
 // ErrBadControl is wrapped by every error DecodeControl returns.
@@ -107,6 +118,9 @@ func DecodeControl(data []byte) (Control, error) {
 		if c.State != nil && !(finite(c.State.Pan) && finite(c.State.Tilt)) {
 			return c, controlError{"state angles must be finite"}
 		}
+		if c.State != nil && c.State.Expression != "" && !slices.Contains(Expressions, c.State.Expression) {
+			return c, controlError{"state expression unknown"}
+		}
 		return c, nil
 	default:
 		return c, controlError{"type must be command or ack"}
@@ -143,6 +157,10 @@ func validateCommand(c *Control) error {
 		if c.On == nil {
 			return controlError{c.Command + " needs on: true or false"}
 		}
+	case CmdExpression:
+		if !slices.Contains(Expressions, c.Expression) {
+			return controlError{"expression must be one of " + strings.Join(Expressions, ", ")}
+		}
 	default:
 		return controlError{"unknown command"}
 	}
@@ -165,6 +183,8 @@ func (c Control) Clean() Control {
 			out.On = c.On
 		case CmdChat:
 			out.Text = c.Text
+		case CmdExpression:
+			out.Expression = c.Expression
 		}
 	case ControlAck:
 		out.OK, out.Error, out.State = c.OK, c.Error, c.State

@@ -47,7 +47,9 @@
   const audioEl = new Audio();
   audioEl.autoplay = true;
 
-  function setControls(enabled) { for (const b of controls) b.disabled = !enabled; }
+  function setControls(enabled) {
+    for (const b of controls.concat(Array.from(document.querySelectorAll('.faces button')))) b.disabled = !enabled;
+  }
 
   function send(msg) {
     if (ws && ws.readyState === WebSocket.OPEN) ws.send(JSON.stringify(msg));
@@ -284,14 +286,21 @@
     audioEl.play().then(() => { ui.unmute.hidden = true; }).catch(() => {});
   });
 
+  const pending = new Map(); // command ids awaiting their ack, by id
   function command(name, fields) {
     if (!ctrl || ctrl.readyState !== 'open') {
       say('Not connected to the robot yet.');
       return;
     }
     seq += 1;
+    pending.set(String(seq), name);
+    if (pending.size > 50) pending.delete(pending.keys().next().value);
     ctrl.send(JSON.stringify(Object.assign({ type: 'command', id: String(seq), command: name }, fields || {})));
   }
+
+  // The pupil chooses the face their robot or station shows.
+  const faceButtons = Array.from(document.querySelectorAll('.faces button[data-expression]'));
+  for (const b of faceButtons) b.addEventListener('click', () => command('expression', { expression: b.dataset.expression }));
 
   ui.chatForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
@@ -313,6 +322,8 @@
     try { ack = JSON.parse(data); } catch (e) { return; }
     if (ack.type !== 'ack') return;
     api.lastAck = ack;
+    const sent = pending.get(ack.id);
+    pending.delete(ack.id);
     if (!ack.ok) {
       say(friendly[ack.error] || "That didn't work. Try again.");
       return;
@@ -322,6 +333,8 @@
     robot.hand = !!s.hand;
     robot.whisper = !!s.whisper;
     robot.passive = !!s.passive;
+    robot.expression = s.expression || '';
+    for (const b of faceButtons) b.setAttribute('aria-pressed', String(b.dataset.expression === robot.expression));
     ui.hand.setAttribute('aria-pressed', String(robot.hand));
     ui.handLabel.textContent = robot.hand ? 'Lower my hand' : 'Raise my hand';
     ui.whisper.setAttribute('aria-pressed', String(robot.whisper));
@@ -330,6 +343,8 @@
     if (robot.hand !== was.hand) say(robot.hand ? 'Your hand is up. Your teacher can see it.' : 'Your hand is down.');
     else if (robot.whisper !== was.whisper) say(robot.whisper ? 'Whispering: the robot speaks quietly.' : 'Speaking normally.');
     else if (robot.passive !== was.passive) say(robot.passive ? 'Just listening. Your microphone is off.' : 'Taking part. Your microphone is on.');
+    else if (sent === 'chat') say("Your message is on the robot's screen.");
+    else if (sent === 'expression') say(robot.expression ? 'Your robot looks ' + robot.expression + '.' : "This robot has no face to show.");
     else say('The robot is looking ' + direction(s.pan || 0, s.tilt || 0) + '.');
   }
 

@@ -17,7 +17,7 @@
 
   // What the station is doing: reported in heartbeats and acks.
   const st = { asleep: false, muted: false, volume: 80, pan: 0, tilt: 0, hand: false, whisper: false, passive: false,
-    pupil: false };
+    expression: 'neutral', pupil: false };
   let cred = localStorage.getItem(KEY) || '';
   let local = null;        // camera + microphone (null while asleep)
   let outVideo = null;     // the track published: the framed camera
@@ -33,6 +33,7 @@
     b.asleep = st.asleep || !st.pupil ? '1' : '0';
     b.hand = st.hand ? '1' : '0';
     b.passive = st.passive ? '1' : '0';
+    b.expression = st.expression;
     b.pan = String(st.pan);
     b.tilt = String(st.tilt);
     // The eyes look where the pupil points the head.
@@ -290,7 +291,7 @@
           break;
         case 'peer_joined': if (m.role === 'pupil') { st.pupil = true; show(); } break;
         case 'peer_left':
-          if (m.role === 'pupil') { st.pupil = false; st.hand = false; st.passive = false; st.whisper = false; show(); }
+          if (m.role === 'pupil') { st.pupil = false; st.hand = false; st.passive = false; st.whisper = false; st.expression = 'neutral'; show(); }
           break;
         case 'error':
           if (m.fatal && (m.code === 'revoked' || m.code === 'bad_token')) {
@@ -326,6 +327,7 @@
         break;
       case 'whisper': st.whisper = !!c.on; break;
       case 'passive': st.passive = !!c.on; break;
+      case 'expression': st.expression = String(c.expression || 'neutral'); break;
       case 'chat':
         ui.chat.textContent = String(c.text || '');
         ui.chat.hidden = false;
@@ -338,7 +340,7 @@
     }
     show();
     dc.send(JSON.stringify({ type: 'ack', id: c.id, ok: true,
-      state: { hand: st.hand, pan: st.pan, tilt: st.tilt, whisper: st.whisper, passive: st.passive } }));
+      state: { hand: st.hand, pan: st.pan, tilt: st.tilt, whisper: st.whisper, passive: st.passive, expression: st.expression } }));
   }
 
   // ---- Kiosk habits. ----
