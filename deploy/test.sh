@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
-# Chromium for the browser tests, a throwaway PostgreSQL on 127.0.0.1 for
+# Chromium for the browser tests, ffmpeg for the device-agent test, a throwaway PostgreSQL on 127.0.0.1 for
 # the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the licence check of NOTICE, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
@@ -34,6 +34,13 @@ if [ -z "${SEATLINK_CHROMIUM:-}" ]; then
 	fi
 fi
 [ -n "${SEATLINK_CHROMIUM:-}" ] && log "chromium: $("$SEATLINK_CHROMIUM" --version 2>/dev/null || echo '?')"
+
+# ffmpeg encodes a test pattern as the camera and microphone of the
+# device-agent test (a Linux robot from parts).
+if ! command -v ffmpeg >/dev/null 2>&1; then
+	log "installing Debian ffmpeg"
+	need_root_install ffmpeg || { [ -n "${CI:-}" ] && exit 1; log "the device-agent test will be skipped"; }
+fi
 
 cleanup=()
 stop_all() { for f in "${cleanup[@]}"; do "$f"; done; }

@@ -310,3 +310,22 @@ func TestDocsNameFilesThatExist(t *testing.T) {
 		t.Fatalf("checked only %d paths named in the docs", checked)
 	}
 }
+
+// TestSystemdUnitsVerify: the units in deploy/systemd pass systemd's own
+// check (where systemd-analyze is installed).
+func TestSystemdUnitsVerify(t *testing.T) {
+	tool, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Skip("systemd-analyze is not installed")
+	}
+	units, _ := filepath.Glob(filepath.Join(repoRoot(t), "deploy", "systemd", "*.service"))
+	if len(units) == 0 {
+		t.Fatal("no units in deploy/systemd")
+	}
+	for _, u := range units {
+		out, err := exec.Command(tool, "verify", u).CombinedOutput()
+		if err != nil || len(bytes.TrimSpace(out)) > 0 {
+			t.Errorf("%s: %v\n%s", filepath.Base(u), err, out)
+		}
+	}
+}

@@ -20,6 +20,8 @@ const usage = `usage: seatlink <command> [flags]
 commands:
   serve         run the gateway (add --demo for a demo link and robot)
   device-sim    run a simulated classroom robot against a server
+  device-agent  run a Linux robot from parts: camera and microphone pipelines,
+                a speaker and an actuator command (docs/DEVICES.md)
   check-config  validate serve's configuration (flags and SEATLINK_* env) and exit
   loadtest      drive a server on loopback with synthetic robot and pupil links
   engagement-gen  write a synthetic local authority with weeks of registers and
@@ -50,6 +52,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = serveCmd(ctx, args[1:], stdout)
 	case "device-sim":
 		err = deviceSimCmd(ctx, args[1:])
+	case "device-agent":
+		err = deviceAgentCmd(ctx, args[1:])
 	case "loadtest":
 		err = loadtestCmd(ctx, args[1:], stdout, stderr)
 	case "engagement-gen":

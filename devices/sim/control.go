@@ -88,7 +88,7 @@ func (r *Robot) runControl(ctx context.Context, cred string) error {
 	}
 	backoff := 500 * time.Millisecond
 	for ctx.Err() == nil {
-		c, err := agent.DialControl(ctx, r.cfg.Server, cred, wire.DeviceMessage{Firmware: "seatlink-device-sim/1",
+		c, err := agent.DialControl(ctx, r.cfg.Server, cred, wire.DeviceMessage{Firmware: r.firmware(),
 			Capabilities: []string{"camera", "microphone", "speaker", "pan_tilt", "light"}}, r.onDeviceMessage)
 		if errors.Is(err, agent.ErrRevoked) {
 			return err
@@ -111,6 +111,9 @@ func (r *Robot) runControl(ctx context.Context, cred string) error {
 		r.log.Info("control channel up", "device", c.Welcome.DeviceID, "heartbeat", interval.String())
 		beat := func() {
 			m := tel.next(false, r.deviceState().Asleep)
+			if r.cfg.Parts != nil {
+				m = r.partsHeartbeat(tel.start)
+			}
 			st := r.deviceState()
 			m.State = &st
 			_ = c.Send(m)
@@ -189,6 +192,7 @@ func (r *Robot) onDeviceMessage(c *agent.Control, m wire.DeviceMessage) {
 	st := *d
 	r.mu.Unlock()
 	r.log.Info("device command", "command", m.Command, "asleep", st.Asleep, "muted", st.Muted, "volume", st.Volume)
+	r.actuate(m.Command)
 	ok := true
 	_ = c.Send(wire.DeviceMessage{Type: wire.DevAck, ID: m.ID, OK: &ok, Result: &st})
 	if m.Command == wire.DevCmdReboot {

@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"sync"
@@ -43,6 +44,9 @@ type Config struct {
 	// NetworkTypes restricts ICE (e.g. TCP only); default UDP.
 	NetworkTypes []webrtc.NetworkType
 	Logger       *slog.Logger
+	// Parts, if set, are a real robot's camera, microphone, speaker,
+	// actuator and sensors (seatlink device-agent) in place of the clip.
+	Parts *Parts
 }
 
 // Stats are what the robot has seen so far.
@@ -76,6 +80,9 @@ type Robot struct {
 	state wire.RobotState
 	dev   wire.DeviceState
 
+	actMu   sync.Mutex // one actuator line at a time
+	speaker *speaker
+
 	commands, chats, audioPackets, plis, connects atomic.Int64
 	receiverReports, twcc                         atomic.Int64
 	level                                         atomic.Int32
@@ -93,8 +100,13 @@ func New(cfg Config) (*Robot, error) {
 	if err != nil {
 		return nil, err
 	}
-	video, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8},
-		"camera", "robot")
+	vcodec := webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8}
+	if cfg.Parts != nil {
+		if vcodec, err = videoCodec(cfg.Parts.VideoFormat); err != nil {
+			return nil, err
+		}
+	}
+	video, err := webrtc.NewTrackLocalStaticSample(vcodec, "camera", "robot")
 	if err != nil {
 		return nil, err
 	}
@@ -106,6 +118,12 @@ func New(cfg Config) (*Robot, error) {
 	r := &Robot{cfg: cfg, log: cfg.Logger.With("device", "sim-robot"), clip: clip, video: video, audio: audio,
 		dev: wire.DeviceState{Volume: 70, Light: "steady #2c6e63"}}
 	r.level.Store(-1)
+	if cfg.Parts != nil {
+		if r.speaker, err = newSpeaker(cfg.Parts.Speaker); err != nil {
+			return nil, err
+		}
+		r.log = cfg.Logger.With("device", "robot")
+	}
 	return r, nil
 }
 
@@ -139,10 +157,29 @@ func (r *Robot) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	var wg sync.WaitGroup
-	wg.Add(3)
-	go func() { defer wg.Done(); r.playVideo(ctx) }()
-	go func() { defer wg.Done(); r.playAudio(ctx) }()
+	wg.Add(1)
 	go func() { defer wg.Done(); r.report(ctx) }()
+	if p := r.cfg.Parts; p != nil {
+		// A pipeline that ends ends the agent (its service manager
+		// restarts both); the readers stop when their pipelines close.
+		for name, pipe := range map[string]func() error{"camera": r.pipeVideo, "microphone": r.pipeAudio} {
+			if (name == "camera" && p.Video == nil) || (name == "microphone" && p.Audio == nil) {
+				continue
+			}
+			go func() {
+				err := pipe()
+				if ctx.Err() != nil {
+					return // stopping: the pipelines are closed under the readers
+				}
+				r.log.Error("pipeline ended", "pipeline", name, "err", err)
+				cancel(fmt.Errorf("sim: the %s pipeline ended: %w", name, err))
+			}()
+		}
+	} else {
+		wg.Add(2)
+		go func() { defer wg.Done(); r.playVideo(ctx) }()
+		go func() { defer wg.Done(); r.playAudio(ctx) }()
+	}
 	if !r.cfg.NoControl {
 		wg.Add(1)
 		go func() {
@@ -163,7 +200,7 @@ func (r *Robot) Run(ctx context.Context) error {
 			Server: r.cfg.Server, Token: r.cfg.Token, Role: wire.RoleRobot,
 			Publish: wire.Publish{Audio: true, Video: true},
 			Tracks:  []webrtc.TrackLocal{r.video, r.audio},
-			Resume:  resume, Client: "seatlink-device-sim/1", NetworkTypes: r.cfg.NetworkTypes,
+			Resume:  resume, Client: r.firmware(), NetworkTypes: r.cfg.NetworkTypes,
 			Logger: r.log, OnTrack: r.onTrack, OnSender: r.onSender, OnControl: r.onControl,
 		})
 		if err != nil {
@@ -289,6 +326,14 @@ func (r *Robot) onTrack(t *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
 			continue
 		}
 		r.audioPackets.Add(1)
+		if r.speaker != nil {
+			r.speaker.mu.Lock()
+			err := r.speaker.w.WriteRTP(p)
+			r.speaker.mu.Unlock()
+			if err != nil {
+				r.log.Warn("speaker", "err", err)
+			}
+		}
 		if levelID != 0 {
 			if ext := p.GetExtension(levelID); len(ext) > 0 {
 				r.level.Store(int32(ext[0] & 0x7f))
@@ -356,9 +401,18 @@ func (r *Robot) onControl(c wire.Control) {
 	r.mu.Unlock()
 	r.log.Info("command", "command", c.Command, "hand", state.Hand, "pan", state.Pan, "tilt", state.Tilt,
 		"whisper", state.Whisper, "passive", state.Passive)
+	r.actuate(c.Command)
 	if a := r.cur.Load(); a != nil {
 		if err := a.SendControl(wire.Ack(c.ID, true, "", &state)); err != nil {
 			r.log.Warn("cannot acknowledge", "err", err)
 		}
 	}
+}
+
+// firmware names the device in hello and join.
+func (r *Robot) firmware() string {
+	if r.cfg.Parts != nil {
+		return "seatlink-device-agent/1"
+	}
+	return "seatlink-device-sim/1"
 }

@@ -1,0 +1,126 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"syscall"
+	"time"
+
+	"seatlink/devices/sim"
+)
+
+// deviceAgentCmd is a Linux robot from parts: the camera and microphone
+// are external pipelines writing to stdout, the pupil's voice goes to a
+// player's stdin, and head, hand, face and sleep go to an actuator's stdin
+// as JSON lines (docs/DEVICES.md).
+func deviceAgentCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("device-agent", flag.ContinueOnError)
+	server := fs.String("server", "http://127.0.0.1:8080", "the Seatlink server's base URL")
+	token := fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the robot's device credential (or SEATLINK_ROBOT_TOKEN)")
+	enroll := fs.String("enroll", "", "an enrollment code from the admin page, exchanged for a credential on first start")
+	state := fs.String("state", "seatlink-data/device-agent.json", "where the credential is kept between runs")
+	videoCmd := fs.String("video-cmd", "", "a shell command writing the camera to stdout (IVF/VP8, or H.264 Annex B with -video-format h264)")
+	videoFormat := fs.String("video-format", "ivf", "ivf (VP8) or h264 (Annex B, constrained baseline)")
+	fps := fs.Int("fps", 30, "frames a second of an h264 stream")
+	audioCmd := fs.String("audio-cmd", "", "a shell command writing the microphone to stdout as Ogg/Opus (48 kHz)")
+	speakerCmd := fs.String("speaker-cmd", "", "a shell command that plays Ogg/Opus from stdin (the pupil's voice)")
+	actuatorCmd := fs.String("actuator-cmd", "", "a shell command that reads JSON lines on stdin (head, hand, face, sleep)")
+	battery := fs.String("battery-file", "", "a file holding the battery percentage (e.g. /sys/class/power_supply/BAT0/capacity)")
+	temp := fs.String("temperature-file", "", "a file holding the temperature (e.g. /sys/class/thermal/thermal_zone0/temp, millidegrees)")
+	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
+	level := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *videoCmd == "" {
+		return errors.New("device-agent needs -video-cmd (the camera pipeline); see docs/DEVICES.md")
+	}
+	if *token == "" && *enroll == "" {
+		if _, err := os.Stat(*state); err != nil {
+			return errors.New("enroll the robot first: -enroll CODE (from the admin page), or give -token CREDENTIAL")
+		}
+	}
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+	if *duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, *duration)
+		defer cancel()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+
+	parts := &sim.Parts{VideoFormat: *videoFormat, FPS: *fps, BatteryFile: *battery, TemperatureFile: *temp}
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			_ = p.Process.Signal(syscall.SIGTERM)
+		}
+		for _, p := range procs {
+			_ = p.Wait()
+		}
+	}()
+	start := func(name, line string, out bool) (io.ReadCloser, io.WriteCloser, error) {
+		c := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+		c.Stderr = os.Stderr
+		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+		c.WaitDelay = 5 * time.Second
+		var r io.ReadCloser
+		var w io.WriteCloser
+		var err error
+		if out {
+			r, err = c.StdoutPipe()
+		} else {
+			w, err = c.StdinPipe()
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := c.Start(); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", name, err)
+		}
+		procs = append(procs, c)
+		log.Info("pipeline started", "pipeline", name, "pid", c.Process.Pid)
+		return r, w, nil
+	}
+	var err error
+	if parts.Video, _, err = start("camera", *videoCmd, true); err != nil {
+		return err
+	}
+	if *audioCmd != "" {
+		if parts.Audio, _, err = start("microphone", *audioCmd, true); err != nil {
+			return err
+		}
+	}
+	if *speakerCmd != "" {
+		if _, parts.Speaker, err = start("speaker", *speakerCmd, false); err != nil {
+			return err
+		}
+	}
+	if *actuatorCmd != "" {
+		if _, parts.Actuator, err = start("actuator", *actuatorCmd, false); err != nil {
+			return err
+		}
+	}
+	robot, err := sim.New(sim.Config{Server: *server, Token: *token, EnrollCode: *enroll, StatePath: *state,
+		ReportEvery: 30 * time.Second, Logger: log, Parts: parts})
+	if err != nil {
+		return err
+	}
+	log.Info("device-agent starting", "server", *server)
+	err = robot.Run(ctx)
+	cancel()
+	if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
