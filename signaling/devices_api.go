@@ -38,8 +38,12 @@ func (s *Server) deviceRoutes() []apiRoute {
 				if err != nil {
 					return nil, err
 				}
+				d, err := s.deps.Devices.Get(c.Request.Context(), a, c.Param("device"))
+				if err != nil {
+					return nil, err
+				}
 				return gin.H{"enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds()),
-					"enrollment_qr": s.enrollmentQR(c, code)}, nil
+					"enrollment_qr": s.enrollmentQR(c, code, d.Kind)}, nil
 			}},
 		{Method: "GET", Path: "/api/v1/devices/:device/loans", Summary: "A device's loan history",
 			Action: people.ActDeviceManage, handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -164,17 +168,27 @@ func (s *Server) createDevice(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	return gin.H{"device": d, "enrollment_code": code, "expires_in_s": int(devices.EnrollmentLifetime.Seconds()),
-		"enrollment_qr": s.enrollmentQR(c, code)}, nil
+		"enrollment_qr": s.enrollmentQR(c, code, d.Kind)}, nil
 }
 
-// enrollmentQR is a PNG data URL of a QR code holding the server's address
-// and the code, for a device with a camera to scan instead of typing.
-func (s *Server) enrollmentQR(c *gin.Context, code string) string {
-	png, err := qrcode.Encode("seatlink-enroll:"+s.baseURL(c)+"#"+code, qrcode.Medium, 256)
+// enrollmentQR is a PNG data URL of a QR code for a device with a camera
+// to scan instead of typing (enrollmentText says what it holds).
+func (s *Server) enrollmentQR(c *gin.Context, code, kind string) string {
+	png, err := qrcode.Encode(enrollmentText(s.baseURL(c), code, kind), qrcode.Medium, 256)
 	if err != nil {
 		return ""
 	}
 	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+}
+
+// enrollmentText is what the QR code holds: for a classroom station, the
+// link that enrolls it, which any tablet's camera opens in the browser;
+// for a robot, the server's address and the code for its own scanner.
+func enrollmentText(base, code, kind string) string {
+	if kind == devices.KindStation {
+		return base + "/station#enroll=" + code
+	}
+	return "seatlink-enroll:" + base + "#" + code
 }
 
 func (s *Server) lendDevice(c *gin.Context, a people.Actor) (any, error) {

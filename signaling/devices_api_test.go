@@ -79,3 +79,14 @@ func TestRevokedDeviceBeforeHelloIsClosed(t *testing.T) {
 		t.Errorf("closed %s after the revocation with %q, want revoked within a second", took, code)
 	}
 }
+
+func TestEnrollmentQRText(t *testing.T) {
+	for _, tc := range []struct{ kind, want string }{
+		{"station", "https://s.example/station#enroll=K7QM-2XPA"},
+		{"robot", "seatlink-enroll:https://s.example#K7QM-2XPA"},
+	} {
+		if got := enrollmentText("https://s.example", "K7QM-2XPA", tc.kind); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.kind, got, tc.want)
+		}
+	}
+}
