@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/pion/webrtc/v4"
 
 	"seatlink/engagement"
 	"seatlink/internal/browsertest"
@@ -98,7 +97,7 @@ func TestDemoWithoutRobotOffersStationAndWHIP(t *testing.T) {
 	if token == "" || link != a.baseURL()+"/station#token="+token {
 		t.Fatalf("demo printed robot token %q and station link %q:\n%s", token, link, out.String())
 	}
-	cam, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	cam := vp8Track(t)
 	w := publishWHIP(t, a.baseURL(), token, newWHIPPeer(t, cam))
 	if resp, _ := whipRequest(t, "DELETE", a.baseURL()+w.location, token, "", ""); resp.StatusCode != http.StatusOK {
 		t.Fatalf("DELETE: %d", resp.StatusCode)

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"os"
 	"os/exec"
 	"syscall"
@@ -21,10 +20,7 @@ import (
 // as JSON lines (docs/DEVICES.md).
 func deviceAgentCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("device-agent", flag.ContinueOnError)
-	server := fs.String("server", "http://127.0.0.1:8080", "the Seatlink server's base URL")
-	token := fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the robot's device credential (or SEATLINK_ROBOT_TOKEN)")
-	enroll := fs.String("enroll", "", "an enrollment code from the admin page, exchanged for a credential on first start")
-	state := fs.String("state", "seatlink-data/device-agent.json", "where the credential is kept between runs")
+	rf := newRobotFlags(fs, "device-agent.json")
 	videoCmd := fs.String("video-cmd", "", "a shell command writing the camera to stdout (IVF/VP8, or H.264 Annex B with -video-format h264)")
 	videoFormat := fs.String("video-format", "ivf", "ivf (VP8) or h264 (Annex B, constrained baseline)")
 	fps := fs.Int("fps", 30, "frames a second of an h264 stream")
@@ -33,30 +29,16 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 	actuatorCmd := fs.String("actuator-cmd", "", "a shell command that reads JSON lines on stdin (head, hand, face, sleep)")
 	battery := fs.String("battery-file", "", "a file holding the battery percentage (e.g. /sys/class/power_supply/BAT0/capacity)")
 	temp := fs.String("temperature-file", "", "a file holding the temperature (e.g. /sys/class/thermal/thermal_zone0/temp, millidegrees)")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *videoCmd == "" {
 		return errors.New("device-agent needs -video-cmd (the camera pipeline); see docs/DEVICES.md")
 	}
-	if *token == "" && *enroll == "" {
-		if _, err := os.Stat(*state); err != nil {
-			return errors.New("enroll the robot first: -enroll CODE (from the admin page), or give -token CREDENTIAL")
-		}
-	}
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
+	ctx, cancel, log, err := rf.start(ctx)
+	if err != nil {
 		return err
 	}
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
 	parts := &sim.Parts{VideoFormat: *videoFormat, FPS: *fps, BatteryFile: *battery, TemperatureFile: *temp}
@@ -92,7 +74,6 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 		log.Info("pipeline started", "pipeline", name, "pid", c.Process.Pid)
 		return r, w, nil
 	}
-	var err error
 	if parts.Video, _, err = start("camera", *videoCmd, true); err != nil {
 		return err
 	}
@@ -111,12 +92,12 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	robot, err := sim.New(sim.Config{Server: *server, Token: *token, EnrollCode: *enroll, StatePath: *state,
+	robot, err := sim.New(sim.Config{Server: *rf.server, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state,
 		ReportEvery: 30 * time.Second, Logger: log, Parts: parts})
 	if err != nil {
 		return err
 	}
-	log.Info("device-agent starting", "server", *server)
+	log.Info("device-agent starting", "server", *rf.server)
 	err = robot.Run(ctx)
 	cancel()
 	if ctx.Err() != nil && errors.Is(err, context.Canceled) {

@@ -13,32 +13,62 @@ import (
 	"seatlink/devices/sim"
 )
 
-func deviceSimCmd(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("device-sim", flag.ContinueOnError)
-	server := fs.String("server", "http://127.0.0.1:8080", "the Seatlink server's base URL")
-	token := fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the robot's device credential (or SEATLINK_ROBOT_TOKEN)")
-	enroll := fs.String("enroll", "", "an enrollment code from the admin page, exchanged for a credential on first start")
-	state := fs.String("state", "seatlink-data/device-sim.json", "where the credential is kept between runs")
-	flat := fs.Bool("flat-battery", false, "start with a nearly flat battery")
-	flaky := fs.Bool("flaky", false, "drop the control channel every 20 to 40 seconds")
-	tcp := fs.Bool("tcp", false, "use ICE-TCP only (as behind a firewall that blocks UDP)")
-	duration := fs.Duration("duration", 0, "stop after this long (0: run until interrupted)")
-	report := fs.Duration("report", 5*time.Second, "how often to log the level of the pupil's audio")
-	level := fs.String("log-level", "info", "debug, info, warn or error")
-	if err := fs.Parse(args); err != nil {
-		return err
+// robotFlags are the flags every robot command shares: the server, the
+// credential or enrollment code and where it is kept, a time bound and
+// the log level.
+type robotFlags struct {
+	server, token, enroll, state, level *string
+	duration                            *time.Duration
+}
+
+func newRobotFlags(fs *flag.FlagSet, stateFile string) robotFlags {
+	return robotFlags{
+		server:   fs.String("server", "http://127.0.0.1:8080", "the Seatlink server's base URL"),
+		token:    fs.String("token", os.Getenv("SEATLINK_ROBOT_TOKEN"), "the robot's device credential (or SEATLINK_ROBOT_TOKEN)"),
+		enroll:   fs.String("enroll", "", "an enrollment code from the admin page, exchanged for a credential on first start"),
+		state:    fs.String("state", "seatlink-data/"+stateFile, "where the credential is kept between runs"),
+		duration: fs.Duration("duration", 0, "stop after this long (0: run until interrupted)"),
+		level:    fs.String("log-level", "info", "debug, info, warn or error"),
 	}
-	if *token == "" && *enroll == "" {
-		if _, err := os.Stat(*state); err != nil {
-			return errors.New("enroll the robot first: -enroll CODE (from the admin page), or give -token CREDENTIAL")
+}
+
+// start checks that the robot can have a credential and returns its
+// logger and context (bounded by -duration).
+func (f robotFlags) start(ctx context.Context) (context.Context, context.CancelFunc, *slog.Logger, error) {
+	if *f.token == "" && *f.enroll == "" {
+		if _, err := os.Stat(*f.state); err != nil {
+			return nil, nil, nil, errors.New("enroll the robot first: -enroll CODE (from the admin page), or give -token CREDENTIAL")
 		}
 	}
 	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*level)); err != nil {
-		return err
+	if err := lvl.UnmarshalText([]byte(*f.level)); err != nil {
+		return nil, nil, nil, err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
-	cfg := sim.Config{Server: *server, Token: *token, EnrollCode: *enroll, StatePath: *state, FlatBattery: *flat,
+	if *f.duration > 0 {
+		ctx, cancel := context.WithTimeout(ctx, *f.duration)
+		return ctx, cancel, log, nil
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	return ctx, cancel, log, nil
+}
+
+func deviceSimCmd(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("device-sim", flag.ContinueOnError)
+	rf := newRobotFlags(fs, "device-sim.json")
+	flat := fs.Bool("flat-battery", false, "start with a nearly flat battery")
+	flaky := fs.Bool("flaky", false, "drop the control channel every 20 to 40 seconds")
+	tcp := fs.Bool("tcp", false, "use ICE-TCP only (as behind a firewall that blocks UDP)")
+	report := fs.Duration("report", 5*time.Second, "how often to log the level of the pupil's audio")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel, log, err := rf.start(ctx)
+	if err != nil {
+		return err
+	}
+	defer cancel()
+	cfg := sim.Config{Server: *rf.server, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state, FlatBattery: *flat,
 		Flaky: *flaky, ReportEvery: *report, Logger: log}
 	if *tcp {
 		cfg.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}
@@ -47,12 +77,7 @@ func deviceSimCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if *duration > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, *duration)
-		defer cancel()
-	}
-	log.Info("device-sim starting", "server", *server)
+	log.Info("device-sim starting", "server", *rf.server)
 	err = robot.Run(ctx)
 	st := robot.Stats()
 	log.Info("device-sim stopped", "commands", st.Commands, "pupil_audio_packets", st.PupilAudioPackets, "plis", st.PLIs)

@@ -60,7 +60,15 @@ type testLink struct {
 
 var testPupils atomic.Int64
 
-func newTestLink(t testing.TB, a *app) testLink {
+// testPupil is a pupil in a school of a new LA, and the LA's system actor.
+type testPupil struct {
+	sys    people.Actor
+	la     people.LA
+	school people.School
+	pupil  people.Pupil
+}
+
+func newTestPupil(t testing.TB, a *app) testPupil {
 	t.Helper()
 	ctx := context.Background()
 	sys := people.System
@@ -79,6 +87,14 @@ func newTestLink(t testing.TB, a *app) testLink {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return testPupil{sys: sys, la: la, school: school, pupil: pupil}
+}
+
+func newTestLink(t testing.TB, a *app) testLink {
+	t.Helper()
+	ctx := context.Background()
+	tp := newTestPupil(t, a)
+	sys, la, school, pupil := tp.sys, tp.la, tp.school, tp.pupil
 	robot, cred, err := a.devices.ProvisionRobot(ctx, sys, "Robot", school.ID, "", pupil.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -495,27 +511,7 @@ func TestH264IsNegotiatedAndForwarded(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer robot.Close()
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		// Annex B access units: SPS, PPS and an IDR slice, then P slices.
-		idr := []byte{0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88, 0x84}
-		p := []byte{0, 0, 0, 1, 0x41, 0x9a, 0x02}
-		tick := time.NewTicker(time.Second / 30)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			frame := p
-			if i%30 == 0 {
-				frame = idr
-			}
-			_ = cam.WriteSample(media.Sample{Data: frame, Duration: time.Second / 30})
-		}
-	}()
+	playFrames(t, cam, h264TestFrame)
 
 	var codec atomic.Value
 	var packets atomic.Int64
@@ -538,4 +534,43 @@ func TestH264IsNegotiatedAndForwarded(t *testing.T) {
 	if got, _ := codec.Load().(string); !strings.EqualFold(got, webrtc.MimeTypeH264) {
 		t.Fatalf("pupil received %q, want H.264", got)
 	}
+}
+
+// h264TestFrame is frame i of a tiny H.264 stream, as Annex B access
+// units: SPS, PPS and an IDR slice every 30 frames, P slices between.
+func h264TestFrame(i int) []byte {
+	if i%30 == 0 {
+		return []byte{0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88, 0x84}
+	}
+	return []byte{0, 0, 0, 1, 0x41, 0x9a, 0x02}
+}
+
+// vp8Track is a camera track for tests that publish VP8 themselves.
+func vp8Track(t testing.TB) *webrtc.TrackLocalStaticSample {
+	t.Helper()
+	cam, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cam
+}
+
+// playFrames writes frame(i) to cam 30 times a second until the test ends.
+func playFrames(t testing.TB, cam *webrtc.TrackLocalStaticSample, frame func(i int) []byte) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	t.Cleanup(func() { close(stop); <-done })
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(time.Second / 30)
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				return
+			case <-tick.C:
+			}
+			_ = cam.WriteSample(media.Sample{Data: frame(i), Duration: time.Second / 30})
+		}
+	}()
 }

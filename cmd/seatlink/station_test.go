@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -29,21 +28,8 @@ func TestBrowserClassroomStation(t *testing.T) {
 	pupilCtx, _ := browsertest.New(t)
 	a := testApp(t)
 	ctx := context.Background()
-	sys := people.System
-	la, err := a.people.CreateLA(ctx, sys, fmt.Sprintf("LA %d", testPupils.Add(1)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sys.LAID = la.ID
-	school, err := a.people.CreateSchool(ctx, sys, la.ID, "School")
-	if err != nil {
-		t.Fatal(err)
-	}
-	year := 5
-	pupil, err := a.people.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "S1", DisplayName: "Pupil", YearGroup: &year})
-	if err != nil {
-		t.Fatal(err)
-	}
+	tp := newTestPupil(t, a)
+	sys, la, school, pupil := tp.sys, tp.la, tp.school, tp.pupil
 	station, code, err := a.devices.Create(ctx, sys, devices.KindStation, "Station by the window")
 	if err != nil {
 		t.Fatal(err)

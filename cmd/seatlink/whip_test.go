@@ -15,7 +15,6 @@ import (
 	"github.com/pion/interceptor"
 	"github.com/pion/rtp/codecs"
 	"github.com/pion/webrtc/v4"
-	"github.com/pion/webrtc/v4/pkg/media"
 	"github.com/pion/webrtc/v4/pkg/media/samplebuilder"
 
 	"seatlink/devices/agent"
@@ -63,9 +62,11 @@ func newWHIPPeer(t *testing.T, tracks ...webrtc.TrackLocal) *webrtc.PeerConnecti
 }
 
 // offerOf is pc's complete offer (WHIP sends candidates in the offer).
-func offerOf(t *testing.T, pc *webrtc.PeerConnection) string {
+func offerOf(t *testing.T, pc *webrtc.PeerConnection) string { return offerWith(t, pc, nil) }
+
+func offerWith(t *testing.T, pc *webrtc.PeerConnection, opts *webrtc.OfferOptions) string {
 	t.Helper()
-	offer, err := pc.CreateOffer(nil)
+	offer, err := pc.CreateOffer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,29 +149,11 @@ func TestWHIPPublisherReachesThePupil(t *testing.T) {
 			}
 			pc := newWHIPPeer(t, cam)
 			publishWHIP(t, a.baseURL(), link.RobotToken, pc)
-			stop := make(chan struct{})
-			defer close(stop)
-			go func() {
-				idr := []byte{0, 0, 0, 1, 0x67, 0x42, 0xe0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80, 0, 0, 0, 1, 0x65, 0x88, 0x84}
-				pslice := []byte{0, 0, 0, 1, 0x41, 0x9a, 0x02}
-				tick := time.NewTicker(time.Second / 30)
-				defer tick.Stop()
-				for i := 0; ; i++ {
-					select {
-					case <-stop:
-						return
-					case <-tick.C:
-					}
-					frame := clip.Video[i%len(clip.Video)]
-					if tc.name == "h264" {
-						frame = pslice
-						if i%30 == 0 {
-							frame = idr
-						}
-					}
-					_ = cam.WriteSample(media.Sample{Data: frame, Duration: time.Second / 30})
-				}
-			}()
+			frames := func(i int) []byte { return clip.Video[i%len(clip.Video)] }
+			if tc.name == "h264" {
+				frames = h264TestFrame
+			}
+			playFrames(t, cam, frames)
 
 			var codec atomic.Value
 			var intact, keyframes atomic.Int64
@@ -225,10 +208,7 @@ func TestWHIPRefusals(t *testing.T) {
 	a := testApp(t)
 	link := newTestLink(t, a)
 	base := a.baseURL()
-	cam, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cam := vp8Track(t)
 	good := offerOf(t, newWHIPPeer(t, cam))
 	recvOnly := func() string {
 		pc := newWHIPPeer(t)
@@ -257,10 +237,10 @@ func TestWHIPRefusals(t *testing.T) {
 		})
 	}
 
-	cam2, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	cam2 := vp8Track(t)
 	first := publishWHIP(t, base, link.RobotToken, newWHIPPeer(t, cam2))
 	t.Run("second publisher", func(t *testing.T) {
-		cam3, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+		cam3 := vp8Track(t)
 		resp, body := whipRequest(t, "POST", base+"/whip", link.RobotToken, "application/sdp", offerOf(t, newWHIPPeer(t, cam3)))
 		if resp.StatusCode != http.StatusConflict || !strings.Contains(body, `"code":"role_taken"`) {
 			t.Fatalf("got %d %s, want 409 role_taken", resp.StatusCode, body)
@@ -283,7 +263,7 @@ func TestWHIPRefusals(t *testing.T) {
 			t.Fatalf("second DELETE: %d, want 404", resp.StatusCode)
 		}
 		// The seat is free again.
-		cam4, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+		cam4 := vp8Track(t)
 		publishWHIP(t, base, link.RobotToken, newWHIPPeer(t, cam4))
 	})
 	t.Run("revoked device", func(t *testing.T) {
@@ -328,26 +308,10 @@ func TestWHIPPatchTrickleAndRestart(t *testing.T) {
 	}
 	a := testApp(t)
 	link := newTestLink(t, a)
-	cam, err := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
-	if err != nil {
-		t.Fatal(err)
-	}
+	cam := vp8Track(t)
 	pc := newWHIPPeer(t, cam)
 	w := publishWHIP(t, a.baseURL(), link.RobotToken, pc)
-	stop := make(chan struct{})
-	defer close(stop)
-	go func() {
-		tick := time.NewTicker(time.Second / 30)
-		defer tick.Stop()
-		for i := 0; ; i++ {
-			select {
-			case <-stop:
-				return
-			case <-tick.C:
-			}
-			_ = cam.WriteSample(media.Sample{Data: clip.Video[i%len(clip.Video)], Duration: time.Second / 30})
-		}
-	}()
+	playFrames(t, cam, func(i int) []byte { return clip.Video[i%len(clip.Video)] })
 	p := joinPupil(t, a, link, nil)
 	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() >= 10 })
 	url := a.baseURL() + w.location
@@ -383,16 +347,7 @@ func TestWHIPPatchTrickleAndRestart(t *testing.T) {
 
 	// ICE restart: the client's new credentials, the server's new ones back.
 	serverUfrag, _ := iceCreds(pc.RemoteDescription().SDP)
-	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	gathered := webrtc.GatheringCompletePromise(pc)
-	if err := pc.SetLocalDescription(offer); err != nil {
-		t.Fatal(err)
-	}
-	<-gathered
-	newUfrag, newPwd := iceCreds(pc.LocalDescription().SDP)
+	newUfrag, newPwd := iceCreds(offerWith(t, pc, &webrtc.OfferOptions{ICERestart: true}))
 	if newUfrag == ufrag {
 		t.Fatal("the client's restart kept its ufrag")
 	}
@@ -430,7 +385,7 @@ func TestWHIPPatchTrickleAndRestart(t *testing.T) {
 func TestWHIPAnnouncesICEServers(t *testing.T) {
 	a := testAppWith(t, func(c *config.Serve) { c.ICEServers = []string{"stun:stun.example.org:3478"} })
 	link := newTestLink(t, a)
-	cam, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	cam := vp8Track(t)
 	resp, body := whipRequest(t, "POST", a.baseURL()+"/whip", link.RobotToken, "application/sdp", offerOf(t, newWHIPPeer(t, cam)))
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("POST: %d %s", resp.StatusCode, body)
@@ -445,7 +400,7 @@ func TestWHIPAnnouncesICEServers(t *testing.T) {
 func TestWHIPCredentialGuessesAreThrottled(t *testing.T) {
 	a := testApp(t)
 	link := newTestLink(t, a)
-	cam, _ := webrtc.NewTrackLocalStaticSample(webrtc.RTPCodecCapability{MimeType: webrtc.MimeTypeVP8, ClockRate: 90000}, "camera", "robot")
+	cam := vp8Track(t)
 	offer := offerOf(t, newWHIPPeer(t, cam))
 	for i := 0; i < 10; i++ {
 		if resp, body := whipRequest(t, "POST", a.baseURL()+"/whip", fmt.Sprintf("guess-%d", i), "application/sdp", offer); resp.StatusCode != http.StatusUnauthorized {
