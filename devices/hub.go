@@ -184,7 +184,8 @@ func (h *Hub) Detach(d Device, c Conn, reason string) {
 func (h *Hub) Heartbeat(ctx context.Context, d Device, m wire.DeviceMessage) error {
 	h.metrics.Heartbeats.Inc()
 	t := Telemetry{At: time.Now().UTC().Truncate(time.Millisecond), Battery: m.Battery, Charging: m.Charging,
-		TemperatureC: m.TemperatureC, WifiDBm: m.WifiDBm, UptimeS: *m.UptimeS}
+		TemperatureC: m.TemperatureC, WifiDBm: m.WifiDBm, UptimeS: *m.UptimeS,
+		Network: m.Network, Camera: m.Camera, Microphone: m.Microphone}
 	h.mu.Lock()
 	var changed bool
 	if l := h.conns[d.ID]; l != nil {

@@ -409,14 +409,20 @@ type Telemetry struct {
 	WifiDBm      *int      `json:"wifi_dbm"`
 	UptimeS      int64     `json:"uptime_s"`
 	Asleep       bool      `json:"asleep"`
+	// How it is connected and the camera and microphone in use, as the
+	// device names them ("" when it does not say).
+	Network    string `json:"network,omitempty"`
+	Camera     string `json:"camera,omitempty"`
+	Microphone string `json:"microphone,omitempty"`
 }
 
 // RecordTelemetry keeps a heartbeat and marks the device seen.
 func (r *Registry) RecordTelemetry(ctx context.Context, deviceID string, t Telemetry) error {
 	return r.db.Tx(ctx, func(q store.Q) error {
-		if _, err := q.Exec(ctx, `INSERT INTO telemetry (device_id, at, battery, charging, temperature_c, wifi_dbm, uptime_s, asleep)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, at) DO NOTHING`, deviceID, t.At.UnixMilli(), t.Battery, t.Charging,
-			t.TemperatureC, t.WifiDBm, t.UptimeS, t.Asleep); err != nil {
+		if _, err := q.Exec(ctx, `INSERT INTO telemetry (device_id, at, battery, charging, temperature_c, wifi_dbm, uptime_s, asleep,
+			network, camera, microphone) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, at) DO NOTHING`,
+			deviceID, t.At.UnixMilli(), t.Battery, t.Charging, t.TemperatureC, t.WifiDBm, t.UptimeS, t.Asleep,
+			t.Network, t.Camera, t.Microphone); err != nil {
 			return err
 		}
 		_, err := q.Exec(ctx, `UPDATE devices SET last_seen = ? WHERE id = ?`, t.At.UnixMilli(), deviceID)

@@ -497,10 +497,10 @@ func TestDeviceChannelHeartbeatTimeoutAndBadMessages(t *testing.T) {
 	})
 	// A device that cannot know its battery (a browser station) says
 	// nothing of it: unknown, not empty, and no battery alert.
-	_ = c.WriteJSON(map[string]any{"type": "heartbeat", "charging": false, "uptime_s": 6})
+	_ = c.WriteJSON(map[string]any{"type": "heartbeat", "charging": false, "uptime_s": 6, "network": "wifi", "camera": "HD Webcam"})
 	waitForT(t, 3*time.Second, func() bool {
 		tel := f.hub.Status(f.link.RobotID).Telemetry
-		return tel != nil && tel.UptimeS == 6
+		return tel != nil && tel.UptimeS == 6 && tel.Network == "wifi" && tel.Camera == "HD Webcam"
 	})
 	if tel := f.hub.Status(f.link.RobotID).Telemetry; tel.Battery != nil || tel.TemperatureC != nil || tel.WifiDBm != nil {
 		t.Fatalf("unknown readings stored as %+v", tel)

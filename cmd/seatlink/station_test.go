@@ -83,6 +83,13 @@ func TestBrowserClassroomStation(t *testing.T) {
 	if stationSays(`document.body.dataset.asleep`) != "1" {
 		t.Error("the station's eyes are open with no pupil joined")
 	}
+	// Its heartbeat names the camera and microphone in use (Chromium's
+	// fake devices here); no battery reading is made up where the browser
+	// has none to give.
+	waitFor(t, 10*time.Second, "the station's camera and microphone in its telemetry", func() bool {
+		tel := a.hub.Status(station.ID).Telemetry
+		return tel != nil && tel.Camera != "" && tel.Microphone != ""
+	})
 
 	if err := chromedp.Do(pupilCtx, chromedp.Navigate(a.baseURL()+"/join#"+jl.Token)); err != nil {
 		t.Fatal(err)

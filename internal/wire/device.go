@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Device control channel (docs/DEVICE-PROTOCOL.md) message types.
@@ -76,6 +78,12 @@ type DeviceMessage struct {
 	WifiDBm      *int         `json:"wifi_dbm,omitempty"`
 	UptimeS      *int64       `json:"uptime_s,omitempty"`
 	State        *DeviceState `json:"state,omitempty"`
+	// Network is how the device is connected (wifi, ethernet, cellular,
+	// 4g…), Camera and Microphone the devices in use, as the device names
+	// them; each optional, at most MaxLabelLen characters.
+	Network    string `json:"network,omitempty"`
+	Camera     string `json:"camera,omitempty"`
+	Microphone string `json:"microphone,omitempty"`
 
 	// command, ack
 	ID      string       `json:"id,omitempty"`
@@ -143,6 +151,11 @@ func DecodeDevice(data []byte) (DeviceMessage, error) {
 		}
 		if m.UptimeS == nil || *m.UptimeS < 0 {
 			return m, devErr("uptime_s must be 0 or more")
+		}
+		for _, l := range []string{m.Network, m.Camera, m.Microphone} {
+			if !label(l) {
+				return m, devErr("network, camera and microphone are at most %d printable characters", MaxLabelLen)
+			}
 		}
 		if m.State != nil {
 			if err := checkState(m.State); err != nil {
@@ -213,6 +226,22 @@ func validColor(c string) bool {
 	}
 	for _, r := range c[1:] {
 		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F') {
+			return false
+		}
+	}
+	return true
+}
+
+// MaxLabelLen bounds a device's own names for its network and devices.
+const MaxLabelLen = 64
+
+// label says whether s is a short printable name ("" is none).
+func label(s string) bool {
+	if len(s) > MaxLabelLen || !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
 			return false
 		}
 	}

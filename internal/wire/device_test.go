@@ -3,6 +3,7 @@ package wire
 import (
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -18,6 +19,9 @@ func TestDecodeDevice(t *testing.T) {
 		{`{"type":"heartbeat","battery":50,"temperature_c":36.5,"wifi_dbm":5,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":50,"wifi_dbm":-5,"uptime_s":12}`, true}, // temperature unknown
 		{`{"type":"heartbeat","charging":false,"uptime_s":12}`, true},           // a browser that knows no battery
+		{`{"type":"heartbeat","uptime_s":1,"network":"wifi","camera":"HD Webcam C920","microphone":"Built-in"}`, true},
+		{`{"type":"heartbeat","uptime_s":1,"camera":"bad\u0000label"}`, false},
+		{`{"type":"heartbeat","uptime_s":1,"network":"` + strings.Repeat("x", 65) + `"}`, false},
 		{`{"type":"heartbeat","battery":50,"temperature_c":20,"wifi_dbm":-5}`, false},
 		{`{"type":"heartbeat","temperature_c":200,"uptime_s":12}`, false},
 		{`{"type":"heartbeat","battery":-1,"uptime_s":12}`, false},

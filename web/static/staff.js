@@ -82,7 +82,8 @@
       const tel = d.live.telemetry;
       const battery = tel && tel.battery != null ? tel.battery + '%' + (tel.charging ? ' (charging)' : '') : (tel && tel.charging ? 'charging' : '–');
       const rm = d.media && d.media.robot;
-      const net = rm && rm.connected ? (rm.rtt_ms < 1 ? '<1' : Math.round(rm.rtt_ms)) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
+      let net = rm && rm.connected ? (rm.rtt_ms < 1 ? '<1' : Math.round(rm.rtt_ms)) + ' ms, ' + rm.loss_pct.toFixed(1) + '% loss' : '–';
+      if (tel && tel.network) net = tel.network + (net === '–' ? '' : ', ' + net);
       const pupil = d.media && d.media.pupil && d.media.pupil.connected ? 'Connected' : (d.pupil_id ? 'Not connected' : 'Not paired');
       const actions = document.createElement('span');
       if (d.live.online) {

@@ -157,6 +157,14 @@
 
   async function heartbeat() {
     const m = { type: 'heartbeat', uptime_s: Math.round((Date.now() - started) / 1000), charging: false, state: deviceState() };
+    // How it is connected, and the camera and microphone in use.
+    const c = navigator.connection;
+    if (c) m.network = String(c.type && c.type !== 'unknown' ? c.type : (c.effectiveType || '')).slice(0, 64);
+    if (local) {
+      const v = local.getVideoTracks()[0], a = local.getAudioTracks()[0];
+      if (v && v.label) m.camera = v.label.slice(0, 64);
+      if (a && a.label) m.microphone = a.label.slice(0, 64);
+    }
     if (navigator.getBattery) {
       try {
         const b = await navigator.getBattery();
