@@ -80,6 +80,7 @@ type Participant struct {
 	subs   map[*upTrack]*subscription
 
 	negMu          sync.Mutex
+	started        bool // Start was called: offers may go out
 	awaitingAnswer bool
 	pending        bool
 	wantRestart    bool
@@ -210,8 +211,15 @@ func (p *Participant) Role() Role { return p.role }
 // Peers lists the roles already in the room.
 func (p *Participant) Peers() []Role { return p.room.peerRoles(p) }
 
-// Start sends the first offer.
-func (p *Participant) Start() { p.negotiate(false) }
+// Start sends the first offer. Until then no offer goes out: signaling
+// tells the client it joined first, and a client drops an offer that
+// comes before that. Subscriptions made in between are in the first offer.
+func (p *Participant) Start() {
+	p.negMu.Lock()
+	p.started = true
+	p.negMu.Unlock()
+	p.negotiate(false)
+}
 
 // RestartICE sends a new offer with fresh ICE credentials.
 func (p *Participant) RestartICE() { p.negotiate(true) }
@@ -225,8 +233,8 @@ func (p *Participant) negotiate(restart bool) {
 	if p.closing.Load() {
 		return
 	}
-	if p.ingest {
-		return // an ingest client offers; the server only answers
+	if p.ingest || !p.started {
+		return // an ingest client offers; before Start, Start's offer will carry it
 	}
 	if restart {
 		p.wantRestart = true
