@@ -150,8 +150,7 @@ func (p *Participant) Patch(ctx context.Context, frag IceFragment) (string, erro
 		if frag.Pwd == "" {
 			return "", fmt.Errorf("%w: an ICE restart needs ice-pwd", ErrBadSDP)
 		}
-		offer := strings.ReplaceAll(cur.SDP, "a=ice-ufrag:"+oldUfrag, "a=ice-ufrag:"+frag.Ufrag)
-		offer = strings.ReplaceAll(offer, "a=ice-pwd:"+oldPwd, "a=ice-pwd:"+frag.Pwd)
+		offer := withICECredentials(cur.SDP, frag.Ufrag, frag.Pwd)
 		if _, err := p.answer(ctx, webrtc.SessionDescription{Type: webrtc.SDPTypeOffer, SDP: offer}); err != nil {
 			return "", err
 		}
@@ -233,6 +232,30 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// withICECredentials is sdpText with every ice-ufrag and ice-pwd line
+// replaced whole (a substring replace could touch a longer value that
+// begins with the old one).
+func withICECredentials(sdpText, ufrag, pwd string) string {
+	lines := strings.Split(sdpText, "\n")
+	for i, line := range lines {
+		cr := strings.HasSuffix(line, "\r")
+		switch t := strings.TrimSuffix(line, "\r"); {
+		case strings.HasPrefix(t, "a=ice-ufrag:"):
+			t = "a=ice-ufrag:" + ufrag
+			lines[i] = t
+		case strings.HasPrefix(t, "a=ice-pwd:"):
+			t = "a=ice-pwd:" + pwd
+			lines[i] = t
+		default:
+			continue
+		}
+		if cr {
+			lines[i] += "\r"
+		}
+	}
+	return strings.Join(lines, "\n")
 }
 
 // iceCredentials finds the first ice-ufrag and ice-pwd of an SDP.

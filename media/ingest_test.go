@@ -97,3 +97,14 @@ func FuzzIngestBodies(f *testing.F) {
 		}
 	})
 }
+
+// An ICE restart replaces the credential lines whole, even where the new
+// value or another line begins with the old one.
+func TestWithICECredentials(t *testing.T) {
+	in := "v=0\r\na=ice-ufrag:ab\r\na=ice-pwd:pw\r\na=ice-ufrag:abcd\r\na=x:ice-ufrag:ab\r\n"
+	got := withICECredentials(in, "NEW", "PWD")
+	want := "v=0\r\na=ice-ufrag:NEW\r\na=ice-pwd:PWD\r\na=ice-ufrag:NEW\r\na=x:ice-ufrag:ab\r\n"
+	if got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}

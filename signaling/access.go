@@ -100,6 +100,14 @@ func (l *liveSessions) remove(ss revoker) {
 	delete(l.byID, ss)
 }
 
+// grantOf is what a live session was admitted on (false: not live).
+func (l *liveSessions) grantOf(ss revoker) (grant, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	g, ok := l.byID[ss]
+	return g, ok
+}
+
 func (l *liveSessions) snapshot() map[revoker]grant {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -205,9 +205,7 @@ func (s *Server) whipSessionOf(c *gin.Context) *whipSession {
 		writeHTTPError(c, http.StatusNotFound, "not_found", "no such WHIP session")
 		return nil
 	}
-	s.live.mu.Lock()
-	g, ok := s.live.byID[ws]
-	s.live.mu.Unlock()
+	g, ok := s.live.grantOf(ws)
 	if !ok || !constantEqual(g.token, bearer(c.Request)) {
 		writeHTTPError(c, http.StatusNotFound, "not_found", "no such WHIP session")
 		return nil
