@@ -50,6 +50,9 @@ type Config struct {
 	Client string
 	// NetworkTypes restricts ICE (e.g. TCP4 only); default UDP4 and UDP6.
 	NetworkTypes []webrtc.NetworkType
+	// RelayOnly uses TURN relays alone (ICE transport policy "relay"),
+	// as a client behind a firewall that lets nothing else through.
+	RelayOnly bool
 	Logger       *slog.Logger
 
 	// OnTrack is called for each track the server sends.
@@ -181,7 +184,11 @@ func (a *Agent) newPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerCo
 		se.SetIPFilter(func(ip net.IP) bool { return ip.IsLoopback() })
 	}
 	api := webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(ir), webrtc.WithSettingEngine(se))
-	return api.NewPeerConnection(webrtc.Configuration{ICEServers: iceServers})
+	conf := webrtc.Configuration{ICEServers: iceServers}
+	if a.cfg.RelayOnly {
+		conf.ICETransportPolicy = webrtc.ICETransportPolicyRelay
+	}
+	return api.NewPeerConnection(conf)
 }
 
 // bufferedNet is the host network with roomier UDP receive buffers: a
@@ -211,7 +218,7 @@ func Dial(ctx context.Context, cfg Config) (*Agent, error) {
 	if err != nil {
 		return nil, err
 	}
-	dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	dialer := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: TLSFrom(ctx)}
 	conn, resp, err := dialer.DialContext(ctx, u, http.Header{})
 	if err != nil {
 		if resp != nil {

@@ -26,7 +26,7 @@ func Enroll(ctx context.Context, server, code string) (deviceID, credential stri
 		return "", "", err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
+	resp, err := httpClient(ctx).Do(req)
 	if err != nil {
 		return "", "", fmt.Errorf("agent: enroll: %w", err)
 	}
@@ -79,7 +79,7 @@ func DialControl(ctx context.Context, server, credential string, hello wire.Devi
 	u.Path = "/device/ws"
 	h := http.Header{}
 	h.Set("Authorization", "Bearer "+credential)
-	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second}
+	d := websocket.Dialer{HandshakeTimeout: 10 * time.Second, TLSClientConfig: TLSFrom(ctx)}
 	conn, resp, err := d.DialContext(ctx, u.String(), h)
 	if err != nil {
 		if resp != nil && resp.StatusCode == http.StatusUnauthorized {
