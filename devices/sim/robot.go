@@ -2,6 +2,7 @@ package sim
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -43,7 +44,10 @@ type Config struct {
 	ReportEvery time.Duration
 	// NetworkTypes restricts ICE (e.g. TCP only); default UDP.
 	NetworkTypes []webrtc.NetworkType
-	Logger       *slog.Logger
+	// TLS trusts a server whose certificate the system does not (an
+	// LA's own CA, a demo's self-signed certificate); nil: system roots.
+	TLS    *tls.Config
+	Logger *slog.Logger
 	// Parts, if set, are a real robot's camera, microphone, speaker,
 	// actuator and sensors (seatlink device-agent) in place of the clip.
 	Parts *Parts
@@ -150,6 +154,7 @@ func (r *Robot) DeviceState() wire.DeviceState { return r.deviceState() }
 // nil when ctx ends, or the error that makes rejoining pointless (a bad or
 // revoked credential).
 func (r *Robot) Run(ctx context.Context) error {
+	ctx = agent.WithTLS(ctx, r.cfg.TLS)
 	cred, err := r.credential(ctx)
 	if err != nil {
 		return err
