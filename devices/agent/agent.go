@@ -53,7 +53,7 @@ type Config struct {
 	// RelayOnly uses TURN relays alone (ICE transport policy "relay"),
 	// as a client behind a firewall that lets nothing else through.
 	RelayOnly bool
-	Logger       *slog.Logger
+	Logger    *slog.Logger
 
 	// OnTrack is called for each track the server sends.
 	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
