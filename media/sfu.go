@@ -54,6 +54,11 @@ type Config struct {
 	PublicIPs []string
 	// ICEServers are handed to clients (STUN/TURN).
 	ICEServers []webrtc.ICEServer
+	// TURN mints each joining peer its own short-lived TURN credential
+	// (nil: none).
+	TURN interface {
+		Mint(peer string) webrtc.ICEServer
+	}
 	// KeyframeInterval is the least time between two PLIs sent to the same
 	// publisher. Default 500 ms.
 	KeyframeInterval time.Duration
@@ -306,8 +311,15 @@ func (s *SFU) TCPAddr() net.Addr {
 	return s.tcpLn.Addr()
 }
 
-// ICEServers are the STUN/TURN servers clients should use.
-func (s *SFU) ICEServers() []webrtc.ICEServer { return s.cfg.ICEServers }
+// ICEServersFor are the STUN/TURN servers peer should use, with a TURN
+// credential minted for it.
+func (s *SFU) ICEServersFor(peer string) []webrtc.ICEServer {
+	out := append([]webrtc.ICEServer(nil), s.cfg.ICEServers...)
+	if s.cfg.TURN != nil {
+		out = append(out, s.cfg.TURN.Mint(peer))
+	}
+	return out
+}
 
 // Join adds a participant to the room of link. If resume matches the key of
 // a participant already in that role (a client reconnecting before the

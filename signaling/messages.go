@@ -113,7 +113,7 @@ func (ss *session) join(m wire.Message) bool {
 		peers = append(peers, string(r))
 	}
 	var ice []wire.ICEServer
-	for _, s := range ss.srv.deps.SFU.ICEServers() {
+	for _, s := range ss.srv.deps.SFU.ICEServersFor(p.ID()) {
 		cred, _ := s.Credential.(string)
 		ice = append(ice, wire.ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
 	}

@@ -49,6 +49,8 @@ type Config struct {
 	// SecureCookies marks cookies Secure even without TLS here (behind a
 	// TLS-terminating proxy).
 	SecureCookies bool
+	// HSTS sends Strict-Transport-Security (serve terminates TLS).
+	HSTS bool
 	// BodyGrace and MinBodyRate bound how long a request body may take:
 	// the grace (default 30 s) plus a second per MinBodyRate bytes
 	// delivered (default 16 KiB).
@@ -137,7 +139,7 @@ func New(cfg Config, deps Deps) *Server {
 	// The client address in logs and the audit log is the connection's:
 	// no X-Forwarded-For is believed unless proxies are configured.
 	_ = e.SetTrustedProxies(nil)
-	e.Use(s.recoverer(), s.accessLog(), securityHeaders(), s.bodyDeadlines())
+	e.Use(s.recoverer(), s.accessLog(), securityHeaders(s.cfg.HSTS), s.bodyDeadlines())
 	e.HandleMethodNotAllowed = true
 	e.NoRoute(func(c *gin.Context) { writeHTTPError(c, http.StatusNotFound, "not_found", "no such page") })
 	e.NoMethod(func(c *gin.Context) {
@@ -238,9 +240,14 @@ func (s *Server) accessLog() gin.HandlerFunc {
 	}
 }
 
-func securityHeaders() gin.HandlerFunc {
+func securityHeaders(hsts bool) gin.HandlerFunc {
 	return func(c *gin.Context) {
 		h := c.Writer.Header()
+		if hsts {
+			// A year; browsers ignore it on a certificate error or an IP
+			// address, so a self-signed LAN demo locks no one out.
+			h.Set("Strict-Transport-Security", "max-age=31536000")
+		}
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self'; media-src 'self' blob: mediastream:; "+
 			"img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 		h.Set("X-Content-Type-Options", "nosniff")

@@ -183,7 +183,7 @@ func (s *Server) whipPublish(c *gin.Context) {
 	ws.part = part
 	s.whip.put(ws)
 	s.log.Info("whip ingest", "link", link, "session", ws.id)
-	for _, ice := range s.deps.SFU.ICEServers() {
+	for _, ice := range s.deps.SFU.ICEServersFor(ws.id) {
 		for _, u := range ice.URLs {
 			link := fmt.Sprintf("<%s>; rel=\"ice-server\"", u)
 			if cred, _ := ice.Credential.(string); ice.Username != "" {

@@ -132,12 +132,13 @@ func (a *app) startDemo(stdout io.Writer) error {
 	fmt.Fprintf(stdout, "caseload page (sign in as the EWO): %s/ewo\n", a.baseURL())
 	fmt.Fprintf(stdout, "pupil join code: %s\n", jl.Code)
 	fmt.Fprintf(stdout, "pupil join link: %s\n", w.JoinURL)
+	a.printNetworkHint(stdout)
 	if !a.cfg.DemoRobot {
 		fmt.Fprintf(stdout, "robot token: %s\n", w.RobotCredential)
 		fmt.Fprintf(stdout, "classroom station link: %s/station#token=%s\n", a.baseURL(), w.RobotCredential)
 		return nil
 	}
-	robot, err := sim.New(sim.Config{Server: "http://" + a.httpAddr().String(), Token: w.RobotCredential,
+	robot, err := sim.New(sim.Config{Server: a.loopbackURL(), TLS: a.selfTrust(), Token: w.RobotCredential,
 		Logger: a.log.With("component", "demo")})
 	if err != nil {
 		return err
@@ -175,4 +176,20 @@ func (a *app) demoPlan(ctx context.Context, sys people.Actor, pupil people.Pupil
 		LessonDate: d(-1), PhaseID: plan.Phases[0].ID, Filename: "fractions.txt"},
 		strings.NewReader("Fractions\n\n1. 1/2 + 1/4 = ?\n2. 3/4 - 1/2 = ?\n3. Draw 2/3 of a pizza.\n"))
 	return err
+}
+
+// lanDemoArgs serve the demo to other machines on the LAN over HTTPS with
+// a generated certificate (a browser gives the microphone and camera only
+// to HTTPS pages, or to http://127.0.0.1 on the same machine).
+const lanDemoArgs = "serve --demo --tls-self-signed --http-addr 0.0.0.0:8443 --media-udp 0.0.0.0:8444 --media-tcp 0.0.0.0:8444"
+
+// printNetworkHint says how to reach the demo from another machine, or,
+// on a self-signed certificate, the fingerprint to check.
+func (a *app) printNetworkHint(stdout io.Writer) {
+	switch {
+	case a.tls != nil && a.tls.SelfSigned != nil:
+		fmt.Fprintf(stdout, "certificate: self-signed, SHA-256 %s (check it when the browser warns)\n", a.tls.SelfSigned.SHA256)
+	case a.tls == nil:
+		fmt.Fprintf(stdout, "to serve the demo to other devices on this network (HTTPS, self-signed): seatlink %s\n", lanDemoArgs)
+	}
 }

@@ -163,6 +163,12 @@ type pupil struct {
 
 func joinPupil(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *pupil {
 	t.Helper()
+	return joinPupilWith(t, a, link, func(c *agent.Config) { c.NetworkTypes = nt })
+}
+
+// joinPupilWith is joinPupil with the agent's configuration changed by edit.
+func joinPupilWith(t testing.TB, a *app, link testLink, edit func(*agent.Config)) *pupil {
+	t.Helper()
 	clip, err := sim.LoadClip()
 	if err != nil {
 		t.Fatal(err)
@@ -175,9 +181,9 @@ func joinPupil(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *pu
 	p := &pupil{acks: make(chan wire.Control, 16)}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ag, err := agent.Dial(ctx, agent.Config{
+	cfg := agent.Config{
 		Server: a.baseURL(), Token: link.PupilToken, Role: wire.RolePupil,
-		Publish: wire.Publish{Audio: true}, Tracks: []webrtc.TrackLocal{mic}, NetworkTypes: nt,
+		Publish: wire.Publish{Audio: true}, Tracks: []webrtc.TrackLocal{mic},
 		Logger: testLogger(t),
 		OnTrack: func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
 			for {
@@ -197,7 +203,11 @@ func joinPupil(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *pu
 			}
 		},
 		OnControl: func(c wire.Control) { p.acks <- c },
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	ag, err := agent.Dial(agent.WithTLS(ctx, a.selfTrust()), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

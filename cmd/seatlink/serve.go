@@ -12,10 +12,10 @@ import (
 	"net/http/pprof"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
-	"github.com/pion/webrtc/v4"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
@@ -24,8 +24,10 @@ import (
 	"seatlink/engagement"
 	"seatlink/internal/config"
 	"seatlink/internal/store"
+	"seatlink/internal/webtls"
 	"seatlink/materials"
 	"seatlink/media"
+	"seatlink/media/turnrelay"
 	"seatlink/people"
 	"seatlink/plans"
 	"seatlink/signaling"
@@ -108,8 +110,14 @@ type app struct {
 	housekeepingDone chan struct{}
 	sig              *signaling.Server
 	ln               net.Listener
-	http             *http.Server
-	serveErr         chan error
+	// tls is nil on plain HTTP; front sorts the public port's
+	// connections; redirects serve plain HTTP's redirects to HTTPS.
+	tls       *webtls.Setup
+	front     *webtls.Front
+	redirects []*http.Server
+	turn      *turnrelay.Server
+	http      *http.Server
+	serveErr  chan error
 
 	demoMu     sync.Mutex
 	demoCancel context.CancelFunc
@@ -151,6 +159,14 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		}
 		a.recorder.Record(engagement.Event{At: at, PupilID: pupil, LinkID: device, Kind: kind})
 	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return nil, fmt.Errorf("listen HTTP: %w", err)
+	}
+	a.ln = ln
+	if err := a.setupTLS(); err != nil {
+		return nil, err
+	}
 	mcfg := media.Config{
 		UDPAddr: cfg.MediaUDPAddr, PublicIPs: cfg.PublicIPs,
 		Logger: log.With("component", "media"), Metrics: media.NewMetrics(a.reg),
@@ -159,8 +175,8 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	if cfg.TCPEnabled() {
 		mcfg.TCPAddr = cfg.MediaTCPAddr
 	}
-	if len(cfg.ICEServers) > 0 {
-		mcfg.ICEServers = []webrtc.ICEServer{{URLs: cfg.ICEServers}}
+	if err := a.setupTURN(&mcfg); err != nil {
+		return nil, err
 	}
 	sfu, err := media.New(mcfg)
 	if err != nil {
@@ -173,17 +189,17 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	if err := a.openMaterials(); err != nil {
 		return nil, err
 	}
-	a.sig = signaling.New(signaling.Config{PublicURL: cfg.PublicURL, SecureCookies: cfg.SecureCookies}, signaling.Deps{
+	publicURL := cfg.PublicURL
+	if publicURL == "" && a.tls != nil {
+		publicURL = a.baseURL()
+	}
+	a.sig = signaling.New(signaling.Config{PublicURL: publicURL, SecureCookies: cfg.SecureCookies || a.tls != nil,
+		HSTS: a.tls != nil}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg, Registerer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
 		Reports: a.reports, Plans: a.plans, Materials: a.materials,
 		Logger: log.With("component", "signaling"),
 	})
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return nil, fmt.Errorf("listen HTTP: %w", err)
-	}
-	a.ln = ln
 	if a.dirStore != nil {
 		a.dirStore.SetBase(a.baseURL())
 	}
@@ -191,10 +207,14 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	// 2 minutes; bodies have a progress-based deadline (signaling).
 	a.http = &http.Server{Handler: a.sig.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() {
-		if err := a.http.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		if err := a.http.Serve(a.front.HTTP()); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			a.serveErr <- err
 		}
 	}()
+	if err := a.serveRedirects(); err != nil {
+		return nil, err
+	}
+	go a.front.Run()
 	if cfg.PprofAddr != "" {
 		if err := a.servePprof(cfg.PprofAddr); err != nil {
 			return nil, err
@@ -348,6 +368,12 @@ func (a *app) metricsURL() string {
 
 // closeResources closes what startApp opened, after a partial start too.
 func (a *app) closeResources() {
+	if a.turn != nil {
+		_ = a.turn.Close()
+	}
+	if a.front != nil {
+		_ = a.front.Close()
+	}
 	if a.sfu != nil {
 		_ = a.sfu.Close()
 	}
@@ -367,12 +393,37 @@ func (a *app) closeResources() {
 
 func (a *app) httpAddr() net.Addr { return a.ln.Addr() }
 
-// baseURL is where people reach this server.
+// baseURL is where people reach this server: --public-url, or this
+// server's own address (https:// when it terminates TLS; the ACME name;
+// a LAN address when listening on all of them).
 func (a *app) baseURL() string {
 	if a.cfg.PublicURL != "" {
-		return a.cfg.PublicURL
+		return strings.TrimRight(a.cfg.PublicURL, "/")
 	}
-	return "http://" + a.httpAddr().String()
+	host, port, _ := net.SplitHostPort(a.httpAddr().String())
+	if len(a.cfg.ACMEDomains) > 0 {
+		host = a.cfg.ACMEDomains[0]
+	} else if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = "127.0.0.1"
+		if lan := webtls.LocalIPs(); len(lan) > 0 {
+			host = lan[0]
+		}
+	}
+	if a.tls == nil {
+		return "http://" + net.JoinHostPort(host, port)
+	}
+	if port == "443" {
+		return "https://" + hostForURL(host)
+	}
+	return "https://" + net.JoinHostPort(host, port)
+}
+
+// hostForURL brackets an IPv6 address.
+func hostForURL(h string) string {
+	if ip := net.ParseIP(h); ip != nil && ip.To4() == nil {
+		return "[" + h + "]"
+	}
+	return h
 }
 
 // stop drains in stages: not ready, the demo robot leaves, peers are
@@ -405,6 +456,9 @@ func (a *app) stop(ctx context.Context) {
 	}
 	if err := a.http.Shutdown(ctx); err != nil {
 		_ = a.http.Close()
+	}
+	for _, r := range a.redirects {
+		_ = r.Close()
 	}
 	a.sfu = nil // closed above
 	a.closeResources()

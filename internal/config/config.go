@@ -71,6 +71,42 @@ type Serve struct {
 	// MetricsAddr serves Prometheus metrics (/metrics) on an address of
 	// its own, never on the public HTTP port; empty is off.
 	MetricsAddr string
+
+	// TLS: serve HTTPS on HTTPAddr from a certificate and key file
+	// (reloaded when they change), from an ACME CA for ACMEDomains
+	// (TLS-ALPN-01, so only this port is needed), or from a generated
+	// self-signed certificate (a demo on a LAN). At most one.
+	TLSCert, TLSKey string
+	TLSSelfSigned   bool
+	ACMEDomains     []string
+	ACMEEmail       string
+	// ACMEDirectory is the CA's directory URL (default Let's Encrypt).
+	ACMEDirectory string
+	// ACMECache holds issued certificates (default DATA-DIR/acme).
+	ACMECache string
+	// RedirectAddr, with TLS on, is a plain-HTTP address (often :80)
+	// that only redirects to HTTPS; plain HTTP on the HTTPS port is
+	// redirected too.
+	RedirectAddr string
+
+	// TURN built in: UDP, TCP and TLS listen addresses (TLS may be the
+	// HTTPS address itself, sharing 443). Off unless one is set.
+	TURNUDPAddr, TURNTCPAddr, TURNTLSAddr string
+	// TURNRelayIP is the address relayed media is sent from and that
+	// clients are told (needed behind NAT or on an unspecified bind).
+	TURNRelayIP string
+	// TURNRelayPorts is the relay port range, MIN-MAX.
+	TURNRelayPorts string
+	// TURNHost is the name or IP clients reach TURN at (default: the
+	// public URL's host).
+	TURNHost string
+	// TURNSecret signs short-lived credentials (the TURN REST
+	// convention); with an external TURN server (coturn's
+	// static-auth-secret) and turn: URLs in ICEServers, the same.
+	// Generated at start for the built-in server when empty.
+	TURNSecret string
+	// TURNTTL is how long a minted credential may open an allocation.
+	TURNTTL time.Duration
 }
 
 // Defaults are the embedded defaults: loopback only, no setup.
@@ -88,6 +124,9 @@ func Defaults() Serve {
 		DemoRobot:         true,
 		S3Bucket:          "seatlink",
 		MaterialMaxMB:     200,
+		ACMEDirectory:     "https://acme-v02.api.letsencrypt.org/directory",
+		TURNRelayPorts:    "49160-49999",
+		TURNTTL:           30 * time.Minute,
 	}
 }
 
@@ -145,6 +184,22 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.IntVar(&c.MaterialMaxMB, "material-max-mb", c.MaterialMaxMB, "largest lesson-material upload, in MB")
 	fs.StringVar(&c.PprofAddr, "pprof-addr", c.PprofAddr, "serve Go's profiler on this loopback address (off by default)")
 	fs.StringVar(&c.MetricsAddr, "metrics-addr", c.MetricsAddr, "serve Prometheus /metrics on this address of its own, not the public port (off by default)")
+	fs.StringVar(&c.TLSCert, "tls-cert", c.TLSCert, "serve HTTPS with this PEM certificate (chain) file; reloaded when it changes")
+	fs.StringVar(&c.TLSKey, "tls-key", c.TLSKey, "the PEM private key for --tls-cert")
+	fs.BoolVar(&c.TLSSelfSigned, "tls-self-signed", c.TLSSelfSigned, "serve HTTPS with a generated self-signed certificate (a demo on a LAN; its fingerprint is printed)")
+	fs.Var(listValue{&c.ACMEDomains}, "acme-domain", "serve HTTPS with automatic certificates for these public names (TLS-ALPN-01 on this port; needs :443 reachable)")
+	fs.StringVar(&c.ACMEEmail, "acme-email", c.ACMEEmail, "contact address given to the ACME CA")
+	fs.StringVar(&c.ACMEDirectory, "acme-directory", c.ACMEDirectory, "ACME directory URL")
+	fs.StringVar(&c.ACMECache, "acme-cache", c.ACMECache, "folder for ACME certificates (default DATA-DIR/acme)")
+	fs.StringVar(&c.RedirectAddr, "redirect-addr", c.RedirectAddr, "with TLS, a plain-HTTP address (e.g. :80) that redirects to HTTPS")
+	fs.StringVar(&c.TURNUDPAddr, "turn-udp", c.TURNUDPAddr, "built-in TURN server over UDP on this address (e.g. :3478; off by default)")
+	fs.StringVar(&c.TURNTCPAddr, "turn-tcp", c.TURNTCPAddr, "built-in TURN server over TCP on this address (e.g. :3478)")
+	fs.StringVar(&c.TURNTLSAddr, "turn-tls", c.TURNTLSAddr, "built-in TURN over TLS on this address (e.g. :5349), or the --http-addr itself to share the HTTPS port (443)")
+	fs.StringVar(&c.TURNRelayIP, "turn-relay-ip", c.TURNRelayIP, "the IP relayed media leaves from and clients are told (default: the TURN listen IP)")
+	fs.StringVar(&c.TURNRelayPorts, "turn-relay-ports", c.TURNRelayPorts, "relay port range MIN-MAX")
+	fs.StringVar(&c.TURNHost, "turn-host", c.TURNHost, "name or IP clients reach TURN at (default: the public URL's host)")
+	fs.StringVar(&c.TURNSecret, "turn-secret", c.TURNSecret, "shared secret for short-lived TURN credentials (built-in TURN, or coturn's static-auth-secret with turn: URLs in --ice-servers); prefer the environment variable")
+	fs.DurationVar(&c.TURNTTL, "turn-ttl", c.TURNTTL, "how long a TURN credential minted at a join may open a relay")
 }
 
 // EnvName is the environment variable for a flag.
@@ -278,10 +333,101 @@ func (c *Serve) Validate() error {
 	if c.MaterialMaxMB < 1 || c.MaterialMaxMB > 10240 {
 		errs = append(errs, fmt.Errorf("material-max-mb %d: want 1 to 10240", c.MaterialMaxMB))
 	}
+	errs = append(errs, c.validateTLS()...)
+	errs = append(errs, c.validateTURN()...)
 	if c.LogFormat != "text" && c.LogFormat != "json" {
 		errs = append(errs, fmt.Errorf("log-format %q: want text or json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Serve) validateTLS() []error {
+	var errs []error
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("tls-cert and tls-key go together"))
+	}
+	sources := 0
+	for _, on := range []bool{c.TLSCert != "", c.TLSSelfSigned, len(c.ACMEDomains) > 0} {
+		if on {
+			sources++
+		}
+	}
+	if sources > 1 {
+		errs = append(errs, errors.New("choose one of tls-cert/tls-key, tls-self-signed and acme-domain"))
+	}
+	for _, d := range c.ACMEDomains {
+		if net.ParseIP(d) != nil || !strings.Contains(d, ".") || strings.ContainsAny(d, "/: ") {
+			errs = append(errs, fmt.Errorf("acme-domain %q: want a public DNS name (a CA will not certify an IP)", d))
+		}
+	}
+	if len(c.ACMEDomains) > 0 {
+		if u, err := url.Parse(c.ACMEDirectory); err != nil || u.Scheme != "https" {
+			errs = append(errs, fmt.Errorf("acme-directory %q: want an https:// URL", c.ACMEDirectory))
+		}
+	}
+	if c.RedirectAddr != "" {
+		if !c.TLSEnabled() {
+			errs = append(errs, errors.New("redirect-addr needs TLS on (tls-cert, tls-self-signed or acme-domain)"))
+		} else if _, _, err := net.SplitHostPort(c.RedirectAddr); err != nil {
+			errs = append(errs, fmt.Errorf("redirect-addr %q: want host:port", c.RedirectAddr))
+		}
+	}
+	return errs
+}
+
+func (c *Serve) validateTURN() []error {
+	var errs []error
+	for _, a := range []struct{ name, v string }{{"turn-udp", c.TURNUDPAddr}, {"turn-tcp", c.TURNTCPAddr}, {"turn-tls", c.TURNTLSAddr}} {
+		if a.v == "" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			errs = append(errs, fmt.Errorf("%s %q: want host:port", a.name, a.v))
+		}
+	}
+	if c.TURNTLSAddr != "" && !c.TLSEnabled() {
+		errs = append(errs, errors.New("turn-tls needs TLS on (tls-cert, tls-self-signed or acme-domain)"))
+	}
+	if c.TURNRelayIP != "" {
+		if ip := net.ParseIP(c.TURNRelayIP); ip == nil || ip.IsUnspecified() {
+			errs = append(errs, fmt.Errorf("turn-relay-ip %q: want a specific IP address", c.TURNRelayIP))
+		}
+	}
+	if _, _, err := c.RelayPortRange(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.TURNSecret != "" && len(c.TURNSecret) < 16 {
+		errs = append(errs, errors.New("turn-secret: want at least 16 characters"))
+	}
+	if c.TURNTTL < time.Minute || c.TURNTTL > 24*time.Hour {
+		errs = append(errs, fmt.Errorf("turn-ttl %s: want 1m to 24h", c.TURNTTL))
+	}
+	return errs
+}
+
+// RelayPortRange parses TURNRelayPorts.
+func (c *Serve) RelayPortRange() (lo, hi uint16, err error) {
+	a, b, ok := strings.Cut(c.TURNRelayPorts, "-")
+	var x, y int
+	if ok {
+		_, err1 := fmt.Sscanf(a, "%d", &x)
+		_, err2 := fmt.Sscanf(b, "%d", &y)
+		ok = err1 == nil && err2 == nil && x >= 1024 && y <= 65535 && x <= y
+	}
+	if !ok {
+		return 0, 0, fmt.Errorf("turn-relay-ports %q: want MIN-MAX within 1024-65535", c.TURNRelayPorts)
+	}
+	return uint16(x), uint16(y), nil
+}
+
+// TLSEnabled reports whether serve terminates TLS itself.
+func (c *Serve) TLSEnabled() bool {
+	return c.TLSCert != "" || c.TLSSelfSigned || len(c.ACMEDomains) > 0
+}
+
+// TURNEnabled reports whether the built-in TURN server runs.
+func (c *Serve) TURNEnabled() bool {
+	return c.TURNUDPAddr != "" || c.TURNTCPAddr != "" || c.TURNTLSAddr != ""
 }
 
 // SlogLevel parses LogLevel.
