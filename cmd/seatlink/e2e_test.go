@@ -140,7 +140,7 @@ func testAppWith(t testing.TB, edit func(*config.Serve)) *app {
 
 func startRobot(t testing.TB, a *app, link testLink, nt []webrtc.NetworkType) *sim.Robot {
 	t.Helper()
-	r, err := sim.New(sim.Config{Server: a.baseURL(), Token: link.RobotToken, Logger: testLogger(t), NetworkTypes: nt})
+	r, err := sim.New(sim.Config{Server: a.baseURL(), TLS: a.selfTrust(), Token: link.RobotToken, Logger: testLogger(t), NetworkTypes: nt})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
 	"github.com/pion/turn/v5"
 
+	"seatlink/internal/browsertest"
 	"seatlink/internal/config"
 	"seatlink/internal/webtls"
 )
@@ -235,4 +237,44 @@ func TestTURNSharesTheHTTPSPort(t *testing.T) {
 		t.Fatal(err)
 	}
 	resp.Body.Close()
+}
+
+// The pupil page over HTTPS on a LAN address (not loopback, so only TLS
+// makes it a secure context) with the self-signed certificate trusted
+// as a person would after checking its fingerprint: the page is a secure
+// context, the microphone reaches the robot and the class is seen.
+func TestBrowserPupilOverHTTPS(t *testing.T) {
+	a := testAppWith(t, func(c *config.Serve) {
+		c.TLSSelfSigned = true
+		c.HTTPAddr = "0.0.0.0:0"
+	})
+	host := "127.0.0.1"
+	if lan := webtls.LocalIPs(); len(lan) > 0 {
+		host = lan[0]
+	} else {
+		t.Log("no LAN address: the page is served on loopback")
+	}
+	ctx, _ := browsertest.New(t, chromedp.Flag("ignore-certificate-errors-spki-list", a.tls.SelfSigned.SPKI))
+	link := newTestLink(t, a)
+	robot := startRobot(t, a, link, nil)
+	waitFor(t, 10*time.Second, "the robot to join", func() bool { return robot.Stats().Connects > 0 })
+
+	_, port, _ := net.SplitHostPort(a.httpAddr().String())
+	page := "https://" + net.JoinHostPort(host, port) + "/join#" + link.PupilToken
+	if err := browsertest.Do(ctx, 20*time.Second, chromedp.Navigate(page)); err != nil {
+		t.Fatal(err)
+	}
+	secure, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`window.isSecureContext && location.protocol === 'https:'`))
+	if err != nil || !secure {
+		t.Fatalf("the page over HTTPS is not a secure context: %v %v", secure, err)
+	}
+	const decoded = `(() => { const v = document.getElementById('classroom');
+		return v && v.getVideoPlaybackQuality ? v.getVideoPlaybackQuality().totalVideoFrames : 0; })()`
+	waitFor(t, 20*time.Second, "30 decoded frames of the class", func() bool {
+		n, err := chromedp.Run(ctx, chromedp.Evaluate[float64](decoded))
+		return err == nil && n > 30
+	})
+	waitFor(t, 15*time.Second, "the pupil's microphone at the robot", func() bool {
+		return robot.Stats().PupilAudioPackets > 50
+	})
 }

@@ -34,8 +34,9 @@ func Path() string {
 const Timeout = 2 * time.Minute
 
 // New starts a fresh headless Chromium and returns a tab's context, which
-// ends after Timeout. The browser is closed when the test ends.
-func New(t testing.TB) (context.Context, context.CancelFunc) {
+// ends after Timeout. The browser is closed when the test ends. extra are
+// further flags (a certificate to trust, a window size).
+func New(t testing.TB, extra ...chromedp.ExecAllocatorOption) (context.Context, context.CancelFunc) {
 	t.Helper()
 	path := Path()
 	if path == "" {
@@ -62,6 +63,7 @@ func New(t testing.TB) (context.Context, context.CancelFunc) {
 		chromedp.Flag("autoplay-policy", "no-user-gesture-required"),
 		chromedp.WindowSize(1280, 800),
 	}
+	opts = append(opts, extra...)
 	tctx, cancelTimeout := context.WithTimeout(context.Background(), Timeout)
 	actx, cancelAlloc := chromedp.NewExecAllocator(tctx, opts...)
 	ctx, cancelCtx := chromedp.NewContext(actx)
