@@ -70,9 +70,25 @@ func checkConfigCmd(args []string, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "configuration is valid: http %s, media udp %s, media tcp %s\n",
-		cfg.HTTPAddr, cfg.MediaUDPAddr, cfg.MediaTCPAddr)
+	web := "http " + cfg.HTTPAddr
+	if cfg.TLSEnabled() {
+		web = "https " + cfg.HTTPAddr
+	}
+	turn := "off"
+	if cfg.TURNEnabled() {
+		turn = strings.TrimSpace(strings.Join([]string{labelled("udp", cfg.TURNUDPAddr), labelled("tcp", cfg.TURNTCPAddr),
+			labelled("tls", cfg.TURNTLSAddr)}, " "))
+	}
+	fmt.Fprintf(stdout, "configuration is valid: %s, media udp %s, media tcp %s, turn %s\n",
+		web, cfg.MediaUDPAddr, cfg.MediaTCPAddr, turn)
 	return nil
+}
+
+func labelled(label, addr string) string {
+	if addr == "" {
+		return ""
+	}
+	return label + " " + addr
 }
 
 func addrString(a net.Addr) string {

@@ -55,6 +55,20 @@ func TestRefused(t *testing.T) {
 		{"metrics on the public port", []string{"--http-addr", "127.0.0.1:8080", "--metrics-addr", "127.0.0.1:8080"}, nil, "metrics-addr"},
 		{"S3 without keys", []string{"--s3-endpoint", "127.0.0.1:9000"}, nil, "s3-endpoint needs"},
 		{"huge uploads", []string{"--material-max-mb", "0"}, nil, "material-max-mb"},
+		{"certificate without key", []string{"--tls-cert", "c.pem"}, nil, "tls-cert and tls-key go together"},
+		{"two certificate sources", []string{"--tls-self-signed", "--acme-domain", "seatlink.example.org"}, nil, "choose one"},
+		{"ACME for an IP", []string{"--acme-domain", "203.0.113.5"}, nil, "acme-domain"},
+		{"ACME for a bare name", []string{"--acme-domain", "seatlink"}, nil, "acme-domain"},
+		{"ACME over plain HTTP", []string{"--acme-domain", "a.example.org", "--acme-directory", "http://ca"}, nil, "acme-directory"},
+		{"redirect without TLS", []string{"--redirect-addr", ":80"}, nil, "redirect-addr needs TLS"},
+		{"TURN over TLS without TLS", []string{"--turn-tls", ":5349"}, nil, "turn-tls needs TLS"},
+		{"TURN without a port", []string{"--turn-udp", "0.0.0.0"}, nil, "turn-udp"},
+		{"relay IP unspecified", []string{"--turn-relay-ip", "0.0.0.0"}, nil, "turn-relay-ip"},
+		{"relay ports reversed", []string{"--turn-relay-ports", "50000-49000"}, nil, "turn-relay-ports"},
+		{"relay ports privileged", []string{"--turn-relay-ports", "80-90"}, nil, "turn-relay-ports"},
+		{"relay ports not a range", []string{"--turn-relay-ports", "49160"}, nil, "turn-relay-ports"},
+		{"short TURN secret", nil, []string{"SEATLINK_TURN_SECRET=short"}, "turn-secret"},
+		{"long-lived TURN credentials", []string{"--turn-ttl", "720h"}, nil, "turn-ttl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, _, err := LoadServe(tc.args, tc.env)
