@@ -39,7 +39,7 @@ func TestReadmeServeRowsNameRealFlags(t *testing.T) {
 			t.Errorf("the README's serve rows name --%s, which serve does not have", m[1])
 		}
 	}
-	for _, f := range []string{"tls-cert", "tls-key", "tls-self-signed", "acme-domain", "acme-directory", "acme-email", "acme-cache",
+	for _, f := range []string{"tls-cert", "tls-key", "tls-self-signed", "acme-domain", "acme-directory", "acme-email", "acme-cache", "acme-ca",
 		"redirect-addr", "turn-udp", "turn-tcp", "turn-tls", "turn-relay-ip", "turn-relay-ports", "turn-host", "turn-secret", "turn-ttl"} {
 		if !strings.Contains(rows.String(), "`--"+f) && !strings.Contains(rows.String(), " --"+f) {
 			t.Errorf("the README's serve rows do not list --%s", f)

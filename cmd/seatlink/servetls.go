@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"crypto/rand"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,7 +35,11 @@ func (a *app) setupTLS() error {
 	if cache == "" {
 		cache = filepath.Join(a.cfg.DataDir, "acme")
 	}
-	s, err := webtls.New(webtls.Options{
+	acmeClient, err := acmeHTTPClient(a.cfg.ACMECA)
+	if err != nil {
+		return err
+	}
+	s, err := webtls.New(webtls.Options{ACMEClient: acmeClient,
 		CertFile: a.cfg.TLSCert, KeyFile: a.cfg.TLSKey,
 		SelfSigned: a.cfg.TLSSelfSigned, SelfSignedHosts: a.selfSignedHosts(),
 		ACMEDomains: a.cfg.ACMEDomains, ACMEEmail: a.cfg.ACMEEmail, ACMEDirectory: a.cfg.ACMEDirectory, ACMECache: cache,
@@ -314,4 +320,26 @@ func (a *app) ownCertificate(name string) ([]byte, error) {
 		return nil, err
 	}
 	return c.Certificate[0], nil
+}
+
+// acmeHTTPClient reaches the ACME directory trusting caFile's
+// certificates besides the system's (nil: the default client).
+func acmeHTTPClient(caFile string) (*http.Client, error) {
+	if caFile == "" {
+		return nil, nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("acme-ca: %w", err)
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("acme-ca %s: no PEM certificate in it", caFile)
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	return &http.Client{Transport: t, Timeout: time.Minute}, nil
 }

@@ -84,6 +84,9 @@ type Serve struct {
 	ACMEDirectory string
 	// ACMECache holds issued certificates (default DATA-DIR/acme).
 	ACMECache string
+	// ACMECA is a PEM file of CA certificates to trust for the ACME
+	// directory itself (an LA's private ACME CA, such as step-ca).
+	ACMECA string
 	// RedirectAddr, with TLS on, is a plain-HTTP address (often :80)
 	// that only redirects to HTTPS; plain HTTP on the HTTPS port is
 	// redirected too.
@@ -190,6 +193,7 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.Var(listValue{&c.ACMEDomains}, "acme-domain", "serve HTTPS with automatic certificates for these public names (TLS-ALPN-01 on this port; needs :443 reachable)")
 	fs.StringVar(&c.ACMEEmail, "acme-email", c.ACMEEmail, "contact address given to the ACME CA")
 	fs.StringVar(&c.ACMEDirectory, "acme-directory", c.ACMEDirectory, "ACME directory URL")
+	fs.StringVar(&c.ACMECA, "acme-ca", c.ACMECA, "PEM CA certificates to trust for the ACME directory (a private ACME CA)")
 	fs.StringVar(&c.ACMECache, "acme-cache", c.ACMECache, "folder for ACME certificates (default DATA-DIR/acme)")
 	fs.StringVar(&c.RedirectAddr, "redirect-addr", c.RedirectAddr, "with TLS, a plain-HTTP address (e.g. :80) that redirects to HTTPS")
 	fs.StringVar(&c.TURNUDPAddr, "turn-udp", c.TURNUDPAddr, "built-in TURN server over UDP on this address (e.g. :3478; off by default)")
@@ -364,6 +368,9 @@ func (c *Serve) validateTLS() []error {
 		if u, err := url.Parse(c.ACMEDirectory); err != nil || u.Scheme != "https" {
 			errs = append(errs, fmt.Errorf("acme-directory %q: want an https:// URL", c.ACMEDirectory))
 		}
+	}
+	if c.ACMECA != "" && len(c.ACMEDomains) == 0 {
+		errs = append(errs, errors.New("acme-ca needs acme-domain"))
 	}
 	if c.RedirectAddr != "" {
 		if !c.TLSEnabled() {
