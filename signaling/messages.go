@@ -112,12 +112,7 @@ func (ss *session) join(m wire.Message) bool {
 	for _, r := range p.Peers() {
 		peers = append(peers, string(r))
 	}
-	var ice []wire.ICEServer
-	for _, s := range ss.srv.deps.SFU.ICEServersFor(p.ID()) {
-		cred, _ := s.Credential.(string)
-		ice = append(ice, wire.ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
-	}
-	ss.send(wire.Message{Type: wire.TypeJoined, Peer: p.ID(), Role: role, Peers: peers, ICEServers: ice,
+	ss.send(wire.Message{Type: wire.TypeJoined, Peer: p.ID(), Role: role, Peers: peers, ICEServers: ss.iceServers(),
 		Resume: p.ResumeKey()})
 	ss.log.Info("joined", "client", m.Client != "")
 	p.Start()
@@ -171,6 +166,11 @@ func (ss *session) handleJoined(m wire.Message) bool {
 			ss.reply(wire.Errorf(wire.CodeBadCandidate, "the ICE candidate could not be applied"))
 		}
 	case wire.TypeRestartICE:
+		// A new path may need a new relay, and the join's TURN credential
+		// may have expired: a fresh one first, then the restart's offer.
+		if ice := ss.iceServers(); len(ice) > 0 {
+			ss.send(wire.Message{Type: wire.TypeICEServers, ICEServers: ice})
+		}
 		ss.part.RestartICE()
 	case wire.TypeLeave:
 		// Leave the room before saying bye, so a client that rejoins at
@@ -182,4 +182,15 @@ func (ss *session) handleJoined(m wire.Message) bool {
 		return false
 	}
 	return true
+}
+
+// iceServers are the STUN/TURN servers for this session's participant,
+// with a TURN credential minted now.
+func (ss *session) iceServers() []wire.ICEServer {
+	var ice []wire.ICEServer
+	for _, s := range ss.srv.deps.SFU.ICEServersFor(ss.part.ID()) {
+		cred, _ := s.Credential.(string)
+		ice = append(ice, wire.ICEServer{URLs: s.URLs, Username: s.Username, Credential: cred})
+	}
+	return ice
 }

@@ -28,6 +28,9 @@ const (
 	TypePong       = "pong"
 	TypeError      = "error"
 	TypeBye        = "bye"
+	// TypeICEServers carries fresh STUN/TURN servers (a new TURN
+	// credential) before the offer of an ICE restart the client asked for.
+	TypeICEServers = "ice_servers"
 )
 
 // Roles a client may join a link as.

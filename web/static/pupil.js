@@ -130,6 +130,10 @@
   function onMessage(msg) {
     switch (msg.type) {
       case 'joined': onJoined(msg); break;
+      case 'ice_servers':
+        // Before an ICE restart's offer: a fresh TURN credential for the new path.
+        if (pc && msg.ice_servers) pc.setConfiguration(Object.assign(pc.getConfiguration(), { iceServers: msg.ice_servers }));
+        break;
       case 'offer':
         negotiation = negotiation.then(() => answer(msg.sdp)).catch(() => retry());
         break;
