@@ -88,6 +88,9 @@ type Agent struct {
 
 	offers atomic.Int64
 
+	restartMu    sync.Mutex
+	restartTimer *time.Timer
+
 	done    chan struct{}
 	endOnce sync.Once
 	mu      sync.Mutex
@@ -315,6 +318,26 @@ func (a *Agent) setupPeer(ice []webrtc.ICEServer) error {
 		switch s {
 		case webrtc.PeerConnectionStateConnected:
 			a.connOnce.Do(func() { close(a.connected) })
+			a.restartMu.Lock()
+			if a.restartTimer != nil {
+				a.restartTimer.Stop()
+			}
+			a.restartMu.Unlock()
+		case webrtc.PeerConnectionStateDisconnected:
+			// The network changed or dropped: give it a moment, then ask
+			// for fresh ICE on the same session (as the pupil page does),
+			// so the lesson goes on without a new join.
+			a.restartMu.Lock()
+			if a.restartTimer != nil {
+				a.restartTimer.Stop()
+			}
+			a.restartTimer = time.AfterFunc(restartAfter, func() {
+				if pc.ConnectionState() == webrtc.PeerConnectionStateDisconnected {
+					a.log.Info("connection interrupted; restarting ICE")
+					_ = a.RestartICE()
+				}
+			})
+			a.restartMu.Unlock()
 		case webrtc.PeerConnectionStateFailed:
 			a.end(errors.New("agent: peer connection failed"))
 		}
@@ -437,6 +460,10 @@ func (a *Agent) setHoldCandidates(hold bool) {
 // Offers counts the server offers answered so far.
 func (a *Agent) Offers() int64 { return a.offers.Load() }
 
+// restartAfter is how long a disconnected peer connection waits before
+// it asks for an ICE restart.
+const restartAfter = 3 * time.Second
+
 // RestartICE asks the server for an offer with fresh ICE credentials, as a
 // client does after a network change.
 func (a *Agent) RestartICE() error { return a.send(wire.Message{Type: wire.TypeRestartICE}) }
@@ -446,6 +473,11 @@ func (a *Agent) end(err error) {
 		a.mu.Lock()
 		a.err = err
 		a.mu.Unlock()
+		a.restartMu.Lock()
+		if a.restartTimer != nil {
+			a.restartTimer.Stop()
+		}
+		a.restartMu.Unlock()
 		_ = a.conn.Close()
 		if a.pc != nil {
 			_ = a.pc.Close()

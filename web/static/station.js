@@ -24,7 +24,7 @@
   let ptz = false;         // the camera pans and tilts itself
   let ctlWS = null, mediaWS = null, pc = null, signedOut = false;
   let senders = {};        // the link's senders by kind
-  let beat = null, ctlBackoff = 1000, mediaBackoff = 1000, earlyCloses = 0;
+  let beat = null, ctlBackoff = 1000, mediaBackoff = 1000, earlyCloses = 0, iceTimer = null;
   let chatTimer = null;
 
   function say(text) { ui.status.textContent = text; }
@@ -282,11 +282,21 @@
             senders.audio = pc.addTrack(local.getAudioTracks()[0], stream);
           }
           pc.onicecandidate = (e) => { if (e.candidate) send(ws, { type: 'candidate', candidate: e.candidate.toJSON() }); };
+          pc.onconnectionstatechange = () => {
+            // A network change or drop: after a moment, fresh ICE on the
+            // same session (the pupil keeps the class); if ICE fails, rejoin.
+            clearTimeout(iceTimer);
+            if (pc.connectionState === 'disconnected') iceTimer = setTimeout(() => send(ws, { type: 'restart_ice' }), 3000);
+            else if (pc.connectionState === 'failed') ws.close();
+          };
           pc.ontrack = (e) => { if (e.track.kind === 'audio') { ui.voice.srcObject = new MediaStream([e.track]); ui.voice.play().catch(() => {}); } };
           pc.ondatachannel = (e) => { if (e.channel.label === 'control') e.channel.onmessage = (x) => onPupilCommand(e.channel, x.data); };
           st.pupil = (m.peers || []).includes('pupil');
           document.body.dataset.state = 'ready';
           show();
+          break;
+        case 'ice_servers':
+          if (pc && m.ice_servers) pc.setConfiguration(Object.assign(pc.getConfiguration(), { iceServers: m.ice_servers }));
           break;
         case 'offer':
           if (!pc) return;
