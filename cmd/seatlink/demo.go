@@ -189,6 +189,7 @@ func (a *app) printNetworkHint(stdout io.Writer) {
 	switch {
 	case a.tls != nil && a.tls.SelfSigned != nil:
 		fmt.Fprintf(stdout, "certificate: self-signed, SHA-256 %s (check it when the browser warns)\n", a.tls.SelfSigned.SHA256)
+		fmt.Fprintf(stdout, "certificate file for devices (-ca-file): %s\n", a.selfSignedPEM)
 	case a.tls == nil:
 		fmt.Fprintf(stdout, "to serve the demo to other devices on this network (HTTPS, self-signed): seatlink %s\n", lanDemoArgs)
 	}

@@ -92,7 +92,11 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 			return err
 		}
 	}
-	robot, err := sim.New(sim.Config{Server: *rf.server, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state,
+	tlsConf, err := rf.tls()
+	if err != nil {
+		return err
+	}
+	robot, err := sim.New(sim.Config{Server: *rf.server, TLS: tlsConf, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state,
 		ReportEvery: 30 * time.Second, Logger: log, Parts: parts})
 	if err != nil {
 		return err

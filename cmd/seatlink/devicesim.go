@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"flag"
+	"fmt"
 	"log/slog"
 	"os"
 	"time"
@@ -17,8 +20,8 @@ import (
 // credential or enrollment code and where it is kept, a time bound and
 // the log level.
 type robotFlags struct {
-	server, token, enroll, state, level *string
-	duration                            *time.Duration
+	server, token, enroll, state, level, caFile *string
+	duration                                    *time.Duration
 }
 
 func newRobotFlags(fs *flag.FlagSet, stateFile string) robotFlags {
@@ -29,7 +32,27 @@ func newRobotFlags(fs *flag.FlagSet, stateFile string) robotFlags {
 		state:    fs.String("state", "seatlink-data/"+stateFile, "where the credential is kept between runs"),
 		duration: fs.Duration("duration", 0, "stop after this long (0: run until interrupted)"),
 		level:    fs.String("log-level", "info", "debug, info, warn or error"),
+		caFile:   fs.String("ca-file", "", "PEM certificates to trust for the server (an LA's own CA, or a demo's self-signed certificate)"),
 	}
+}
+
+// tls is the TLS configuration -ca-file asks for (nil: system roots).
+func (f robotFlags) tls() (*tls.Config, error) {
+	if *f.caFile == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(*f.caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool, err := x509.SystemCertPool()
+	if err != nil || pool == nil {
+		pool = x509.NewCertPool()
+	}
+	if !pool.AppendCertsFromPEM(b) {
+		return nil, fmt.Errorf("-ca-file %s: no PEM certificate in it", *f.caFile)
+	}
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // start checks that the robot can have a credential and returns its
@@ -68,7 +91,11 @@ func deviceSimCmd(ctx context.Context, args []string) error {
 		return err
 	}
 	defer cancel()
-	cfg := sim.Config{Server: *rf.server, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state, FlatBattery: *flat,
+	tlsConf, err := rf.tls()
+	if err != nil {
+		return err
+	}
+	cfg := sim.Config{Server: *rf.server, TLS: tlsConf, Token: *rf.token, EnrollCode: *rf.enroll, StatePath: *rf.state, FlatBattery: *flat,
 		Flaky: *flaky, ReportEvery: *report, Logger: log}
 	if *tcp {
 		cfg.NetworkTypes = []webrtc.NetworkType{webrtc.NetworkTypeTCP4, webrtc.NetworkTypeTCP6}

@@ -131,9 +131,11 @@ type app struct {
 	tls       *webtls.Setup
 	front     *webtls.Front
 	redirects []*http.Server
-	turn      *turnrelay.Server
-	http      *http.Server
-	serveErr  chan error
+	// selfSignedPEM is where a generated certificate is kept.
+	selfSignedPEM string
+	turn          *turnrelay.Server
+	http          *http.Server
+	serveErr      chan error
 
 	demoMu     sync.Mutex
 	demoCancel context.CancelFunc

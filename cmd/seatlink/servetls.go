@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -49,6 +50,11 @@ func (a *app) setupTLS() error {
 		return err
 	}
 	a.tls = s
+	if s.SelfSigned != nil {
+		if err := a.writeSelfSigned(); err != nil {
+			return err
+		}
+	}
 	shared := a.cfg.TURNTLSAddr != "" && a.cfg.TURNTLSAddr == a.cfg.HTTPAddr
 	a.front = webtls.NewFront(a.ln, s.Config, shared, a.log.With("component", "tls"))
 	a.log.Info("https", "certificate", s.Source, "turn_on_this_port", shared)
@@ -342,4 +348,19 @@ func acmeHTTPClient(caFile string) (*http.Client, error) {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	return &http.Client{Transport: t, Timeout: time.Minute}, nil
+}
+
+// writeSelfSigned keeps the generated certificate (not its key) in a
+// file, for devices to trust with -ca-file.
+func (a *app) writeSelfSigned() error {
+	dir := a.cfg.DataDir
+	if a.tmpDir != "" {
+		dir = a.tmpDir
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	a.selfSignedPEM = filepath.Join(dir, "self-signed-cert.pem")
+	b := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: a.tls.SelfSigned.Cert.Certificate[0]})
+	return os.WriteFile(a.selfSignedPEM, b, 0o644)
 }

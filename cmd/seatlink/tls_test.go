@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/pem"
+	"flag"
 	"io"
 	"net"
 	"net/http"
@@ -190,6 +191,25 @@ func TestDemoLANLineServesHTTPS(t *testing.T) {
 	if resp.StatusCode != 200 {
 		t.Fatalf("join page over HTTPS: %d", resp.StatusCode)
 	}
+	// The certificate file the demo names makes a device trust it.
+	cf := regexp.MustCompile(`(?m)^certificate file for devices \(-ca-file\): (\S+)$`).FindStringSubmatch(out.String())
+	if cf == nil {
+		t.Fatalf("no certificate file printed:\n%s", out.String())
+	}
+	fs := flag.NewFlagSet("device-sim", flag.ContinueOnError)
+	rf := newRobotFlags(fs, "x.json")
+	if err := fs.Parse([]string{"-ca-file", cf[1]}); err != nil {
+		t.Fatal(err)
+	}
+	dev, err := rf.tls()
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err = (&http.Client{Transport: &http.Transport{TLSClientConfig: dev}}).Get("https://" + u.Host + "/healthz")
+	if err != nil {
+		t.Fatalf("a device trusting -ca-file %s: %v", cf[1], err)
+	}
+	resp.Body.Close()
 	waitFor(t, 15*time.Second, "the demo robot connected over TLS", func() bool {
 		return a.demoRobot != nil && a.demoRobot.Stats().Connects > 0
 	})
