@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
-# Chromium for the browser tests, ffmpeg for the device-agent test, a throwaway PostgreSQL on 127.0.0.1 for
+# Chromium for the browser tests, ffmpeg for the device-agent test, iproute2 and nftables for the network lab, a throwaway PostgreSQL on 127.0.0.1 for
 # the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the licence check of NOTICE, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
@@ -40,6 +40,17 @@ fi
 if ! command -v ffmpeg >/dev/null 2>&1; then
 	log "installing Debian ffmpeg"
 	need_root_install ffmpeg || { [ -n "${CI:-}" ] && exit 1; log "the device-agent test will be skipped"; }
+fi
+
+# iproute2 and nftables build the network lab (deploy/netlab): namespaces,
+# a NAT, bandwidth caps. It needs root; elsewhere its tests skip.
+if [ "$(id -u)" -eq 0 ]; then
+	for tool in ip:iproute2 tc:iproute2 nft:nftables; do
+		if ! command -v "${tool%%:*}" >/dev/null 2>&1; then
+			log "installing Debian ${tool##*:}"
+			need_root_install "${tool##*:}" || { [ -n "${CI:-}" ] && exit 1; log "the network-lab tests will be skipped"; }
+		fi
+	done
 fi
 
 cleanup=()
