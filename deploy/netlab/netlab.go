@@ -1,11 +1,11 @@
 // Package netlab builds a small network in Linux network namespaces, for
 // measuring Seatlink across a home line and a NAT instead of loopback:
 //
-//	 server 10.77.1.2 ─┐
-//	                   ├─ router (the internet) ─ 10.77.3.2 nat ═ TUN relay ═ pupil 192.168.77.2
-//	 robot  10.77.2.2 ─┘        (routes 10.77.x)   (masquerade)   (delay, loss,  (default route
-//	                                                                UDP block,     via the relay)
-//	                                                                outage)
+//	server 10.77.1.2 ─┐
+//	                  ├─ router (the internet) ─ 10.77.3.2 nat ═ TUN relay ═ pupil 192.168.77.2
+//	robot  10.77.2.2 ─┘        (routes 10.77.x)   (masquerade)   (delay, loss,  (default route
+//	                                                               UDP block,     via the relay)
+//	                                                               outage)
 //
 // The pupil's line runs through a relay in this process between two TUN
 // devices (one in the pupil's namespace, one in the NAT's), because this
