@@ -26,6 +26,7 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -75,6 +76,7 @@ type Lab struct {
 	lossPPM  atomic.Int64 // per million, each direction
 	udpBlock atomic.Bool
 	outage   atomic.Bool
+	tcpOnly  atomic.Pointer[[]uint16] // TCP ports a firewall lets through; nil: all
 
 	// Dropped and Relayed count packets at the relay (both directions).
 	Dropped, Relayed atomic.Int64
@@ -357,6 +359,11 @@ func (l *Lab) drop(b []byte) bool {
 	if l.udpBlock.Load() && isUDP(b) {
 		return true
 	}
+	if ports := l.tcpOnly.Load(); ports != nil {
+		if src, dst, ok := tcpPorts(b); ok && !slices.Contains(*ports, src) && !slices.Contains(*ports, dst) {
+			return true
+		}
+	}
 	if ppm := l.lossPPM.Load(); ppm > 0 && rand.Int64N(1_000_000) < ppm {
 		return true
 	}
@@ -371,6 +378,30 @@ func isUDP(b []byte) bool {
 		return b[6] == unix.IPPROTO_UDP
 	}
 	return false
+}
+
+// tcpPorts are an IPv4 TCP segment's ports.
+func tcpPorts(b []byte) (src, dst uint16, ok bool) {
+	if len(b) < 20 || b[0]>>4 != 4 || b[9] != unix.IPPROTO_TCP {
+		return 0, 0, false
+	}
+	ihl := int(b[0]&0x0f) * 4
+	if len(b) < ihl+4 {
+		return 0, 0, false
+	}
+	return uint16(b[ihl])<<8 | uint16(b[ihl+1]), uint16(b[ihl+2])<<8 | uint16(b[ihl+3]), true
+}
+
+// Firewall lets TCP through only to or from these ports (a school
+// firewall that opens 443 and little else); with none, all TCP passes.
+// Combine with BlockUDP.
+func (l *Lab) Firewall(tcpPorts ...uint16) {
+	if len(tcpPorts) == 0 {
+		l.tcpOnly.Store(nil)
+		return
+	}
+	p := slices.Clone(tcpPorts)
+	l.tcpOnly.Store(&p)
 }
 
 // SetDelay adds oneWay to each direction of the pupil's line (the round
@@ -460,6 +491,9 @@ func (l *Lab) Impairments() string {
 	}
 	if l.outage.Load() {
 		parts = append(parts, "outage")
+	}
+	if p := l.tcpOnly.Load(); p != nil {
+		parts = append(parts, fmt.Sprintf("TCP only to ports %v", *p))
 	}
 	if len(parts) == 0 {
 		return "clean line"

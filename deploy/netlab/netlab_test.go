@@ -191,6 +191,15 @@ func TestLab(t *testing.T) {
 			t.Fatalf("TCP under a UDP block: %v", err)
 		}
 		conn.Close()
+		l.Firewall(443)
+		if err := l.Do(Pupil, func() (err error) {
+			conn, err = net.DialTimeout("tcp4", "10.77.1.2:7001", 500*time.Millisecond)
+			return err
+		}); err == nil {
+			conn.Close()
+			t.Fatal("TCP to port 7001 passed a firewall open only to 443")
+		}
+		l.Firewall()
 		l.BlockUDP(false)
 		if _, from := rtt(c, time.Second); from == "" {
 			t.Fatal("UDP did not pass after the block was lifted")

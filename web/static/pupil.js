@@ -15,7 +15,7 @@
   const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right, ui.chatSend];
 
   // For tests and for people: the page's state in one word.
-  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null };
+  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null, pc: () => pc };
   // States: connecting, in_class, reconnecting, ended, bad_link, need_code.
   window.seatlink = api;
 
@@ -223,6 +223,7 @@
     if (!pc) return;
     switch (pc.connectionState) {
       case 'connected':
+        if (!api.connectedAt) api.connectedAt = performance.now();
         backoff = 1000;
         clearTimeout(restartTimer);
         updateInClass();
