@@ -15,6 +15,9 @@ import (
 const (
 	ControlCommand = "command"
 	ControlAck     = "ack"
+	// ControlNotice is the server telling a participant about its own
+	// media (Notice says what); nobody else sends one.
+	ControlNotice = "notice"
 
 	CmdRaiseHand = "raise_hand"
 	CmdLowerHand = "lower_hand"
@@ -26,6 +29,15 @@ const (
 	// CmdExpression sets the face the robot or station shows for the
 	// pupil (one of Expressions).
 	CmdExpression = "expression"
+)
+
+// Notices the server sends on the control channel.
+const (
+	// NoticeVideoPaused: the pupil's line carries too little for video
+	// and audio together, so the server holds the video back and the
+	// sound goes on; NoticeVideoResumed: the video comes again.
+	NoticeVideoPaused  = "video_paused"
+	NoticeVideoResumed = "video_resumed"
 )
 
 // Expressions are the faces a pupil may choose for their robot's eyes.
@@ -76,6 +88,8 @@ type Control struct {
 	OK         *bool       `json:"ok,omitempty"`
 	Error      string      `json:"error,omitempty"`
 	State      *RobotState `json:"state,omitempty"`
+	// Notice is what a notice says (one of the Notice constants).
+	Notice string `json:"notice,omitempty"`
 }
 
 // ErrBadControl is wrapped by every error DecodeControl returns.
@@ -122,8 +136,13 @@ func DecodeControl(data []byte) (Control, error) {
 			return c, controlError{"state expression unknown"}
 		}
 		return c, nil
+	case ControlNotice:
+		if c.Notice != NoticeVideoPaused && c.Notice != NoticeVideoResumed {
+			return c, controlError{"unknown notice"}
+		}
+		return c, nil
 	default:
-		return c, controlError{"type must be command or ack"}
+		return c, controlError{"type must be command, ack or notice"}
 	}
 }
 
@@ -188,9 +207,14 @@ func (c Control) Clean() Control {
 		}
 	case ControlAck:
 		out.OK, out.Error, out.State = c.OK, c.Error, c.State
+	case ControlNotice:
+		out.Notice = c.Notice
 	}
 	return out
 }
+
+// Notice builds a notice from the server.
+func Notice(id, notice string) Control { return Control{Type: ControlNotice, ID: id, Notice: notice} }
 
 // Ack builds an acknowledgement.
 func Ack(id string, ok bool, code string, state *RobotState) Control {

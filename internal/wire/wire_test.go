@@ -94,6 +94,10 @@ func TestDecodeControl(t *testing.T) {
 		{`{"type":"ack","id":"5","ok":true,"state":{"hand":true,"pan":1,"tilt":2,"whisper":false,"passive":false}}`, true, "5"},
 		{`{"type":"ack","id":"5"}`, false, "5"},
 		{`{"type":"shout","id":"6"}`, false, "6"},
+		{`{"type":"notice","id":"n1","notice":"video_paused"}`, true, "n1"},
+		{`{"type":"notice","id":"n2","notice":"video_resumed"}`, true, "n2"},
+		{`{"type":"notice","id":"n3","notice":"self_destruct"}`, false, "n3"},
+		{`{"type":"notice","id":"n4"}`, false, "n4"},
 		{`{"type":"command","id":"7","command":"turn","pan":"left"}`, false, "7"},
 		{`not json`, false, ""},
 		{`{"type":"command","id":"8","command":"raise_hand","pad":"` + strings.Repeat("p", MaxControlBytes) + `"}`, false, ""},
@@ -165,7 +169,7 @@ func FuzzDecodeControl(f *testing.F) {
 	for _, s := range []string{
 		`{"type":"command","id":"1","command":"turn","pan":10,"tilt":-5}`,
 		`{"type":"command","id":"1","command":"whisper","on":false}`,
-		`{"type":"ack","id":"1","ok":true,"state":{"hand":true}}`, `{`, `{"type":"command","id":"1","command":"turn","pan":1e309}`,
+		`{"type":"ack","id":"1","ok":true,"state":{"hand":true}}`, `{"type":"notice","id":"1","notice":"video_paused"}`, `{`, `{"type":"command","id":"1","command":"turn","pan":1e309}`,
 	} {
 		f.Add([]byte(s))
 	}
