@@ -5,16 +5,21 @@ import "github.com/prometheus/client_golang/prometheus"
 // Metrics are the SFU's Prometheus instruments. Counters are atomic, so the
 // forwarding path updates them without locks.
 type Metrics struct {
-	Rooms             prometheus.Gauge
-	Peers             prometheus.Gauge
-	PublishedTracks   prometheus.Gauge
-	ForwardedTracks   prometheus.Gauge
-	ForwardedPackets  prometheus.Counter
-	ForwardedBytes    prometheus.Counter
-	NACKsReceived     prometheus.Counter
-	NACKRetransmits   prometheus.Counter
-	NACKsIgnored      prometheus.Counter
-	PLIsSent          prometheus.Counter
+	Rooms            prometheus.Gauge
+	Peers            prometheus.Gauge
+	PublishedTracks  prometheus.Gauge
+	ForwardedTracks  prometheus.Gauge
+	ForwardedPackets prometheus.Counter
+	ForwardedBytes   prometheus.Counter
+	NACKsReceived    prometheus.Counter
+	NACKRetransmits  prometheus.Counter
+	NACKsIgnored     prometheus.Counter
+	PLIsSent         prometheus.Counter
+	// REMBsSent are estimates of the pupils' lines relayed to publishers;
+	// VideoPauses count video held back from a subscriber whose line
+	// carries too little for it (audio goes on).
+	REMBsSent         prometheus.Counter
+	VideoPauses       prometheus.Counter
 	ControlMessages   *prometheus.CounterVec
 	DroppedRTPPackets prometheus.Counter
 	// SubscriberRTCP counts RTCP feedback from subscribers by kind.
@@ -57,6 +62,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		PLIsSent: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seatlink_sfu_plis_sent_total", Help: "Picture loss indications sent to publishers.",
 		}),
+		REMBsSent: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_rembs_sent_total", Help: "Estimates of what subscribers' lines carry, relayed to publishers' encoders (REMB).",
+		}),
+		VideoPauses: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "seatlink_sfu_video_pauses_total", Help: "Times video was held back from a subscriber whose line was too weak for it, so its audio kept flowing.",
+		}),
 		ControlMessages: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seatlink_sfu_control_messages_total", Help: "Data channel control messages by kind and result.",
 		}, []string{"kind", "result"}),
@@ -76,7 +87,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m.rtcpOther = m.SubscriberRTCP.WithLabelValues("other")
 	if reg != nil {
 		reg.MustRegister(m.Rooms, m.Peers, m.PublishedTracks, m.ForwardedTracks, m.ForwardedPackets,
-			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.NACKsIgnored, m.PLIsSent, m.ControlMessages, m.DroppedRTPPackets, m.SubscriberRTCP)
+			m.ForwardedBytes, m.NACKsReceived, m.NACKRetransmits, m.NACKsIgnored, m.PLIsSent, m.REMBsSent, m.VideoPauses, m.ControlMessages, m.DroppedRTPPackets, m.SubscriberRTCP)
 	}
 	return m
 }

@@ -104,7 +104,11 @@ func randomID(n int) string {
 }
 
 func newParticipant(r *Room, role Role, opts JoinOptions, sig Signaler) (*Participant, error) {
-	pc, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{
+	api := r.sfu.api
+	if role == RolePupil {
+		api = r.sfu.subAPI
+	}
+	pc, err := api.NewPeerConnection(webrtc.Configuration{
 		Certificates: r.sfu.certificates(),
 		BundlePolicy: webrtc.BundlePolicyMaxBundle,
 	})

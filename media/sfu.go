@@ -18,6 +18,7 @@ import (
 	"github.com/pion/ice/v4"
 	"github.com/pion/interceptor"
 	"github.com/pion/interceptor/pkg/nack"
+	"github.com/pion/interceptor/pkg/twcc"
 	"github.com/pion/sdp/v3"
 	"github.com/pion/webrtc/v4"
 
@@ -59,6 +60,9 @@ type Config struct {
 	TURN interface {
 		Mint(peer string) webrtc.ICEServer
 	}
+	// MaxVideoBitrate bounds what a publisher is asked to send when its
+	// subscribers' lines allow more (bit/s; default 2.5 Mbit/s).
+	MaxVideoBitrate int64
 	// KeyframeInterval is the least time between two PLIs sent to the same
 	// publisher. Default 500 ms.
 	KeyframeInterval time.Duration
@@ -78,6 +82,7 @@ type SFU struct {
 	log     *slog.Logger
 	metrics *Metrics
 	api     *webrtc.API
+	subAPI  *webrtc.API // pupils': REMB from their browsers, see newAPI
 
 	udpConn net.PacketConn
 	tcpLn   net.Listener
@@ -105,6 +110,9 @@ func New(cfg Config) (*SFU, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics(nil)
 	}
+	if cfg.MaxVideoBitrate <= 0 {
+		cfg.MaxVideoBitrate = DefaultMaxVideoBitrate
+	}
 	if cfg.KeyframeInterval <= 0 {
 		cfg.KeyframeInterval = 500 * time.Millisecond
 	}
@@ -119,12 +127,16 @@ func New(cfg Config) (*SFU, error) {
 		s.closeListeners()
 		return nil, err
 	}
-	api, err := s.newAPI()
+	api, err := s.newAPI(false)
 	if err != nil {
 		s.closeListeners()
 		return nil, err
 	}
 	s.api = api
+	if s.subAPI, err = s.newAPI(true); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
 	s.stopMonitor, s.monitorDone = make(chan struct{}), make(chan struct{})
 	s.clock.Store(time.Now().UnixNano())
 	go s.monitor()
@@ -179,11 +191,19 @@ func (s *SFU) sizeSocketBuffers(c *net.UDPConn) {
 // header extensions we forward, interceptors for RTCP reports, NACK
 // generation towards publishers and transport-wide congestion control, and a
 // SettingEngine bound to our single UDP port and ICE-TCP listener.
-func (s *SFU) newAPI() (*webrtc.API, error) {
+//
+// subscriber is the API of pupils, who receive the classroom's video: its
+// video carries no transport-wide congestion control, so the pupil's
+// browser estimates what its line carries itself and reports it in REMB,
+// which the SFU relays to the robot's encoder (adapt.go). Publishers keep
+// TWCC both ways.
+func (s *SFU) newAPI(subscriber bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
-		{Type: webrtc.TypeRTCPFBTransportCC},
+	}
+	if !subscriber {
+		videoFB = append(videoFB, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
 	}
 	codecs := []struct {
 		p webrtc.RTPCodecParameters
@@ -233,12 +253,27 @@ func (s *SFU) newAPI() (*webrtc.API, error) {
 		return nil, err
 	}
 	// TWCC feedback to publishers (their bandwidth estimate) and TWCC
-	// sequence numbers on what we send (subscribers' feedback to us).
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
-		return nil, err
-	}
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
-		return nil, err
+	// sequence numbers on what we send (subscribers' feedback to us). A
+	// subscriber's video has neither: its browser's REMB says what its
+	// line carries; its microphone keeps TWCC feedback from us.
+	if subscriber {
+		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeAudio)
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI},
+			webrtc.RTPCodecTypeAudio); err != nil {
+			return nil, err
+		}
+		gen, err := twcc.NewSenderInterceptor()
+		if err != nil {
+			return nil, err
+		}
+		ir.Add(gen)
+	} else {
+		if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+			return nil, err
+		}
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+			return nil, err
+		}
 	}
 
 	se := webrtc.SettingEngine{}

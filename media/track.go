@@ -32,7 +32,9 @@ type upTrack struct {
 	subs   atomic.Pointer[[]*downTrack]
 
 	minPLI time.Duration
-	pli    func() error // sends one PLI to the publisher
+	// maxVideo bounds the bitrate the publisher is asked for.
+	maxVideo int64
+	pli      func() error // sends one PLI to the publisher
 	// levelID is the negotiated RFC 6464 extension id on a pupil's audio
 	// (0: none); voiced packets stamp voice.
 	levelID uint8
@@ -50,7 +52,7 @@ func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	s := p.room.sfu
 	u := &upTrack{
 		owner: p, remote: remote, recv: recv, kind: remote.Kind(), codec: remote.Codec(),
-		metrics: s.metrics, minPLI: s.cfg.KeyframeInterval, clock: &s.clock,
+		metrics: s.metrics, minPLI: s.cfg.KeyframeInterval, clock: &s.clock, maxVideo: s.cfg.MaxVideoBitrate,
 	}
 	if u.kind == webrtc.RTPCodecTypeVideo {
 		u.cache = newPacketCache(s.cfg.PacketCacheSize)
@@ -72,6 +74,11 @@ func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 // run forwards packets until the track ends.
 func (u *upTrack) run() {
 	go drainRTCP(u.recv)
+	if u.kind == webrtc.RTPCodecTypeVideo {
+		done := make(chan struct{})
+		defer close(done)
+		go u.adapt(done, u.maxVideo)
+	}
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
 	var scratch rtp.Header
@@ -211,12 +218,21 @@ type downTrack struct {
 	streamID  string
 	bound     atomic.Pointer[binding]
 	lastWrite atomic.Int64 // unix nanoseconds of the last packet written
+
+	// remb is the subscriber's last estimate of its line (bit/s) and
+	// rembAt when it came; paused holds video back from a weak line
+	// (adapt.go).
+	remb, rembAt, pausedAt atomic.Int64
+	paused                 atomic.Bool
 }
 
 type binding struct {
 	ssrc uint32
 	pt   uint8
 	w    webrtc.TrackLocalWriter
+	// levelID is the subscriber's id for the RFC 6464 audio level (0:
+	// not negotiated).
+	levelID uint8
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -233,7 +249,13 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	if !ok {
 		return webrtc.RTPCodecParameters{}, webrtc.ErrUnsupportedCodec
 	}
-	d.bound.Store(&binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()})
+	b := &binding{ssrc: uint32(ctx.SSRC()), pt: uint8(codec.PayloadType), w: ctx.WriteStream()}
+	for _, e := range ctx.HeaderExtensions() {
+		if e.URI == sdp.AudioLevelURI {
+			b.levelID = uint8(e.ID)
+		}
+	}
+	d.bound.Store(b)
 	d.up.requestKeyframe()
 	return codec, nil
 }
@@ -268,12 +290,26 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 // the shared packet. size is the packet's length as received.
 func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	b := d.bound.Load()
-	if b == nil {
+	if b == nil || d.paused.Load() {
 		return
 	}
 	*scratch = *h
 	scratch.SSRC = b.ssrc
 	scratch.PayloadType = b.pt
+	if h.Extension {
+		// The publisher's extensions carry its own ids (and its
+		// transport-wide sequence numbers, which would make a pupil's
+		// browser send TWCC instead of REMB): none is forwarded as it
+		// is; the audio level is, under the subscriber's id.
+		var level []byte
+		if d.up.levelID != 0 && b.levelID != 0 {
+			level = h.GetExtension(d.up.levelID)
+		}
+		scratch.Extension, scratch.Extensions = false, nil
+		if len(level) > 0 {
+			_ = scratch.SetExtension(b.levelID, level)
+		}
+	}
 	if _, err := b.w.WriteRTP(scratch, payload); err != nil {
 		return // the subscriber is going away; its RTCP loop ends too
 	}
@@ -365,6 +401,9 @@ func (h *rtcpHandler) handle(pkts []rtcp.Packet) {
 			m.rtcpTWCC.Inc()
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			m.rtcpREMB.Inc()
+			if h.d.up.kind == webrtc.RTPCodecTypeVideo {
+				h.d.noteREMB(p.Bitrate)
+			}
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 			m.rtcpPLI.Inc()
 			h.d.up.requestKeyframe()

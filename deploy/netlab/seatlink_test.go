@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -69,7 +71,28 @@ type world struct {
 	lab  *netlab.Lab
 	join string
 	page context.Context
+
+	mu         sync.Mutex
+	renditions []change // the robot's video renditions, as it logs them
 }
+
+// change is the robot switching its video to a rendition of bps.
+type change struct {
+	at  time.Time
+	bps int
+}
+
+// rendition is the robot's rendition now (its full one before any change).
+func (w *world) rendition() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.renditions) == 0 {
+		return 600_000
+	}
+	return w.renditions[len(w.renditions)-1].bps
+}
+
+var renditionLog = regexp.MustCompile(`video follows the pupil's line.* rendition_bps=(\d+)`)
 
 // startWorld starts serve (HTTPS with a generated certificate, TURN over
 // UDP and TCP on 3478) and the robot; the page is opened by open.
@@ -118,11 +141,32 @@ func startWorld(t *testing.T, l *netlab.Lab, extra ...string) *world {
 	}
 	robot := l.Command(ctx, netlab.Robot, bin, "device-sim", "-server", "https://"+srvIP+":8443",
 		"-token", printed["robot token"], "-ca-file", printed["certificate file for devices (-ca-file)"],
-		"-state", filepath.Join(dir, "robot.json"), "-log-level", "warn")
-	robot.Stderr = os.Stderr
+		"-state", filepath.Join(dir, "robot.json"), "-log-level", "info")
+	robotLog, err := robot.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := robot.Start(); err != nil {
 		t.Fatal(err)
 	}
+	w := &world{lab: l}
+	go func() {
+		sc := bufio.NewScanner(robotLog)
+		for sc.Scan() {
+			line := sc.Text()
+			if os.Getenv("NETLAB_DEBUG") != "" && strings.Contains(line, "follows") {
+				fmt.Fprintln(os.Stderr, time.Now().Format("15:04:05.000"), "robot:", line)
+			}
+			if m := renditionLog.FindStringSubmatch(line); m != nil {
+				bps, _ := strconv.Atoi(m[1])
+				w.mu.Lock()
+				w.renditions = append(w.renditions, change{time.Now(), bps})
+				w.mu.Unlock()
+			} else if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
+				fmt.Fprintln(os.Stderr, "robot:", line)
+			}
+		}
+	}()
 	t.Cleanup(func() { cancel(); _ = robot.Wait() })
 
 	// Chromium in the pupil's namespace (CDP over a pipe, so the test
@@ -136,8 +180,9 @@ func startWorld(t *testing.T, l *netlab.Lab, extra ...string) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	page, _ := browsertest.New(t, chromedp.ExecPath(wrapper), chromedp.Flag("ignore-certificate-errors-spki-list", spki))
-	return &world{lab: l, join: printed["pupil join link"], page: page}
+	w.page, _ = browsertest.New(t, chromedp.ExecPath(wrapper), chromedp.Flag("ignore-certificate-errors-spki-list", spki))
+	w.join = printed["pupil join link"]
+	return w
 }
 
 func slicesContains(s []string, v string) bool {
@@ -271,7 +316,7 @@ func TestNetLossyLongLine(t *testing.T) {
 	w.open(t)
 	w.waitFrames(t, 10, 30*time.Second, "video on a lossy line")
 	a := w.sample(t)
-	dur := measureFor(10 * time.Second)
+	dur := measureFor(20 * time.Second) // shorter windows make the concealed share noisy
 	time.Sleep(dur)
 	b := w.sample(t)
 	fps := (b.Frames - a.Frames) / dur.Seconds()
@@ -316,7 +361,80 @@ func TestNetOutageAndNewAddress(t *testing.T) {
 	}
 	changed := time.Now()
 	before = w.sample(t).Frames
+	// The page notices the dead path, asks for an ICE restart and takes
+	// the new one without a rejoin; that takes 12 to 19 s today (the aim
+	// is 2 s, as after an outage: docs/BENCHMARKS.md), so this bounds it
+	// at 30 s.
 	s := w.waitFrames(t, before+5, 30*time.Second, "video after the address changed")
 	t.Logf("new address %s behind %s: video back %s after the change, path %s, page %s", pupil, wan,
 		time.Since(changed).Round(10*time.Millisecond), s.Path, s.State)
+}
+
+// The pupil's downlink capped at 600 kbit/s: the robot's video falls under
+// the cap within 5 s, the picture keeps coming (no freeze over 1 s once
+// adapted), and the robot climbs back within 15 s after the cap is lifted.
+//
+// Not yet met on every run: a pupil's browser estimates its line from the
+// video's arrival times alone (receive-side REMB, without abs-send-time),
+// and under a tbf cap that estimate sometimes falls to a third of the cap
+// and grows back too slowly to climb within 15 s. It runs with
+// NETLAB_ADAPT=1 (deploy/bench/netlab.sh), and its figures are in
+// docs/BENCHMARKS.md, until the SFU estimates each pupil's line itself
+// from TWCC feedback.
+func TestNetDownlinkCapAdapts(t *testing.T) {
+	if os.Getenv("NETLAB_ADAPT") == "" {
+		t.Skip("the 600 kbit/s cap target is not met on every run yet (see the comment); NETLAB_ADAPT=1 runs it")
+	}
+	l := netlab.Require(t)
+	w := startWorld(t, l)
+	w.open(t)
+	w.waitFrames(t, 30, 30*time.Second, "video before the cap")
+	ctx := context.Background()
+	if err := l.SetDownlinkRate(ctx, 600); err != nil {
+		t.Fatal(err)
+	}
+	capped := time.Now()
+	for w.rendition() >= 600_000 {
+		if time.Since(capped) > 5*time.Second {
+			t.Fatalf("the robot still sends its %d bit/s rendition 5 s after a 600 kbit/s cap", w.rendition())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	adapted := time.Since(capped)
+	// Settle, then watch the picture: the longest gap between new frames.
+	time.Sleep(3 * time.Second)
+	dur := measureFor(10 * time.Second)
+	var worst time.Duration
+	last, lastAt := w.sample(t).Frames, time.Now()
+	start := lastAt
+	for time.Since(start) < dur {
+		time.Sleep(100 * time.Millisecond)
+		if f := w.sample(t).Frames; f > last {
+			last, lastAt = f, time.Now()
+		} else if gap := time.Since(lastAt); gap > worst {
+			worst = gap
+		}
+	}
+	s := w.sample(t)
+	weak := false
+	if _, err := chromedp.Run(w.page, chromedp.Evaluate[bool]("window.seatlink.weak")); err == nil {
+		weak, _ = chromedp.Run(w.page, chromedp.Evaluate[bool]("window.seatlink.weak"))
+	}
+	t.Logf("%s: robot at %d bit/s after %s; over %s the longest freeze was %s (page weak=%v)",
+		l.Impairments(), w.rendition(), adapted.Round(10*time.Millisecond), dur, worst.Round(10*time.Millisecond), weak)
+	if worst > time.Second {
+		t.Errorf("the picture froze for %s under the cap after adapting, want no freeze over 1 s", worst.Round(10*time.Millisecond))
+	}
+	_ = s
+	if err := l.SetDownlinkRate(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	lifted := time.Now()
+	for w.rendition() < 600_000 {
+		if time.Since(lifted) > 15*time.Second {
+			t.Fatalf("the robot is still at %d bit/s 15 s after the cap was lifted", w.rendition())
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Logf("cap lifted: back to the full rendition after %s", time.Since(lifted).Round(10*time.Millisecond))
 }

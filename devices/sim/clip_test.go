@@ -34,3 +34,38 @@ func TestClip(t *testing.T) {
 		}
 	}
 }
+
+func TestRenditionFor(t *testing.T) {
+	c, err := LoadClip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Renditions) != 5 {
+		t.Fatalf("%d renditions", len(c.Renditions))
+	}
+	for i, r := range c.Renditions {
+		t.Logf("rendition %d: %d bit/s, %s a frame", i, r.Bitrate, r.FrameDuration)
+		if i > 0 && r.Bitrate >= c.Renditions[i-1].Bitrate {
+			t.Errorf("rendition %d (%d bit/s) is not below the one before", i, r.Bitrate)
+		}
+	}
+	top, low := int64(c.Renditions[0].Bitrate), int64(c.Renditions[4].Bitrate)
+	for _, tc := range []struct {
+		target int64
+		want   int
+	}{{0, 0}, {5_000_000, 0}, {top, 0}, {top - 1, 1}, {low, 4}, {50_000, 4}} {
+		if got := c.renditionFor(tc.target); got != tc.want {
+			t.Errorf("renditionFor(%d) = %d, want %d", tc.target, got, tc.want)
+		}
+	}
+	// Every rendition has a keyframe at each of the full rendition's
+	// keyframe instants, so the robot can switch there.
+	for i, r := range c.Renditions {
+		step := int(r.FrameDuration / c.FrameDuration)
+		for tick, key := range c.Keyframe {
+			if key && tick%step == 0 && !r.Keyframe[(tick/step)%len(r.Video)] {
+				t.Errorf("rendition %d (%d bit/s) has no keyframe at tick %d", i, r.Bitrate, tick)
+			}
+		}
+	}
+}

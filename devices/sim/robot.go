@@ -66,6 +66,13 @@ type Stats struct {
 	// ReceiverReports and TWCCFeedback count the SFU's RTCP about our media.
 	ReceiverReports int64
 	TWCCFeedback    int64
+	// REMBs counts the SFU's estimates of what the pupil's line carries;
+	// VideoTarget is the last (bit/s, 0: none yet), VideoRendition the
+	// bitrate of the rendition now sent, VideoBytes what has been sent.
+	REMBs          int64
+	VideoTarget    int64
+	VideoRendition int
+	VideoBytes     int64
 }
 
 // Robot is a simulated classroom robot.
@@ -90,6 +97,9 @@ type Robot struct {
 	commands, chats, audioPackets, plis, connects atomic.Int64
 	receiverReports, twcc                         atomic.Int64
 	level                                         atomic.Int32
+	// rembs, target (bit/s), rendition (bit/s) and videoBytes follow the
+	// SFU's estimate of the pupil's line (playVideo).
+	rembs, target, rendition, videoBytes atomic.Int64
 }
 
 // New loads the clip and prepares the robot's tracks.
@@ -135,7 +145,9 @@ func New(cfg Config) (*Robot, error) {
 func (r *Robot) Stats() Stats {
 	return Stats{Commands: r.commands.Load(), Chats: r.chats.Load(), PupilAudioPackets: r.audioPackets.Load(),
 		PupilAudioLevel: int(r.level.Load()), PLIs: r.plis.Load(), Connects: r.connects.Load(),
-		ReceiverReports: r.receiverReports.Load(), TWCCFeedback: r.twcc.Load()}
+		ReceiverReports: r.receiverReports.Load(), TWCCFeedback: r.twcc.Load(),
+		REMBs: r.rembs.Load(), VideoTarget: r.target.Load(), VideoRendition: int(r.rendition.Load()),
+		VideoBytes: r.videoBytes.Load()}
 }
 
 // State is the robot's head, hand and modes.
@@ -259,17 +271,65 @@ func every(ctx context.Context, d time.Duration, f func()) {
 	}
 }
 
+// playVideo sends the clip at the rendition the SFU's estimate of the
+// pupil's line allows (REMB), switching at a keyframe, as a camera's
+// encoder lowers and raises its bitrate and frame rate. Time is counted in
+// ticks of the full rendition's frame; a rendition at half the frame rate
+// sends on every other tick.
 func (r *Robot) playVideo(ctx context.Context) {
-	i := 0
+	t, cur := 0, 0
+	var moved, lastDown time.Time
+	probing := false
+	r.rendition.Store(int64(r.clip.Renditions[0].Bitrate))
 	every(ctx, r.clip.FrameDuration, func() {
 		if r.deviceState().Asleep {
 			return // privacy: the camera is off
 		}
-		if r.keyframe.Swap(false) {
-			i = r.clip.nextKeyframe(i)
+		// One rung at a time, at most every half second: an estimate made
+		// while the line's queue drains overshoots downwards, and an
+		// estimate can only grow with what is sent (a browser's REMB stays
+		// within 1.5 times what it receives), so each rung up is a probe.
+		target := r.target.Load()
+		want := r.clip.renditionFor(target)
+		switch {
+		case want != cur && time.Since(moved) < 500*time.Millisecond:
+			want = cur
+		case probing && want > cur && time.Since(moved) < 4*time.Second && target >= int64(r.clip.Renditions[cur+1].Bitrate):
+			// A probe holds while the estimate has not fallen below the
+			// rung it came from: the estimate grows with what arrives.
+			want = cur
+		case want > cur:
+			want = cur + 1
+			lastDown = time.Now()
+		case want < cur:
+			want = cur - 1
+		case cur > 0 && time.Since(moved) > 3*time.Second && time.Since(lastDown) > 5*time.Second:
+			// The line has held this rung a while: probe the next one
+			// up; the estimate follows if the line carries it, and an
+			// estimate below this rung brings the robot back down.
+			want = cur - 1
 		}
-		_ = r.video.WriteSample(media.Sample{Data: r.clip.Video[i], Duration: r.clip.FrameDuration})
-		i = (i + 1) % len(r.clip.Video)
+		if want != cur {
+			probing = want < cur && renditionFor0(r.clip, target) > want
+			moved = time.Now()
+		}
+		if r.keyframe.Swap(false) || want != cur {
+			t = r.clip.nextKeyframe(t)
+			if want != cur {
+				r.log.Info("video follows the pupil's line", "target_bps", r.target.Load(),
+					"rendition_bps", r.clip.Renditions[want].Bitrate)
+				cur = want
+				r.rendition.Store(int64(r.clip.Renditions[cur].Bitrate))
+			}
+		}
+		rend := r.clip.Renditions[cur]
+		step := max(int(rend.FrameDuration/r.clip.FrameDuration), 1)
+		if t%step == 0 {
+			frame := rend.Video[(t/step)%len(rend.Video)]
+			_ = r.video.WriteSample(media.Sample{Data: frame, Duration: rend.FrameDuration})
+			r.videoBytes.Add(int64(len(frame)))
+		}
+		t = (t + 1) % len(r.clip.Video)
 	})
 }
 
@@ -283,6 +343,9 @@ func (r *Robot) playAudio(ctx context.Context) {
 		i = (i + 1) % len(r.clip.Audio)
 	})
 }
+
+// renditionFor0 is the rendition the estimate alone allows.
+func renditionFor0(c *Clip, target int64) int { return c.renditionFor(target) }
 
 // onSender reads the RTCP of our senders: a PLI or FIR makes the video
 // jump to the clip's next keyframe (a real camera would encode one).
@@ -298,11 +361,16 @@ func (r *Robot) onSender(t webrtc.TrackLocal, s *webrtc.RTPSender) {
 			continue
 		}
 		for _, p := range pkts {
-			switch p.(type) {
+			switch p := p.(type) {
 			case *rtcp.ReceiverReport:
 				r.receiverReports.Add(1)
 			case *rtcp.TransportLayerCC:
 				r.twcc.Add(1)
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				if t.Kind() == webrtc.RTPCodecTypeVideo {
+					r.rembs.Add(1)
+					r.target.Store(int64(p.Bitrate))
+				}
 			case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 				if t.Kind() == webrtc.RTPCodecTypeVideo {
 					r.plis.Add(1)

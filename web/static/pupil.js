@@ -15,7 +15,7 @@
   const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right, ui.chatSend];
 
   // For tests and for people: the page's state in one word.
-  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null, pc: () => pc };
+  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null, weak: false, pc: () => pc };
   // States: connecting, in_class, reconnecting, ended, bad_link, need_code.
   window.seatlink = api;
 
@@ -278,6 +278,25 @@
       if (track.kind === 'video') videoStream.removeTrack(track);
     };
   }
+
+  // A weak line: the server holds the picture back so the sound keeps
+  // going (or the picture freezes). Say so, instead of a silent freeze.
+  const WEAK = 'Your connection is weak. You can still hear your class.';
+  let lastFrames = 0, slowSeconds = 0;
+  setInterval(() => {
+    const q = ui.video.getVideoPlaybackQuality ? ui.video.getVideoPlaybackQuality() : null;
+    if (!q) return;
+    const fps = q.totalVideoFrames - lastFrames;
+    lastFrames = q.totalVideoFrames;
+    slowSeconds = (stateWord === 'in_class' && fps < 2) ? slowSeconds + 1 : 0;
+    if (slowSeconds >= 2 && !api.weak) {
+      api.weak = true;
+      notice(WEAK);
+    } else if (api.weak && fps >= 5) {
+      api.weak = false;
+      if (ui.notice.textContent === WEAK) notice('');
+    }
+  }, 1000);
 
   ui.video.addEventListener('playing', updateInClass);
   ui.video.addEventListener('resize', updateInClass);
