@@ -92,6 +92,11 @@ func run(dir, out string) error {
 			reps[len(reps)-1].Links, prof)
 	}
 	b.WriteString(comparison(reps, peer, idleMiB(dir, "idle-seatlink.txt"), idleMiB(dir, "idle-livekit.txt")))
+	// The network-lab figures (deploy/bench/netlab.sh) are measured
+	// apart: keep their section as it is.
+	if old, err := os.ReadFile(out); err == nil {
+		b.WriteString(keptSection(string(old), "## Networks"))
+	}
 	return os.WriteFile(out, []byte(b.String()), 0o644)
 }
 
@@ -238,4 +243,18 @@ func saturation(reps []sim.LoadReport) string {
 	default:
 		return fmt.Sprintf("Not reached at %d links: the server used %.2f cores and %.0f MiB.\n", top.Links, cores, top.ServerRSSMiB)
 	}
+}
+
+// keptSection is the section of page that starts with heading, up to the
+// next heading of its level ("" if there is none), with a blank line before.
+func keptSection(page, heading string) string {
+	i := strings.Index(page, "\n"+heading+"\n")
+	if i < 0 {
+		return ""
+	}
+	rest := page[i+1:]
+	if j := strings.Index(rest[len(heading):], "\n## "); j >= 0 {
+		rest = rest[:len(heading)+j+1]
+	}
+	return "\n" + strings.TrimRight(rest, "\n") + "\n"
 }

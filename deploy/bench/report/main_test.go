@@ -33,3 +33,16 @@ func TestComparisonPairsRunsInOrder(t *testing.T) {
 		t.Errorf("median = %v", m)
 	}
 }
+
+func TestKeptSection(t *testing.T) {
+	page := "# B\n\n## Load\n\nx\n\n## Networks\n\nline 1\n\n| a | b |\n\n## Peer\n\ny\n"
+	if got, want := keptSection(page, "## Networks"), "\n## Networks\n\nline 1\n\n| a | b |\n"; got != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if got := keptSection("# B\n\n## Networks\n\nlast\n", "## Networks"); got != "\n## Networks\n\nlast\n" {
+		t.Fatalf("at the end: %q", got)
+	}
+	if got := keptSection("# B\n", "## Networks"); got != "" {
+		t.Fatalf("absent: %q", got)
+	}
+}
