@@ -79,6 +79,17 @@ if [ -z "${SEATLINK_TEST_S3_ENDPOINT:-}" ]; then
 	fi
 fi
 
+# pebble (Let's Encrypt's test CA): the ACME test gets a certificate from it.
+if [ -z "${SEATLINK_TEST_PEBBLE:-}" ]; then
+	if source deploy/pebble.sh; then
+		:
+	elif [ -n "${CI:-}" ]; then
+		log "pebble could not be built"; exit 1
+	else
+		log "the ACME test will be skipped"
+	fi
+fi
+
 log "gofmt"
 unformatted="$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))"
 if [ -n "$unformatted" ]; then

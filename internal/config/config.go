@@ -267,6 +267,8 @@ var allowedElsewhere = map[string]bool{
 	"SEATLINK_TEST_S3_ENDPOINT":        true,
 	"SEATLINK_TEST_S3_ACCESS_KEY":      true,
 	"SEATLINK_TEST_S3_SECRET_KEY":      true,
+	"SEATLINK_TEST_PEBBLE":             true, // the ACME test's CA (deploy/pebble.sh)
+	"SEATLINK_TEST_PEBBLE_DIR":         true,
 	"SEATLINK_LOADTEST_ADMIN_EMAIL":    true,
 	"SEATLINK_LOADTEST_ADMIN_PASSWORD": true,
 	"SEATLINK_BENCH_PUPILS":            true,
