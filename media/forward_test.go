@@ -217,3 +217,28 @@ func TestNACKResendsAreLimited(t *testing.T) {
 		t.Errorf("a new packet in a reused slot: %d written, want 5", w.packets)
 	}
 }
+
+// BenchmarkForwardAudioLevel is a pupil's audio to the robot: the
+// publisher's extensions dropped and its audio level kept under the
+// subscriber's id, with no allocation.
+func BenchmarkForwardAudioLevel(b *testing.B) {
+	u := testUpTrack(webrtc.RTPCodecTypeAudio)
+	u.levelID, u.voice = 3, new(atomic.Int64)
+	d := newDownTrack(u, "pupil")
+	d.bound.Store(&binding{ssrc: 7, pt: 111, w: &countingWriter{}, levelID: 1})
+	u.addSubscriber(d)
+	p := rtp.Packet{Header: rtp.Header{Version: 2, PayloadType: 111, SSRC: 9}, Payload: make([]byte, 120)}
+	_ = p.Header.SetExtension(3, []byte{0x85})
+	_ = p.Header.SetExtension(5, []byte{0, 42})
+	raw, err := p.Marshal()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var pkt rtp.Packet
+	var scratch rtp.Header
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		raw[2], raw[3] = byte(i>>8), byte(i)
+		u.forward(raw, &pkt, &scratch)
+	}
+}

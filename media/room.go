@@ -160,6 +160,7 @@ func (r *Room) subscribe(up *upTrack, q *Participant) {
 		return
 	}
 	dt := newDownTrack(up, string(up.owner.role))
+	dt.sub = q
 	sender, err := q.pc.AddTrack(dt)
 	if err != nil {
 		q.log.Warn("cannot add forwarded track", "kind", up.kind.String(), "err", err)

@@ -218,12 +218,25 @@ type downTrack struct {
 	streamID  string
 	bound     atomic.Pointer[binding]
 	lastWrite atomic.Int64 // unix nanoseconds of the last packet written
+	// sent counts the bytes written (the adapt ticker turns it into a
+	// rate).
+	sent atomic.Int64
 
-	// remb is the subscriber's last estimate of its line (bit/s) and
-	// rembAt when it came; paused holds video back from a weak line
-	// (adapt.go).
-	remb, rembAt, pausedAt atomic.Int64
-	paused                 atomic.Bool
+	// For video only (adapt.go): sub is the subscriber, line what its
+	// feedback says of its line, video whether video flows to it
+	// (videoFlowing, videoPausing, videoPaused, videoAwaitKey), shift how
+	// its sequence numbers are moved so that video held back leaves no
+	// gap for it to NACK, and lastOut (the forwarding goroutine's own)
+	// the last sequence number it was sent.
+	sub     *Participant
+	line    *lineEstimate
+	video   atomic.Int32
+	shift   atomic.Uint64
+	lastOut uint16
+	sentAny bool
+	adapt   adaptState
+	// ext is room for the audio level's extension (write).
+	ext [1]rtp.Extension
 }
 
 type binding struct {
@@ -238,7 +251,11 @@ type binding struct {
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(up *upTrack, streamID string) *downTrack {
-	return &downTrack{up: up, id: up.kind.String(), streamID: streamID}
+	d := &downTrack{up: up, id: up.kind.String(), streamID: streamID}
+	if up.kind == webrtc.RTPCodecTypeVideo {
+		d.line = &lineEstimate{}
+	}
+	return d
 }
 
 // Bind is called by Pion when the subscriber's transceiver starts sending.
@@ -285,17 +302,42 @@ func (d *downTrack) RID() string               { return "" }
 func (d *downTrack) StreamID() string          { return d.streamID }
 func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 
-// writeRTP sends one packet to the subscriber, rewriting SSRC and payload
-// type in scratch (a copy of h owned by the calling goroutine), never in
-// the shared packet. size is the packet's length as received.
+// writeRTP forwards one packet to the subscriber, unless its video is
+// held back (adapt.go): video stops at the end of a frame, and starts
+// again at a keyframe, its sequence numbers moved on so that what was
+// held back is no gap to NACK. Only the track's forwarding goroutine
+// calls it.
 func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	b := d.bound.Load()
-	if b == nil || d.paused.Load() {
+	if b == nil {
 		return
 	}
+	seq := h.SequenceNumber
+	if st := d.video.Load(); st != videoFlowing {
+		switch {
+		case st == videoPausing && h.Marker:
+			d.video.CompareAndSwap(videoPausing, videoPaused) // the frame is whole: stop here
+		case st == videoPausing:
+		case st == videoAwaitKey && keyframeStart(d.up.codec.MimeType, payload):
+			d.resume(seq)
+		default:
+			return
+		}
+	}
+	seq -= uint16(d.shift.Load())
+	d.lastOut, d.sentAny = seq, true
+	d.write(b, h, scratch, payload, size, seq)
+}
+
+// write sends one packet to the subscriber under sequence number seq,
+// rewriting SSRC and payload type in scratch (a copy of h owned by the
+// calling goroutine), never in the shared packet. size is the packet's
+// length as received.
+func (d *downTrack) write(b *binding, h, scratch *rtp.Header, payload []byte, size int, seq uint16) {
 	*scratch = *h
 	scratch.SSRC = b.ssrc
 	scratch.PayloadType = b.pt
+	scratch.SequenceNumber = seq
 	if h.Extension {
 		// The publisher's extensions carry its own ids (and its
 		// transport-wide sequence numbers, which would make a pupil's
@@ -305,7 +347,9 @@ func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 		if d.up.levelID != 0 && b.levelID != 0 {
 			level = h.GetExtension(d.up.levelID)
 		}
-		scratch.Extension, scratch.Extensions = false, nil
+		// d.ext lends the one extension its room, so that nothing is
+		// allocated: only the forwarding goroutine writes audio.
+		scratch.Extension, scratch.Extensions = false, d.ext[:0]
 		if len(level) > 0 {
 			_ = scratch.SetExtension(b.levelID, level)
 		}
@@ -315,6 +359,7 @@ func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 	}
 	d.up.metrics.ForwardedPackets.Inc()
 	d.up.metrics.ForwardedBytes.Add(float64(size))
+	d.sent.Add(int64(size))
 	d.lastWrite.Store(d.up.clock.Load())
 }
 
@@ -397,12 +442,13 @@ func (h *rtcpHandler) handle(pkts []rtcp.Packet) {
 		switch p := p.(type) {
 		case *rtcp.ReceiverReport:
 			m.rtcpRR.Inc()
+			h.d.onReport(p.Reports)
 		case *rtcp.TransportLayerCC:
 			m.rtcpTWCC.Inc()
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			m.rtcpREMB.Inc()
-			if h.d.up.kind == webrtc.RTPCodecTypeVideo {
-				h.d.noteREMB(p.Bitrate)
+			if h.d.line != nil {
+				h.d.line.onREMB(p.Bitrate, time.Now())
 			}
 		case *rtcp.PictureLossIndication, *rtcp.FullIntraRequest:
 			m.rtcpPLI.Inc()
@@ -421,12 +467,20 @@ func (h *rtcpHandler) handle(pkts []rtcp.Packet) {
 	}
 }
 
+// retransmit answers a NACK of seq (the subscriber's numbering) from the
+// packet cache.
 func (h *rtcpHandler) retransmit(seq uint16) {
 	h.m.NACKsReceived.Inc()
-	if h.d.up.cache == nil {
+	d := h.d
+	if d.up.cache == nil {
 		return
 	}
-	k := h.d.up.cache.get(seq, h.scratch)
+	b := d.bound.Load()
+	orig, ok := d.publisherSeq(seq)
+	if b == nil || !ok {
+		return
+	}
+	k := d.up.cache.get(orig, h.scratch)
 	if k == 0 || h.pkt.Unmarshal(h.scratch[:k]) != nil {
 		return
 	}
@@ -434,6 +488,6 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 		h.m.NACKsIgnored.Inc()
 		return
 	}
-	h.d.writeRTP(&h.pkt.Header, &h.hdr, h.pkt.Payload, k)
+	d.write(b, &h.pkt.Header, &h.hdr, h.pkt.Payload, k, seq)
 	h.m.NACKRetransmits.Inc()
 }
