@@ -7,7 +7,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const ui = {
-    state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'),
+    state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'), path: $('path'),
     hand: $('hand'), handLabel: $('hand-label'), whisper: $('whisper'), passive: $('passive'),
     codeForm: $('code-form'), code: $('code'), chatForm: $('chat-form'), chatText: $('chat-text'), chatSend: $('chat-send'),
     up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
@@ -15,7 +15,13 @@
   const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right, ui.chatSend];
 
   // For tests and for people: the page's state in one word.
-  const api = { state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null, weak: false, pc: () => pc };
+  // weak: the page says the connection is weak; held: the server holds
+  // the picture back for it; path: which way the media comes ("direct
+  // (UDP)", "relayed (TURN over TCP)", …).
+  const api = {
+    state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null,
+    weak: false, held: () => videoHeld, path: '', pc: () => pc,
+  };
   // States: connecting, in_class, reconnecting, ended, bad_link, need_code.
   window.seatlink = api;
 
@@ -42,6 +48,8 @@
   let stopped = false;
   let seq = 0;
   let negotiation = Promise.resolve();
+  let videoHeld = false;     // the server holds the picture back (its notice)
+  let stalled = false;       // under 2 pictures a second for 2 s while sound arrives
   const robot = { hand: false, whisper: false, passive: false };
   const videoStream = new MediaStream();
   const audioEl = new Audio();
@@ -86,6 +94,8 @@
     ctrl = null;
     setControls(false);
     negotiation = Promise.resolve();
+    videoHeld = stalled = false; // a new session starts afresh
+    showWeak();
   }
 
   function connect() {
@@ -242,7 +252,8 @@
   }
 
   function updateInClass() {
-    if (pc && pc.connectionState === 'connected' && ui.video.videoWidth > 0) {
+    // Held back for a weak line, the class is still there: its sound.
+    if (pc && pc.connectionState === 'connected' && (ui.video.videoWidth > 0 || videoHeld)) {
       setState('in_class', "You're in class");
     } else if (pc && pc.connectionState === 'connected') {
       setState('connecting', 'Connecting…');
@@ -279,24 +290,70 @@
     };
   }
 
-  // A weak line: the server holds the picture back so the sound keeps
-  // going (or the picture freezes). Say so, instead of a silent freeze.
+  // A weak line: the server holds the picture back so that the sound
+  // keeps going (its notice), or the picture all but stops while the
+  // sound still comes (the page's own statistics). Say so, in the notice
+  // line, instead of a silent freeze; clear it when pictures flow again.
+  // A robot asleep sends neither picture nor sound: that is not a weak
+  // line.
   const WEAK = 'Your connection is weak. You can still hear your class.';
-  let lastFrames = 0, slowSeconds = 0;
-  setInterval(() => {
-    const q = ui.video.getVideoPlaybackQuality ? ui.video.getVideoPlaybackQuality() : null;
-    if (!q) return;
-    const fps = q.totalVideoFrames - lastFrames;
-    lastFrames = q.totalVideoFrames;
-    slowSeconds = (stateWord === 'in_class' && fps < 2) ? slowSeconds + 1 : 0;
-    if (slowSeconds >= 2 && !api.weak) {
-      api.weak = true;
+  let noticeBefore = '';
+  function showWeak() {
+    const connected = !!pc && pc.connectionState === 'connected';
+    const weak = connected && (videoHeld || (stalled && stateWord === 'in_class'));
+    if (weak === api.weak) return;
+    api.weak = weak;
+    if (weak) {
+      noticeBefore = ui.notice.textContent === WEAK ? '' : ui.notice.textContent;
       notice(WEAK);
-    } else if (api.weak && fps >= 5) {
-      api.weak = false;
-      if (ui.notice.textContent === WEAK) notice('');
+    } else if (ui.notice.textContent === WEAK) {
+      notice(noticeBefore);
     }
+  }
+
+  let last = null, slowSeconds = 0;
+  setInterval(async () => {
+    if (!pc || pc.connectionState !== 'connected') {
+      last = null;
+      slowSeconds = 0;
+      stalled = false;
+      return;
+    }
+    let stats;
+    try { stats = await pc.getStats(); } catch (e) { return; }
+    if (!pc) return;
+    const now = { frames: 0, audioBytes: 0, pair: null };
+    stats.forEach((r) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') now.frames += r.framesDecoded || 0;
+      if (r.type === 'inbound-rtp' && r.kind === 'audio') now.audioBytes += r.bytesReceived || 0;
+      if (r.type === 'transport' && r.selectedCandidatePairId) now.pair = stats.get(r.selectedCandidatePairId);
+    });
+    if (!now.pair) { // Firefox names the pair in use on the pair itself
+      stats.forEach((r) => { if (r.type === 'candidate-pair' && r.selected) now.pair = r; });
+    }
+    showPath(now.pair && stats.get(now.pair.localCandidateId));
+    if (last) {
+      const fps = now.frames - last.frames;
+      const sound = now.audioBytes > last.audioBytes;
+      slowSeconds = fps < 2 && sound ? slowSeconds + 1 : 0;
+      if (slowSeconds >= 2) stalled = true;
+      else if (fps >= 5 || !sound) stalled = false;
+      showWeak();
+    }
+    last = now;
   }, 1000);
+
+  // showPath names the way the media comes, from the local candidate of
+  // the pair in use: straight from the server, or through a TURN relay
+  // (and over which protocol the page reaches the relay).
+  function showPath(local) {
+    if (!local) return;
+    const proto = String(local.relayProtocol || local.protocol || '').toUpperCase();
+    const path = local.candidateType === 'relay' ? 'relayed (TURN over ' + proto + ')' : 'direct (' + String(local.protocol || '').toUpperCase() + ')';
+    if (path === api.path) return;
+    api.path = path;
+    if (ui.path) ui.path.textContent = path;
+  }
 
   ui.video.addEventListener('playing', updateInClass);
   ui.video.addEventListener('resize', updateInClass);
@@ -344,6 +401,15 @@
   function onControl(data) {
     let ack;
     try { ack = JSON.parse(data); } catch (e) { return; }
+    if (ack.type === 'notice') {
+      // The server holds the picture back from a line too weak for
+      // picture and sound together, and says when it sends it again.
+      if (ack.notice === 'video_paused') videoHeld = true;
+      if (ack.notice === 'video_resumed') videoHeld = false;
+      updateInClass();
+      showWeak();
+      return;
+    }
     if (ack.type !== 'ack') return;
     api.lastAck = ack;
     const sent = pending.get(ack.id);
