@@ -44,6 +44,8 @@
   let backoff = 1000;
   let retryTimer = null;
   let pingTimer = null;
+  let lastMessageAt = 0; // when the server last said anything (performance.now)
+  let connectedSince = 0; // when ICE last became connected
   let restartTimer = null;
   let stopped = false;
   let seq = 0;
@@ -113,6 +115,7 @@
     };
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
+      lastMessageAt = performance.now();
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
       onMessage(msg);
@@ -210,7 +213,13 @@
     }
     pc.ontrack = (ev) => attach(ev.track);
     pc.onicecandidate = (ev) => {
-      if (ev.candidate) send({ type: 'candidate', candidate: ev.candidate.toJSON() });
+      if (!ev.candidate) return;
+      send({ type: 'candidate', candidate: ev.candidate.toJSON() });
+      // A new address of our own while in class: the device moved to
+      // another network (Wi-Fi to 4G). Check the way back at once rather
+      // than wait seconds for the old path to be declared dead.
+      if (pc.connectionState === 'connected' && ev.candidate.candidate.includes(' host ') &&
+          performance.now() - connectedSince > 2000) checkPath(0);
     };
     pc.onconnectionstatechange = () => onConnectionState();
     pc.ondatachannel = (ev) => {
@@ -229,11 +238,25 @@
     send({ type: 'answer', sdp: pc.localDescription.sdp });
   }
 
+  // checkPath, after wait ms, asks for fresh ICE and checks that the
+  // WebSocket lives: after a move to a new network it is as dead as the
+  // media, and a new one, resuming this session, is the quick way back.
+  function checkPath(wait) {
+    clearTimeout(restartTimer);
+    restartTimer = setTimeout(() => {
+      const asked = performance.now();
+      send({ type: 'restart_ice' });
+      send({ type: 'ping', id: 'path' });
+      restartTimer = setTimeout(() => { if (lastMessageAt < asked) retry(250); }, 1000);
+    }, wait);
+  }
+
   function onConnectionState() {
     if (!pc) return;
     switch (pc.connectionState) {
       case 'connected':
         if (!api.connectedAt) api.connectedAt = performance.now();
+        connectedSince = performance.now();
         backoff = 1000;
         clearTimeout(restartTimer);
         updateInClass();
@@ -241,8 +264,7 @@
       case 'disconnected':
         setState('reconnecting', 'Reconnecting…');
         // Give the network a moment, then ask for fresh ICE.
-        clearTimeout(restartTimer);
-        restartTimer = setTimeout(() => send({ type: 'restart_ice' }), 3000);
+        checkPath(1000);
         break;
       case 'failed':
         retry();
