@@ -3,14 +3,17 @@ package sim
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/pion/webrtc/v4"
@@ -42,6 +45,17 @@ type Parts struct {
 	// Actuator receives one JSON object per line for every change of head,
 	// hand, face, modes, sleep and volume (nil: none).
 	Actuator io.Writer
+	// VideoAt, if set, starts the camera pipeline anew, encoding about
+	// bps bit/s, and returns its stream (in VideoFormat, from its start);
+	// closing the stream stops that pipeline. The robot calls it when the
+	// pupil's line (the server's REMB) stays well away from what the
+	// camera encodes (encoderPolicy), and reads the new stream in place
+	// of the old, which it closes, once the new one flows. VideoBitrate
+	// is what Video encodes at first (0: taken as the most a pupil is
+	// sent, 2.5 Mbit/s). VideoCommand makes a VideoAt from a shell
+	// command line.
+	VideoAt      func(bps int) (io.ReadCloser, error)
+	VideoBitrate int
 	// BatteryFile and TemperatureFile are read at each heartbeat (sysfs:
 	// /sys/class/power_supply/BAT0/capacity, a percentage, and
 	// /sys/class/thermal/thermal_zone0/temp, in millidegrees); a reading
@@ -77,13 +91,44 @@ func videoCodec(format string) (webrtc.RTPCodecCapability, error) {
 
 // pipeVideo sends the camera pipeline's frames as they come (the pipeline
 // sets the pace); asleep, frames are read and dropped, so the pipeline
-// never blocks and nothing leaves the robot.
+// never blocks and nothing leaves the robot. With VideoAt it follows the
+// pupil's line (followLine), reading each new pipeline's stream as the
+// old one is closed.
 func (r *Robot) pipeVideo() error {
+	p := r.cfg.Parts
+	var next chan io.ReadCloser
+	if p.VideoAt != nil {
+		if _, ok := p.Video.(io.Closer); ok {
+			next = make(chan io.ReadCloser, 1)
+			done := make(chan struct{})
+			defer close(done)
+			go r.followLine(p.Video.(io.Closer), next, done)
+		} else {
+			r.log.Warn("camera stream cannot be closed: the encoder will not follow the pupil's line")
+		}
+	}
+	stream := p.Video
+	for {
+		err := r.readVideo(stream)
+		select {
+		case s := <-next:
+			stream = s // the old pipeline was closed for this one
+		default:
+			if c, ok := stream.(io.Closer); ok && stream != p.Video {
+				_ = c.Close() // ours: the operator's first pipeline is theirs to stop
+			}
+			return err
+		}
+	}
+}
+
+// readVideo sends the frames of one camera stream until it ends.
+func (r *Robot) readVideo(stream io.Reader) error {
 	p := r.cfg.Parts
 	asleep := func() bool { return r.deviceState().Asleep }
 	switch p.VideoFormat {
 	case "", "ivf":
-		ivf, hdr, err := ivfreader.NewWith(p.Video)
+		ivf, hdr, err := ivfreader.NewWith(stream)
 		if err != nil {
 			return fmt.Errorf("sim: camera stream: %w", err)
 		}
@@ -98,10 +143,11 @@ func (r *Robot) pipeVideo() error {
 			}
 			if !asleep() {
 				_ = r.video.WriteSample(media.Sample{Data: frame, Duration: d})
+				r.videoBytes.Add(int64(len(frame)))
 			}
 		}
 	case "h264":
-		h, err := h264reader.NewReader(p.Video)
+		h, err := h264reader.NewReader(stream)
 		if err != nil {
 			return fmt.Errorf("sim: camera stream: %w", err)
 		}
@@ -119,9 +165,171 @@ func (r *Robot) pipeVideo() error {
 				dur = d // a picture ends here
 			}
 			_ = r.video.WriteSample(media.Sample{Data: nal.Data, Duration: dur})
+			r.videoBytes.Add(int64(len(nal.Data)))
 		}
 	}
 	return fmt.Errorf("sim: video format %q", p.VideoFormat)
+}
+
+// An external encoder cannot change its bitrate while it runs (ffmpeg,
+// rpicam-vid and a GStreamer pipeline given on a command line cannot be
+// told), so the robot starts it anew: each start costs the encoder's
+// start-up and a keyframe, so the policy is debounced. It lowers the
+// bitrate when the pupil's line has stood under 80 % of what the camera
+// encodes for encoderLowerAfter, to 90 % of the line (room for the
+// container and the encoder's overshoot), at most every encoderLowerGap;
+// it raises it when the line has stood over 130 % for encoderRaiseAfter,
+// by at most half at a time (a browser's estimate grows only with what it
+// receives), at most every encoderRaiseGap. Never under encoderMin. The
+// frame rate and size are the pipeline's own: a command that wants fewer
+// frames on a weak line can read SEATLINK_VIDEO_KBPS and choose (with
+// h264, -fps must stay what the stream sends).
+const (
+	encoderLowerAfter = time.Second
+	encoderLowerGap   = 5 * time.Second
+	encoderRaiseAfter = 5 * time.Second
+	encoderRaiseGap   = 10 * time.Second
+	encoderMin        = 100_000
+	encoderMax        = 2_500_000
+	encoderEvery      = 500 * time.Millisecond
+)
+
+// encoderPolicy decides when an external encoder starts anew, and at what
+// bitrate.
+type encoderPolicy struct {
+	cur   int // bit/s the pipeline encodes at
+	away  int // -1: the line stands under it, +1: over, 0: near
+	since time.Time
+	last  time.Time // the last start
+}
+
+// decide takes the line's latest estimate (bit/s, 0: none) and says
+// whether to start the encoder anew, at bps.
+func (e *encoderPolicy) decide(line int64, now time.Time) (bps int, restart bool) {
+	if line <= 0 {
+		e.away = 0
+		return 0, false
+	}
+	want := min(max(int(line)*9/10, encoderMin), encoderMax)
+	away := 0
+	switch {
+	case want < e.cur*8/10:
+		away = -1
+	case want > e.cur*13/10:
+		away = 1
+	}
+	if away != e.away {
+		e.away, e.since = away, now
+	}
+	switch {
+	case away < 0 && now.Sub(e.since) >= encoderLowerAfter && now.Sub(e.last) >= encoderLowerGap:
+		bps = want
+	case away > 0 && now.Sub(e.since) >= encoderRaiseAfter && now.Sub(e.last) >= encoderRaiseGap:
+		bps = min(want, e.cur*3/2)
+	default:
+		return 0, false
+	}
+	e.cur, e.last, e.away = bps, now, 0
+	return bps, true
+}
+
+// followLine starts the camera pipeline anew when the policy says, and
+// hands the new stream to the reader once it flows, closing the old one
+// (which ends the reader's read of it). It stops when done closes.
+func (r *Robot) followLine(old io.Closer, next chan<- io.ReadCloser, done <-chan struct{}) {
+	p := r.cfg.Parts
+	pol := encoderPolicy{cur: p.VideoBitrate}
+	if pol.cur <= 0 {
+		pol.cur = encoderMax
+	}
+	t := time.NewTicker(encoderEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case <-t.C:
+		}
+		bps, restart := pol.decide(r.target.Load(), time.Now())
+		if !restart {
+			continue
+		}
+		stream, err := p.VideoAt(bps)
+		if err != nil {
+			r.log.Warn("camera pipeline cannot start anew; keeping the old one", "bps", bps, "err", err)
+			continue
+		}
+		// Wait for its first bytes, so the picture pauses only for the
+		// switch, not for the encoder's start.
+		br := &readCloser{bufio.NewReaderSize(stream, 64<<10), stream}
+		flowing := make(chan error, 1)
+		go func() { _, err := br.r.Peek(1); flowing <- err }()
+		select {
+		case err = <-flowing:
+		case <-time.After(10 * time.Second):
+			err = errors.New("no output in 10 s")
+		case <-done:
+			_ = stream.Close()
+			return
+		}
+		if err != nil {
+			_ = stream.Close()
+			r.log.Warn("camera pipeline started anew gave nothing; keeping the old one", "bps", bps, "err", err)
+			continue
+		}
+		r.log.Info("camera encoder follows the pupil's line", "target_bps", r.target.Load(), "encoder_bps", bps)
+		next <- br
+		_ = old.Close()
+		old = br
+	}
+}
+
+// readCloser reads through a buffer and closes what it buffers.
+type readCloser struct {
+	r *bufio.Reader
+	c io.Closer
+}
+
+func (b *readCloser) Read(p []byte) (int, error) { return b.r.Read(p) }
+func (b *readCloser) Close() error               { return b.c.Close() }
+
+// VideoCommand is a Parts.VideoAt that runs a shell command line (as
+// device-agent runs -video-cmd) with SEATLINK_VIDEO_KBPS set to the
+// bitrate in kbit/s, e.g. ffmpeg ... -b:v ${SEATLINK_VIDEO_KBPS}k ...;
+// closing its stream stops the command (SIGTERM, then SIGKILL after 5 s).
+// Its standard error goes to stderr; it is stopped when ctx ends.
+func VideoCommand(ctx context.Context, line string, stderr io.Writer) func(bps int) (io.ReadCloser, error) {
+	return func(bps int) (io.ReadCloser, error) {
+		c := exec.CommandContext(ctx, "/bin/sh", "-c", line)
+		c.Env = append(os.Environ(), "SEATLINK_VIDEO_KBPS="+strconv.Itoa(bps/1000))
+		c.Stderr = stderr
+		c.Cancel = func() error { return c.Process.Signal(syscall.SIGTERM) }
+		c.WaitDelay = 5 * time.Second
+		out, err := c.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := c.Start(); err != nil {
+			return nil, fmt.Errorf("sim: camera pipeline: %w", err)
+		}
+		return &command{ReadCloser: out, cmd: c}, nil
+	}
+}
+
+// command is a running pipeline's output; Close stops it.
+type command struct {
+	io.ReadCloser
+	cmd  *exec.Cmd
+	once sync.Once
+}
+
+func (c *command) Close() error {
+	c.once.Do(func() {
+		_ = c.cmd.Process.Signal(syscall.SIGTERM)
+		_ = c.ReadCloser.Close()
+		_ = c.cmd.Wait()
+	})
+	return nil
 }
 
 // pipeAudio sends the microphone pipeline's Opus packets, one by one: a
