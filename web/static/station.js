@@ -273,6 +273,13 @@
         case 'joined':
           mediaBackoff = 1000;
           closePeer();
+          // The camera follows the pupil's line by itself: the server
+          // offers goog-remb (beside transport-cc) on video, the browser's
+          // answer keeps it, and the browser's send-side estimator takes
+          // the REMB the server relays (the weakest pupil's line, less
+          // room for sound: media/adapt.go) as its ceiling, so the encoder
+          // lowers its bitrate, and then its frame rate and size, under
+          // it. seatlinkStation.sending() shows it, and a test checks it.
           pc = new RTCPeerConnection({ iceServers: m.ice_servers || [] });
           senders = {};
           if (local) {
@@ -395,6 +402,20 @@
       return n;
     },
     cameraLive() { return !!local && local.getVideoTracks().some((t) => t.readyState === 'live'); },
+    // remb: goog-remb negotiated on video; available: the browser's
+    // estimate of what it may send (bit/s); videoBytes: sent so far.
+    async sending() {
+      const out = { remb: false, available: 0, videoBytes: 0 };
+      if (!pc) return out;
+      const sdp = (pc.currentLocalDescription && pc.currentLocalDescription.sdp) || '';
+      const video = sdp.split(/\r\nm=/).find((sec) => sec.startsWith('video'));
+      out.remb = !!video && /a=rtcp-fb:\d+ goog-remb/.test(video);
+      (await pc.getStats()).forEach((r) => {
+        if (r.type === 'candidate-pair' && r.nominated && r.availableOutgoingBitrate) out.available = r.availableOutgoingBitrate;
+        if (r.type === 'outbound-rtp' && r.kind === 'video') out.videoBytes += r.bytesSent || 0;
+      });
+      return out;
+    },
   };
 
   // #token=CREDENTIAL: a device whose credential is already known (the
