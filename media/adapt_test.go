@@ -113,6 +113,11 @@ func TestAudioFirst(t *testing.T) {
 	if aw.packets != 1 {
 		t.Fatal("audio stopped with the video")
 	}
+	h := newRTCPHandler(d, u.metrics)
+	h.handle([]rtcp.Packet{&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 11}}}})
+	if w.packets != 3 {
+		t.Fatal("a NACK was answered while video is held back")
+	}
 
 	// The line recovers: a keyframe is asked for, delta frames wait.
 	before := plis.Load()
@@ -131,7 +136,6 @@ func TestAudioFirst(t *testing.T) {
 	}
 	// NACKs: 13 (after the resume) is the publisher's 16; 11 (before
 	// the pause) is not resent.
-	h := newRTCPHandler(d, u.metrics)
 	h.handle([]rtcp.Packet{&rtcp.TransportLayerNack{Nacks: []rtcp.NackPair{{PacketID: 13}, {PacketID: 11}}}})
 	if w.packets != 6 || w.last.SequenceNumber != 13 {
 		t.Fatalf("NACK of 13 and 11: %d written, last seq %d; want one more, as 13", w.packets, w.last.SequenceNumber)

@@ -21,8 +21,10 @@ import (
 // by half the loss; under 2 %: up 8 % a second), and a queuing-delay rule
 // on the round trip the reports give (the report's LSR and DLSR against
 // our sender reports), cutting to 85 % of what was sent when the round
-// trip stands more than queuingHigh over its recent minimum. The estimate
-// is the lower of the two.
+// trip stands more than queuingHigh over its recent minimum and is still
+// rising (a queue building; a path that is merely longer, after an ICE
+// restart, costs one cut, not one a second). The estimate is the lower of
+// the two.
 //
 // We chose this over pion/interceptor's pkg/gcc (a full send-side GCC from
 // TWCC feedback). pkg/gcc must see every packet sent: each goes through
@@ -83,8 +85,8 @@ type lineEstimate struct {
 	winAt         time.Time
 	winSeq        uint32
 	winLost       uint32
-	lastLoss      float64
 	rtt, queueing time.Duration
+	stepRTT       time.Duration    // the round trip at the last step
 	minRTT        [2]time.Duration // this window's minimum and the last one's
 	minAt         time.Time
 }
@@ -136,7 +138,6 @@ func (e *lineEstimate) onReport(rr rtcp.ReceptionReport, rtt time.Duration, now 
 	if expected > 0 {
 		loss = min(max(float64(lost)/float64(expected), 0), 1)
 	}
-	e.lastLoss = loss
 	e.step(loss, now, ceiling)
 }
 
@@ -145,6 +146,8 @@ func (e *lineEstimate) onReport(rr rtcp.ReceptionReport, rtt time.Duration, now 
 func (e *lineEstimate) step(loss float64, now time.Time, ceiling int64) {
 	dt := min(now.Sub(e.fbAt), 5*time.Second)
 	e.fbAt = now
+	rising := e.rtt > e.stepRTT+10*time.Millisecond
+	e.stepRTT = e.rtt
 	from := e.fb
 	if from == 0 || (e.sent > 0 && e.sent < from) {
 		from = e.sent // a congested line is cut from what it was sent
@@ -154,7 +157,7 @@ func (e *lineEstimate) step(loss float64, now time.Time, ceiling int64) {
 		// Nothing sent yet: nothing to judge.
 	case loss > lossHigh:
 		e.fb = int64(float64(from) * (1 - 0.5*loss))
-	case e.queueing > queuingHigh:
+	case e.queueing > queuingHigh && rising:
 		e.fb = int64(float64(from) * 0.85)
 	case e.fb != 0 && loss < lossLow && e.queueing < queuingLow:
 		grown := int64(float64(e.fb) * math.Pow(growPerSecond, dt.Seconds()))

@@ -476,6 +476,9 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 		return
 	}
 	b := d.bound.Load()
+	if st := d.video.Load(); st == videoPaused || st == videoAwaitKey {
+		return // held back: a weak line gets no old packets either
+	}
 	orig, ok := d.publisherSeq(seq)
 	if b == nil || !ok {
 		return
