@@ -427,7 +427,10 @@
       // The server holds the picture back from a line too weak for
       // picture and sound together, and says when it sends it again.
       if (ack.notice === 'video_paused') videoHeld = true;
-      if (ack.notice === 'video_resumed') videoHeld = false;
+      if (ack.notice === 'video_resumed') { // give the picture its chance
+        videoHeld = stalled = false;
+        slowSeconds = 0;
+      }
       updateInClass();
       showWeak();
       return;
