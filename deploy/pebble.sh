@@ -11,12 +11,12 @@
 #                              key are test/certs/localhost/{cert,key}.pem)
 set -euo pipefail
 
-SEATLINK_PEBBLE_VERSION="v2.10.3" # github.com/letsencrypt/pebble/v2, pinned
-SEATLINK_PEBBLE_CACHE="${XDG_CACHE_HOME:-$HOME/.cache}/seatlink/pebble-$SEATLINK_PEBBLE_VERSION"
-if [ ! -x "$SEATLINK_PEBBLE_CACHE/pebble" ]; then
-	echo "==> building pebble $SEATLINK_PEBBLE_VERSION with go install (once per machine)" >&2
-	mkdir -p "$SEATLINK_PEBBLE_CACHE"
-	if ! (cd /tmp && GOBIN="$SEATLINK_PEBBLE_CACHE" GOFLAGS= go install "github.com/letsencrypt/pebble/v2/cmd/pebble@$SEATLINK_PEBBLE_VERSION") >&2; then
+seatlink_pebble_version="v2.10.3" # github.com/letsencrypt/pebble/v2, pinned
+seatlink_pebble_cache="${XDG_CACHE_HOME:-$HOME/.cache}/seatlink/pebble-$seatlink_pebble_version"
+if [ ! -x "$seatlink_pebble_cache/pebble" ]; then
+	echo "==> building pebble $seatlink_pebble_version with go install (once per machine)" >&2
+	mkdir -p "$seatlink_pebble_cache"
+	if ! (cd /tmp && GOBIN="$seatlink_pebble_cache" GOFLAGS= go install "github.com/letsencrypt/pebble/v2/cmd/pebble@$seatlink_pebble_version") >&2; then
 		echo "==> could not build pebble" >&2
 		return 1 2>/dev/null || exit 1
 	fi
@@ -24,11 +24,11 @@ fi
 
 # The module's own folder holds the test certificates (go install above
 # downloaded it; download again in case the module cache was cleaned).
-if ! SEATLINK_PEBBLE_MODDIR="$(cd /tmp && GOFLAGS= go mod download -json "github.com/letsencrypt/pebble/v2@$SEATLINK_PEBBLE_VERSION" |
-	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || [ ! -f "$SEATLINK_PEBBLE_MODDIR/test/certs/pebble.minica.pem" ]; then
+if ! seatlink_pebble_moddir="$(cd /tmp && GOFLAGS= go mod download -json "github.com/letsencrypt/pebble/v2@$seatlink_pebble_version" |
+	sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" || [ ! -f "$seatlink_pebble_moddir/test/certs/pebble.minica.pem" ]; then
 	echo "==> could not find pebble's test certificates" >&2
 	return 1 2>/dev/null || exit 1
 fi
-export SEATLINK_TEST_PEBBLE="$SEATLINK_PEBBLE_CACHE/pebble"
-export SEATLINK_TEST_PEBBLE_DIR="$SEATLINK_PEBBLE_MODDIR"
-echo "==> pebble $SEATLINK_PEBBLE_VERSION at $SEATLINK_TEST_PEBBLE" >&2
+export SEATLINK_TEST_PEBBLE="$seatlink_pebble_cache/pebble"
+export SEATLINK_TEST_PEBBLE_DIR="$seatlink_pebble_moddir"
+echo "==> pebble $seatlink_pebble_version at $SEATLINK_TEST_PEBBLE" >&2

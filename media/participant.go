@@ -95,6 +95,8 @@ type Participant struct {
 
 	closing   atomic.Bool
 	closeOnce sync.Once
+	// statsMu keeps GetStats and Close apart (see closeWith).
+	statsMu sync.Mutex
 }
 
 func randomID(n int) string {
@@ -363,9 +365,13 @@ func (p *Participant) closeWith(reason error, notify bool) {
 	p.closeOnce.Do(func() {
 		p.closing.Store(true)
 		p.room.leave(p)
+		// Pion's GetStats reads ICE state that Close writes without a
+		// lock of theirs (a data race seen under -race): stats waits.
+		p.statsMu.Lock()
 		if err := p.pc.Close(); err != nil {
 			p.log.Debug("close peer connection", "err", err)
 		}
+		p.statsMu.Unlock()
 		p.log.Info("participant left", "reason", reason.Error())
 		if p.role == RolePupil {
 			s := p.room.sfu

@@ -43,6 +43,11 @@ func (s *SFU) Stats(link string) LinkStats {
 }
 
 func (p *Participant) stats() PeerStats {
+	p.statsMu.Lock()
+	defer p.statsMu.Unlock()
+	if p.closing.Load() {
+		return PeerStats{}
+	}
 	st := PeerStats{Connected: p.pc.ConnectionState() == webrtc.PeerConnectionStateConnected}
 	var received, lost int64
 	for _, s := range p.pc.GetStats() {

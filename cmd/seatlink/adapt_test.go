@@ -33,6 +33,9 @@ import (
 type linePupil struct {
 	*pupil
 	line atomic.Int64
+	// frames counts video frames; the track handler starts before the
+	// embedded pupil is set, so it must not reach through it.
+	frames atomic.Int64
 
 	mu      sync.Mutex
 	video   []videoSeen
@@ -69,7 +72,7 @@ func joinLinePupil(t *testing.T, a *app, link testLink) *linePupil {
 				lp.video = append(lp.video, videoSeen{time.Now(), pkt.SequenceNumber, key})
 				lp.mu.Unlock()
 				if pkt.Marker {
-					lp.videoFrames.Add(1)
+					lp.frames.Add(1)
 				}
 			}
 		}
@@ -157,7 +160,7 @@ func TestRobotFollowsThePupilsLine(t *testing.T) {
 	link := newTestLink(t, a)
 	robot := startRobot(t, a, link, nil)
 	p := joinLinePupil(t, a, link)
-	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() >= 30 })
+	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.frames.Load() >= 30 })
 	full := robot.Stats().VideoRendition
 	t.Logf("unconstrained: the robot sends %d bit/s (rendition of %d)", sendRate(robot, 2*time.Second), full)
 
@@ -201,7 +204,7 @@ func TestWeakLineKeepsAudio(t *testing.T) {
 	link := newTestLink(t, a)
 	robot := startRobot(t, a, link, nil)
 	p := joinLinePupil(t, a, link)
-	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() >= 30 })
+	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.frames.Load() >= 30 })
 
 	p.line.Store(120_000) // leaves video some 56 kbit/s
 	weak := time.Now()
@@ -280,7 +283,7 @@ func TestCameraPipelineFollowsThePupilsLine(t *testing.T) {
 	go func() { defer close(done); _ = robot.Run(ctx) }()
 	defer func() { cancel(); <-done }()
 	p := joinLinePupil(t, a, link)
-	waitFor(t, 15*time.Second, "the ffmpeg camera at the pupil", func() bool { return p.videoFrames.Load() >= 15 })
+	waitFor(t, 15*time.Second, "the ffmpeg camera at the pupil", func() bool { return p.frames.Load() >= 15 })
 	t.Logf("at 600 kbit/s the camera sends %d bit/s", sendRate(robot, 2*time.Second))
 
 	const lineCap = 350_000
@@ -484,7 +487,7 @@ func TestBrowserStationFollowsThePupilsLine(t *testing.T) {
 	}
 	waitFor(t, 20*time.Second, "the station to join", func() bool { return a.hub.Status(station.ID).Online })
 	p := joinLinePupil(t, a, testLink{PupilToken: jl.Token})
-	waitFor(t, 20*time.Second, "the station's camera at the pupil", func() bool { return p.videoFrames.Load() >= 30 })
+	waitFor(t, 20*time.Second, "the station's camera at the pupil", func() bool { return p.frames.Load() >= 30 })
 	s := look()
 	if !s.REMB {
 		t.Fatal("the station's answer does not keep goog-remb on video: it would not hear the pupil's line")

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/exec"
+	"strings"
 	"syscall"
 	"time"
 
@@ -22,6 +23,7 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("device-agent", flag.ContinueOnError)
 	rf := newRobotFlags(fs, "device-agent.json")
 	videoCmd := fs.String("video-cmd", "", "a shell command writing the camera to stdout (IVF/VP8, or H.264 Annex B with -video-format h264)")
+	videoKbps := fs.Int("video-kbps", 1000, "the camera's starting bitrate when -video-cmd uses $SEATLINK_VIDEO_KBPS (it then follows the pupil's line)")
 	videoFormat := fs.String("video-format", "ivf", "ivf (VP8) or h264 (Annex B, constrained baseline)")
 	fps := fs.Int("fps", 30, "frames a second of an h264 stream")
 	audioCmd := fs.String("audio-cmd", "", "a shell command writing the microphone to stdout as Ogg/Opus (48 kHz)")
@@ -74,7 +76,19 @@ func deviceAgentCmd(ctx context.Context, args []string) error {
 		log.Info("pipeline started", "pipeline", name, "pid", c.Process.Pid)
 		return r, w, nil
 	}
-	if parts.Video, _, err = start("camera", *videoCmd, true); err != nil {
+	if *videoKbps < 50 || *videoKbps > 20000 {
+		return errors.New("-video-kbps: want 50 to 20000")
+	}
+	if strings.Contains(*videoCmd, "SEATLINK_VIDEO_KBPS") {
+		// The camera follows the pupil's line: the pipeline is started
+		// anew at the bitrate the server relays (docs/DEVICES.md).
+		parts.VideoBitrate = *videoKbps * 1000
+		parts.VideoAt = sim.VideoCommand(ctx, *videoCmd, os.Stderr)
+		if parts.Video, err = parts.VideoAt(parts.VideoBitrate); err != nil {
+			return err
+		}
+		log.Info("camera pipeline follows the pupil's line", "start_kbps", *videoKbps)
+	} else if parts.Video, _, err = start("camera", *videoCmd, true); err != nil {
 		return err
 	}
 	if *audioCmd != "" {

@@ -273,6 +273,8 @@ var allowedElsewhere = map[string]bool{
 	"SEATLINK_LOADTEST_ADMIN_PASSWORD": true,
 	"SEATLINK_BENCH_PUPILS":            true,
 	"SEATLINK_BENCH_WEEKS":             true,
+	// device-agent gives its camera pipeline the bitrate to encode at.
+	"SEATLINK_VIDEO_KBPS": true,
 }
 
 // Validate checks every setting and says what is wrong with each.
