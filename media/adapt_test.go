@@ -315,3 +315,29 @@ func TestForwardRewritesExtensions(t *testing.T) {
 		t.Fatalf("extensions %+v, want none", w.last.Extensions)
 	}
 }
+
+// abs-send-time: seconds in 6.18 fixed point, wrapping every 64 s, on
+// every video packet to a subscriber that negotiated it.
+func TestAbsSendTime(t *testing.T) {
+	base := time.Unix(0, 0)
+	for _, tc := range []struct {
+		at   time.Duration
+		want [3]byte
+	}{
+		{1500 * time.Millisecond, [3]byte{0x06, 0x00, 0x00}},               // 1.5 * 2^18 = 0x060000
+		{64*time.Second + 250*time.Millisecond, [3]byte{0x01, 0x00, 0x00}}, // wraps: 0.25 * 2^18
+	} {
+		if got := absSendTime(base.Add(tc.at)); [3]byte(got) != tc.want {
+			t.Errorf("absSendTime(%s) = %x, want %x", tc.at, got, tc.want)
+		}
+	}
+	u := testUpTrack(webrtc.RTPCodecTypeVideo)
+	d := newDownTrack(u, "robot")
+	w := &countingWriter{}
+	d.bound.Store(&binding{ssrc: 1, pt: 96, w: w, absID: 2})
+	u.addSubscriber(d)
+	u.forward(rawPacket(t, 1, 100), new(rtp.Packet), new(rtp.Header))
+	if ext := w.last.GetExtension(2); len(ext) != 3 {
+		t.Fatalf("video to the subscriber carries abs-send-time %x, want 3 bytes", ext)
+	}
+}

@@ -237,6 +237,17 @@ func (s *SFU) newAPI(subscriber bool) (*webrtc.API, error) {
 		return nil, err
 	}
 
+	// A pupil's video carries the time it left us (abs-send-time), so the
+	// browser's estimate of its line is made from send and arrival times,
+	// not from the robot's frame timestamps (bursty: a frame's packets
+	// leave together).
+	if subscriber {
+		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.ABSSendTimeURI},
+			webrtc.RTPCodecTypeVideo); err != nil {
+			return nil, err
+		}
+	}
+
 	ir := &interceptor.Registry{}
 	// NACK generator only: we ask publishers to resend what we lost, and
 	// answer subscribers' NACKs ourselves from the packet cache (so no

@@ -244,8 +244,8 @@ type binding struct {
 	pt   uint8
 	w    webrtc.TrackLocalWriter
 	// levelID is the subscriber's id for the RFC 6464 audio level (0:
-	// not negotiated).
-	levelID uint8
+	// not negotiated); absID its id for abs-send-time on video.
+	levelID, absID uint8
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
@@ -270,6 +270,9 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 	for _, e := range ctx.HeaderExtensions() {
 		if e.URI == sdp.AudioLevelURI {
 			b.levelID = uint8(e.ID)
+		}
+		if e.URI == sdp.ABSSendTimeURI && d.up.kind == webrtc.RTPCodecTypeVideo {
+			b.absID = uint8(e.ID)
 		}
 	}
 	d.bound.Store(b)
@@ -353,6 +356,12 @@ func (d *downTrack) write(b *binding, h, scratch *rtp.Header, payload []byte, si
 		if len(level) > 0 {
 			_ = scratch.SetExtension(b.levelID, level)
 		}
+	}
+	if b.absID != 0 {
+		// Video has no level to keep; a fresh slice, because d.ext is
+		// the forwarding goroutine's and NACKs are answered from another.
+		scratch.Extension, scratch.Extensions = false, nil
+		_ = scratch.SetExtension(b.absID, absSendTime(time.Now()))
 	}
 	if _, err := b.w.WriteRTP(scratch, payload); err != nil {
 		return // the subscriber is going away; its RTCP loop ends too
@@ -493,4 +502,12 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 	}
 	d.write(b, &h.pkt.Header, &h.hdr, h.pkt.Payload, k, seq)
 	h.m.NACKRetransmits.Inc()
+}
+
+// absSendTime is abs-send-time's 24-bit value: seconds in 6.18 fixed
+// point, wrapping every 64 s.
+func absSendTime(t time.Time) []byte {
+	ns := t.UnixNano() % (64 * int64(time.Second))
+	v := uint32((ns << 18) / int64(time.Second))
+	return []byte{byte(v >> 16), byte(v >> 8), byte(v)}
 }

@@ -303,7 +303,7 @@ func (r *Robot) playVideo(ctx context.Context) {
 			lastDown = time.Now()
 		case want < cur:
 			want = cur - 1
-		case cur > 0 && time.Since(moved) > 3*time.Second && time.Since(lastDown) > 5*time.Second:
+		case cur > 0 && time.Since(moved) > 2*time.Second && time.Since(lastDown) > 3*time.Second:
 			// The line has held this rung a while: probe the next one
 			// up; the estimate follows if the line carries it, and an
 			// estimate below this rung brings the robot back down.
