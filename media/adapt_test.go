@@ -85,7 +85,7 @@ func TestAudioFirst(t *testing.T) {
 
 	const maxVideo = 2_000_000
 	var pkt rtp.Packet
-	var scratch rtp.Header
+	var scratch sendScratch
 	fwd := func(seq uint16, kind string, marker bool) { u.forward(vp8(t, seq, kind, marker), &pkt, &scratch) }
 	now := time.Unix(1_700_000_000, 0)
 	fwd(10, "key", true)
@@ -300,7 +300,7 @@ func TestForwardRewritesExtensions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.forward(raw, new(rtp.Packet), new(rtp.Header))
+	u.forward(raw, new(rtp.Packet), new(sendScratch))
 	got := w.last
 	if lvl := got.GetExtension(1); len(lvl) != 1 || lvl[0] != 0x85 {
 		t.Fatalf("level under the subscriber's id 1: %x", lvl)
@@ -310,7 +310,7 @@ func TestForwardRewritesExtensions(t *testing.T) {
 	}
 	// A subscriber that did not negotiate the level gets no extension.
 	d.bound.Store(&binding{ssrc: 7, pt: 111, w: w})
-	u.forward(raw, new(rtp.Packet), new(rtp.Header))
+	u.forward(raw, new(rtp.Packet), new(sendScratch))
 	if w.last.Extension || len(w.last.Extensions) != 0 {
 		t.Fatalf("extensions %+v, want none", w.last.Extensions)
 	}
@@ -327,7 +327,7 @@ func TestAbsSendTime(t *testing.T) {
 		{1500 * time.Millisecond, [3]byte{0x06, 0x00, 0x00}},               // 1.5 * 2^18 = 0x060000
 		{64*time.Second + 250*time.Millisecond, [3]byte{0x01, 0x00, 0x00}}, // wraps: 0.25 * 2^18
 	} {
-		if got := absSendTime(base.Add(tc.at)); [3]byte(got) != tc.want {
+		if got := absSendTime(base.Add(tc.at)); got != tc.want {
 			t.Errorf("absSendTime(%s) = %x, want %x", tc.at, got, tc.want)
 		}
 	}
@@ -336,7 +336,7 @@ func TestAbsSendTime(t *testing.T) {
 	w := &countingWriter{}
 	d.bound.Store(&binding{ssrc: 1, pt: 96, w: w, absID: 2})
 	u.addSubscriber(d)
-	u.forward(rawPacket(t, 1, 100), new(rtp.Packet), new(rtp.Header))
+	u.forward(rawPacket(t, 1, 100), new(rtp.Packet), new(sendScratch))
 	if ext := w.last.GetExtension(2); len(ext) != 3 {
 		t.Fatalf("video to the subscriber carries abs-send-time %x, want 3 bytes", ext)
 	}

@@ -56,7 +56,7 @@ func TestForwardRewritesPerSubscriberAndCaches(t *testing.T) {
 	u.addSubscriber(unbound)
 
 	var pkt rtp.Packet
-	var scratch rtp.Header
+	var scratch sendScratch
 	raw := rawPacket(t, 42, 1000)
 	u.forward(raw, &pkt, &scratch)
 	u.forward([]byte{0x80}, &pkt, &scratch) // too short to be RTP: dropped
@@ -89,18 +89,21 @@ func TestForwardRewritesPerSubscriberAndCaches(t *testing.T) {
 
 // BenchmarkForward measures the hot path: one received video packet
 // parsed, cached, rewritten and written to N subscribers.
+// BenchmarkForward forwards one video packet to n subscribers; abs=1
+// stamps abs-send-time, as for pupils.
 func BenchmarkForward(b *testing.B) {
-	for _, n := range []int{1, 4, 16} {
-		b.Run(fmt.Sprintf("subscribers=%d", n), func(b *testing.B) {
+	for _, tc := range []struct{ n, abs int }{{1, 0}, {1, 1}, {4, 0}, {16, 0}, {16, 1}} {
+		n := tc.n
+		b.Run(fmt.Sprintf("subscribers=%d/abs=%d", n, tc.abs), func(b *testing.B) {
 			u := testUpTrack(webrtc.RTPCodecTypeVideo)
 			for i := 0; i < n; i++ {
 				d := newDownTrack(u, "robot")
-				d.bound.Store(&binding{ssrc: uint32(i), pt: 96, w: &countingWriter{}})
+				d.bound.Store(&binding{ssrc: uint32(i), pt: 96, w: &countingWriter{}, absID: uint8(2 * tc.abs)})
 				u.addSubscriber(d)
 			}
 			raw := rawPacket(b, 0, 1100)
 			var pkt rtp.Packet
-			var scratch rtp.Header
+			var scratch sendScratch
 			b.ReportAllocs()
 			b.SetBytes(int64(len(raw)))
 			for i := 0; b.Loop(); i++ {
@@ -235,7 +238,7 @@ func BenchmarkForwardAudioLevel(b *testing.B) {
 		b.Fatal(err)
 	}
 	var pkt rtp.Packet
-	var scratch rtp.Header
+	var scratch sendScratch
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		raw[2], raw[3] = byte(i>>8), byte(i)

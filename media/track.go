@@ -81,7 +81,7 @@ func (u *upTrack) run() {
 	}
 	buf := make([]byte, maxPacketSize)
 	var pkt rtp.Packet
-	var scratch rtp.Header
+	var scratch sendScratch
 	for {
 		n, _, err := u.remote.Read(buf)
 		if err != nil {
@@ -99,7 +99,7 @@ func (u *upTrack) run() {
 // pkt, keep a copy for NACKs, write to each subscriber. scratch is the
 // caller's reusable header for the per-subscriber rewrite, so that
 // forwarding allocates nothing.
-func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *rtp.Header) {
+func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *sendScratch) {
 	if err := pkt.Unmarshal(raw); err != nil {
 		u.metrics.DroppedRTPPackets.Inc()
 		return
@@ -113,6 +113,7 @@ func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *rtp.Header) {
 		}
 	}
 	if subs := u.subs.Load(); subs != nil {
+		scratch.absRead = false // a new packet: a new send time
 		for _, d := range *subs {
 			d.writeRTP(&pkt.Header, scratch, pkt.Payload, len(raw))
 		}
@@ -235,8 +236,19 @@ type downTrack struct {
 	lastOut uint16
 	sentAny bool
 	adapt   adaptState
-	// ext is room for the audio level's extension (write).
-	ext [1]rtp.Extension
+}
+
+// sendScratch is a sending goroutine's own room for rewriting a packet's
+// header for one subscriber (the forwarding loop has one, each
+// subscriber's RTCP reader another for NACKs), so that rewriting
+// allocates nothing: the header, its one extension, and the packet's
+// abs-send-time, read from the clock once per packet whatever the number
+// of subscribers.
+type sendScratch struct {
+	hdr     rtp.Header
+	ext     [1]rtp.Extension
+	abs     [3]byte
+	absRead bool
 }
 
 type binding struct {
@@ -310,7 +322,7 @@ func (d *downTrack) Kind() webrtc.RTPCodecType { return d.up.kind }
 // again at a keyframe, its sequence numbers moved on so that what was
 // held back is no gap to NACK. Only the track's forwarding goroutine
 // calls it.
-func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
+func (d *downTrack) writeRTP(h *rtp.Header, scratch *sendScratch, payload []byte, size int) {
 	b := d.bound.Load()
 	if b == nil {
 		return
@@ -336,12 +348,13 @@ func (d *downTrack) writeRTP(h, scratch *rtp.Header, payload []byte, size int) {
 // rewriting SSRC and payload type in scratch (a copy of h owned by the
 // calling goroutine), never in the shared packet. size is the packet's
 // length as received.
-func (d *downTrack) write(b *binding, h, scratch *rtp.Header, payload []byte, size int, seq uint16) {
+func (d *downTrack) write(b *binding, h *rtp.Header, s *sendScratch, payload []byte, size int, seq uint16) {
+	scratch := &s.hdr
 	*scratch = *h
 	scratch.SSRC = b.ssrc
 	scratch.PayloadType = b.pt
 	scratch.SequenceNumber = seq
-	if h.Extension {
+	if h.Extension || b.absID != 0 {
 		// The publisher's extensions carry its own ids (and its
 		// transport-wide sequence numbers, which would make a pupil's
 		// browser send TWCC instead of REMB): none is forwarded as it
@@ -350,18 +363,16 @@ func (d *downTrack) write(b *binding, h, scratch *rtp.Header, payload []byte, si
 		if d.up.levelID != 0 && b.levelID != 0 {
 			level = h.GetExtension(d.up.levelID)
 		}
-		// d.ext lends the one extension its room, so that nothing is
-		// allocated: only the forwarding goroutine writes audio.
-		scratch.Extension, scratch.Extensions = false, d.ext[:0]
-		if len(level) > 0 {
+		scratch.Extension, scratch.Extensions = false, s.ext[:0]
+		switch {
+		case len(level) > 0:
 			_ = scratch.SetExtension(b.levelID, level)
+		case b.absID != 0: // video: the time it leaves us
+			if !s.absRead {
+				s.abs, s.absRead = absSendTime(time.Now()), true
+			}
+			_ = scratch.SetExtension(b.absID, s.abs[:])
 		}
-	}
-	if b.absID != 0 {
-		// Video has no level to keep; a fresh slice, because d.ext is
-		// the forwarding goroutine's and NACKs are answered from another.
-		scratch.Extension, scratch.Extensions = false, nil
-		_ = scratch.SetExtension(b.absID, absSendTime(time.Now()))
 	}
 	if _, err := b.w.WriteRTP(scratch, payload); err != nil {
 		return // the subscriber is going away; its RTCP loop ends too
@@ -399,7 +410,7 @@ type rtcpHandler struct {
 	m       *Metrics
 	scratch []byte
 	pkt     rtp.Packet
-	hdr     rtp.Header
+	send    sendScratch
 	resent  [resendSlots]resend
 	now     func() int64 // monotonic nanoseconds; a test sets it
 }
@@ -500,14 +511,15 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 		h.m.NACKsIgnored.Inc()
 		return
 	}
-	d.write(b, &h.pkt.Header, &h.hdr, h.pkt.Payload, k, seq)
+	h.send.absRead = false
+	d.write(b, &h.pkt.Header, &h.send, h.pkt.Payload, k, seq)
 	h.m.NACKRetransmits.Inc()
 }
 
 // absSendTime is abs-send-time's 24-bit value: seconds in 6.18 fixed
 // point, wrapping every 64 s.
-func absSendTime(t time.Time) []byte {
+func absSendTime(t time.Time) [3]byte {
 	ns := t.UnixNano() % (64 * int64(time.Second))
 	v := uint32((ns << 18) / int64(time.Second))
-	return []byte{byte(v >> 16), byte(v >> 8), byte(v)}
+	return [3]byte{byte(v >> 16), byte(v >> 8), byte(v)}
 }

@@ -282,8 +282,7 @@ func (a *app) mediaPeerFilter() func(net.IP) bool {
 // loopbackURL reaches this server from inside the process (the demo's
 // robot): its own port on loopback, over HTTPS when it serves HTTPS.
 func (a *app) loopbackURL() string {
-	_, port, _ := net.SplitHostPort(a.httpAddr().String())
-	host, _, _ := net.SplitHostPort(a.httpAddr().String())
+	host, port, _ := net.SplitHostPort(a.httpAddr().String())
 	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
 		host = "127.0.0.1"
 	}

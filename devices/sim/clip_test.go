@@ -69,3 +69,45 @@ func TestRenditionFor(t *testing.T) {
 		}
 	}
 }
+
+// The robot's encoder follows the estimate one rung at a time, no faster
+// than every half second, probes a rung up once the line has held, keeps
+// a probe while the estimate has not fallen below where it came from, and
+// leaves it when it has.
+func TestLadderFollowsTheEstimate(t *testing.T) {
+	c, err := LoadClip()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rate := func(i int) int64 { return int64(c.Renditions[i].Bitrate) }
+	t0 := time.Unix(1000, 0)
+	var l ladder
+	for _, s := range []struct {
+		at     time.Duration
+		target int64
+		want   int
+		why    string
+	}{
+		{0, 0, 0, "no estimate: the full rendition"},
+		{100 * time.Millisecond, 50_000, 1, "a collapse moves one rung down"},
+		{300 * time.Millisecond, 50_000, 1, "not again within half a second"},
+		{700 * time.Millisecond, 50_000, 2, "then one more"},
+		{1300 * time.Millisecond, 50_000, 3, ""},
+		{1900 * time.Millisecond, 50_000, 4, "down to the lowest"},
+		{2500 * time.Millisecond, 50_000, 4, "no lower rung"},
+		{4000 * time.Millisecond, rate(4), 4, "held 2 s, but lowered under 3 s ago"},
+		{5000 * time.Millisecond, rate(4), 3, "a probe one rung up"},
+		{6000 * time.Millisecond, rate(4), 3, "the probe holds while the estimate stays at the rung it came from"},
+		{7000 * time.Millisecond, rate(4) - 1, 4, "an estimate under it ends the probe"},
+		{9000 * time.Millisecond, rate(0) * 2, 3, "a clean line climbs a rung"},
+		{9200 * time.Millisecond, rate(0) * 2, 3, "but not twice within half a second"},
+		{9600 * time.Millisecond, rate(0) * 2, 2, ""},
+		{10100 * time.Millisecond, rate(0) * 2, 1, ""},
+		{10700 * time.Millisecond, rate(0) * 2, 0, "back to the full rendition"},
+		{20000 * time.Millisecond, rate(0) * 2, 0, "nothing above it to probe"},
+	} {
+		if got := l.step(c, s.target, t0.Add(s.at)); got != s.want {
+			t.Fatalf("at %s with %d bit/s: rendition %d, want %d (%s)", s.at, s.target, got, s.want, s.why)
+		}
+	}
+}

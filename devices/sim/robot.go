@@ -277,52 +277,25 @@ func every(ctx context.Context, d time.Duration, f func()) {
 // ticks of the full rendition's frame; a rendition at half the frame rate
 // sends on every other tick.
 func (r *Robot) playVideo(ctx context.Context) {
-	t, cur := 0, 0
-	var moved, lastDown time.Time
-	probing := false
+	t := 0
+	var lad ladder
 	r.rendition.Store(int64(r.clip.Renditions[0].Bitrate))
 	every(ctx, r.clip.FrameDuration, func() {
 		if r.deviceState().Asleep {
 			return // privacy: the camera is off
 		}
-		// One rung at a time, at most every half second: an estimate made
-		// while the line's queue drains overshoots downwards, and an
-		// estimate can only grow with what is sent (a browser's REMB stays
-		// within 1.5 times what it receives), so each rung up is a probe.
 		target := r.target.Load()
-		want := r.clip.renditionFor(target)
-		switch {
-		case want != cur && time.Since(moved) < 500*time.Millisecond:
-			want = cur
-		case probing && want > cur && time.Since(moved) < 4*time.Second && target >= int64(r.clip.Renditions[cur+1].Bitrate):
-			// A probe holds while the estimate has not fallen below the
-			// rung it came from: the estimate grows with what arrives.
-			want = cur
-		case want > cur:
-			want = cur + 1
-			lastDown = time.Now()
-		case want < cur:
-			want = cur - 1
-		case cur > 0 && time.Since(moved) > 2*time.Second && time.Since(lastDown) > 3*time.Second:
-			// The line has held this rung a while: probe the next one
-			// up; the estimate follows if the line carries it, and an
-			// estimate below this rung brings the robot back down.
-			want = cur - 1
-		}
-		if want != cur {
-			probing = want < cur && renditionFor0(r.clip, target) > want
-			moved = time.Now()
-		}
-		if r.keyframe.Swap(false) || want != cur {
+		prev := lad.cur
+		next := lad.step(r.clip, target, time.Now())
+		if r.keyframe.Swap(false) || next != prev {
 			t = r.clip.nextKeyframe(t)
-			if want != cur {
-				r.log.Info("video follows the pupil's line", "target_bps", r.target.Load(),
-					"rendition_bps", r.clip.Renditions[want].Bitrate)
-				cur = want
-				r.rendition.Store(int64(r.clip.Renditions[cur].Bitrate))
+			if next != prev {
+				r.log.Info("video follows the pupil's line", "target_bps", target,
+					"rendition_bps", r.clip.Renditions[next].Bitrate)
+				r.rendition.Store(int64(r.clip.Renditions[next].Bitrate))
 			}
 		}
-		rend := r.clip.Renditions[cur]
+		rend := r.clip.Renditions[next]
 		step := max(int(rend.FrameDuration/r.clip.FrameDuration), 1)
 		if t%step == 0 {
 			frame := rend.Video[(t/step)%len(rend.Video)]
@@ -331,6 +304,45 @@ func (r *Robot) playVideo(ctx context.Context) {
 		}
 		t = (t + 1) % len(r.clip.Video)
 	})
+}
+
+// ladder chooses the rendition (0 the highest) as an encoder follows an
+// estimate: one rung at a time, at most every half second, because an
+// estimate made while the line's queue drains overshoots downwards; and,
+// because an estimate can only grow with what is sent (a browser's REMB
+// stays within 1.5 times what it receives), by probing a rung up once the
+// line has held a rung for 2 s and nothing has pushed the robot down for
+// 3 s. A probe holds for up to 4 s while the estimate stays at or above
+// the rung it came from.
+type ladder struct {
+	cur            int
+	moved, lowered time.Time
+	probing        bool
+}
+
+// step returns the rendition to send now for target bit/s.
+func (l *ladder) step(c *Clip, target int64, now time.Time) int {
+	fits := c.renditionFor(target)
+	want := fits
+	switch {
+	case fits != l.cur && now.Sub(l.moved) < 500*time.Millisecond:
+		want = l.cur
+	case l.probing && fits > l.cur && now.Sub(l.moved) < 4*time.Second && target >= int64(c.Renditions[l.cur+1].Bitrate):
+		want = l.cur
+	case fits > l.cur:
+		want = l.cur + 1
+		l.lowered = now
+	case fits < l.cur:
+		want = l.cur - 1
+	case l.cur > 0 && now.Sub(l.moved) > 2*time.Second && now.Sub(l.lowered) > 3*time.Second:
+		want = l.cur - 1 // a probe
+	}
+	if want != l.cur {
+		l.probing = want < l.cur && fits > want
+		l.moved = now
+		l.cur = want
+	}
+	return l.cur
 }
 
 func (r *Robot) playAudio(ctx context.Context) {
@@ -343,9 +355,6 @@ func (r *Robot) playAudio(ctx context.Context) {
 		i = (i + 1) % len(r.clip.Audio)
 	})
 }
-
-// renditionFor0 is the rendition the estimate alone allows.
-func renditionFor0(c *Clip, target int64) int { return c.renditionFor(target) }
 
 // onSender reads the RTCP of our senders: a PLI or FIR makes the video
 // jump to the clip's next keyframe (a real camera would encode one).

@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -419,12 +420,10 @@ func (c *Serve) validateTURN() []error {
 // RelayPortRange parses TURNRelayPorts.
 func (c *Serve) RelayPortRange() (lo, hi uint16, err error) {
 	a, b, ok := strings.Cut(c.TURNRelayPorts, "-")
-	var x, y int
-	if ok {
-		_, err1 := fmt.Sscanf(a, "%d", &x)
-		_, err2 := fmt.Sscanf(b, "%d", &y)
-		ok = err1 == nil && err2 == nil && x >= 1024 && y <= 65535 && x <= y
-	}
+	x, err1 := strconv.Atoi(a)
+	y, err2 := strconv.Atoi(b)
+	digits := func(v string) bool { return v != "" && strings.Trim(v, "0123456789") == "" }
+	ok = ok && digits(a) && digits(b) && err1 == nil && err2 == nil && x >= 1024 && y <= 65535 && x <= y
 	if !ok {
 		return 0, 0, fmt.Errorf("turn-relay-ports %q: want MIN-MAX within 1024-65535", c.TURNRelayPorts)
 	}

@@ -67,6 +67,8 @@ func TestRefused(t *testing.T) {
 		{"relay ports reversed", []string{"--turn-relay-ports", "50000-49000"}, nil, "turn-relay-ports"},
 		{"relay ports privileged", []string{"--turn-relay-ports", "80-90"}, nil, "turn-relay-ports"},
 		{"relay ports not a range", []string{"--turn-relay-ports", "49160"}, nil, "turn-relay-ports"},
+		{"relay ports with trailing junk", []string{"--turn-relay-ports", "49160-49999x"}, nil, "turn-relay-ports"},
+		{"relay ports with a sign", []string{"--turn-relay-ports", "+49160-49999"}, nil, "turn-relay-ports"},
 		{"short TURN secret", nil, []string{"SEATLINK_TURN_SECRET=short"}, "turn-secret"},
 		{"long-lived TURN credentials", []string{"--turn-ttl", "720h"}, nil, "turn-ttl"},
 	} {

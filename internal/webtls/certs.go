@@ -16,7 +16,6 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
@@ -165,7 +164,7 @@ func NewSelfSigned(hosts []string) (*SelfSigned, error) {
 	return &SelfSigned{
 		Cert:   tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
 		SHA256: colonHex(sum[:]),
-		SPKI:   base64Std(spki[:]),
+		SPKI:   base64.StdEncoding.EncodeToString(spki[:]),
 	}, nil
 }
 
@@ -207,8 +206,3 @@ func LocalIPs() []string {
 	}
 	return out
 }
-
-// ErrNoCertificate is returned when TLS is asked for without a source.
-var ErrNoCertificate = errors.New("tls: no certificate source")
-
-func base64Std(b []byte) string { return base64.StdEncoding.EncodeToString(b) }

@@ -2,6 +2,7 @@ package webtls
 
 import (
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,9 @@ import (
 	"golang.org/x/crypto/acme"
 	"golang.org/x/crypto/acme/autocert"
 )
+
+// ErrNoCertificate is returned when TLS is asked for without a source.
+var ErrNoCertificate = errors.New("tls: no certificate source")
 
 // Options chooses where certificates come from; exactly one source.
 type Options struct {
