@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
-# Chromium for the browser tests, ffmpeg for the device-agent test, iproute2 and nftables for the network lab, a throwaway PostgreSQL on 127.0.0.1 for
+# Chromium for the browser tests, axe-core for the accessibility checks, ffmpeg for the device-agent test, iproute2 and nftables for the network lab, a throwaway PostgreSQL on 127.0.0.1 for
 # the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the licence check of NOTICE, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
@@ -34,6 +34,22 @@ if [ -z "${SEATLINK_CHROMIUM:-}" ]; then
 	fi
 fi
 [ -n "${SEATLINK_CHROMIUM:-}" ] && log "chromium: $("$SEATLINK_CHROMIUM" --version 2>/dev/null || echo '?')"
+
+# axe-core (npm) checks every page state for WCAG 2.2 AA in Chromium.
+AXE_VERSION=4.14.1
+if [ -z "${SEATLINK_AXE:-}" ]; then
+	axe_dir="${HOME:-/root}/.cache/seatlink-axe"
+	axe_js="$axe_dir/node_modules/axe-core/axe.min.js"
+	if [ ! -f "$axe_js" ] || ! grep -q "axe v$AXE_VERSION" "$axe_js"; then
+		log "installing axe-core $AXE_VERSION with npm"
+		mkdir -p "$axe_dir"
+		if ! command -v npm >/dev/null 2>&1 || ! (cd "$axe_dir" && npm install --no-audit --no-fund --silent "axe-core@$AXE_VERSION" </dev/null); then
+			[ -n "${CI:-}" ] && { log "axe-core could not be installed"; exit 1; }
+			log "the accessibility tests will be skipped"
+		fi
+	fi
+	[ -f "$axe_js" ] && export SEATLINK_AXE="$axe_js"
+fi
 
 # ffmpeg encodes a test pattern as the camera and microphone of the
 # device-agent test (a Linux robot from parts).

@@ -140,7 +140,7 @@ func (s *Server) renderError(c *gin.Context, err error) {
 	var ie *people.ImportError
 	if errors.As(err, &ie) { // every row's error, and nothing stored
 		c.AbortWithStatusJSON(http.StatusUnprocessableEntity, gin.H{"error": gin.H{"code": "import_failed",
-			"message": ie.Error()}, "report": ie.Report})
+			"message": localize(c, "import_failed", ie.Error())}, "report": ie.Report})
 		return
 	}
 	ae := toAPIError(err)
@@ -169,9 +169,9 @@ func (s *Server) renderError(c *gin.Context, err error) {
 	if ae.retryAfter != "" {
 		c.Header("Retry-After", ae.retryAfter)
 	}
-	body := gin.H{"code": ae.Code, "message": ae.Message}
+	body := gin.H{"code": ae.Code, "message": localize(c, ae.Code, ae.Message)}
 	if len(ae.Fields) > 0 {
-		body["fields"] = ae.Fields
+		body["fields"] = localizeFields(c, ae.Fields)
 	}
 	c.AbortWithStatusJSON(ae.Status, gin.H{"error": body})
 }
@@ -205,4 +205,16 @@ func decodeJSON(c *gin.Context, v any) error {
 		return errBadJSON
 	}
 	return nil
+}
+
+// localizeFields are field errors with their messages in the request's
+// language where the catalogue has words for their code ("field.<code>").
+func localizeFields(c *gin.Context, fields []*people.FieldError) []*people.FieldError {
+	out := make([]*people.FieldError, len(fields))
+	for i, f := range fields {
+		g := *f
+		g.Message = localize(c, "field_"+f.Code, f.Message)
+		out[i] = &g
+	}
+	return out
 }

@@ -261,5 +261,5 @@ func securityHeaders(hsts bool) gin.HandlerFunc {
 // writeHTTPError is the one place HTTP errors are rendered: a JSON body with
 // a stable code.
 func writeHTTPError(c *gin.Context, status int, code, msg string) {
-	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": msg}})
+	c.AbortWithStatusJSON(status, gin.H{"error": gin.H{"code": code, "message": localize(c, code, msg)}})
 }
