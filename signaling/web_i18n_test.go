@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-		"os"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"

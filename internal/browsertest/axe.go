@@ -68,7 +68,7 @@ func Axe(ctx context.Context, t testing.TB) []Violation {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.axe ? true : (function(){ ` + string(src) + ` ; return true })()`)); err != nil {
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.axe ? true : (function(){ `+string(src)+` ; return true })()`)); err != nil {
 		t.Fatalf("load axe-core: %v", err)
 	}
 	out, err := chromedp.Run(ctx, chromedp.Evaluate[string](`axe.run(document, {
