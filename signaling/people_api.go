@@ -117,10 +117,9 @@ func (s *Server) peopleRoutes() []apiRoute {
 			}},
 		{Method: "POST", Path: "/api/v1/parents", Summary: "Invite a parent of pupils", Action: people.ActParentCreate,
 			Body: "ParentInput", Status: 201, handle: s.inviteParent},
-		{Method: "GET", Path: "/api/v1/pupils/:pupil/join-links", Summary: "A pupil's join links",
-			Action: people.ActJoinLinkList, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ListJoinLinks(c.Request.Context(), a, c.Param("pupil"))
-			}},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/join-links",
+			Summary: "A pupil's join links, newest first, each with the devices it signed in, when it last did, and whether the pupil is in class through it now",
+			Action:  people.ActJoinLinkList, handle: s.listJoinLinks},
 		{Method: "POST", Path: "/api/v1/pupils/:pupil/join-links", Summary: "Issue a join link and code for a pupil",
 			Action: people.ActJoinLinkIssue, Body: "JoinLinkInput", Status: 201, handle: s.issueJoinLink},
 		{Method: "DELETE", Path: "/api/v1/join-links/:link", Summary: "Revoke a join link (signs its devices out)",
