@@ -71,6 +71,9 @@ func (s *Server) engagementRoutes() []apiRoute {
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/history",
 			Summary: "A pupil's weeks: register marks beside engagement per session, term and year to date (audited; format=csv for the grid; a through after today is refused: future_date)",
 			Action:  people.ActPupilView, Query: []string{"through", "weeks", "format"}, handle: s.pupilHistory},
+		{Method: "GET", Path: "/api/v1/pupils/:pupil/overview",
+			Summary: "A pupil's attendance and engagement this school week so far and this term to date, for the parent's page (a parent sees only their own children; audited; a through after today is refused: future_date)",
+			Action:  people.ActPupilView, Query: []string{"through"}, handle: s.pupilOverview},
 		{Method: "GET", Path: "/api/v1/schools/:school/terms", Summary: "A school's terms, each with its holidays (half terms, INSET days, bank holidays)",
 			Action: people.ActClassroomList, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return s.deps.Timetables.Terms(c.Request.Context(), a, c.Param("school"))
@@ -208,7 +211,7 @@ func (s *Server) caseload(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	if c.Query("format") == "csv" {
-		if err := csvFile(c, "caseload-"+cl.Through+".csv", cl.WriteCSV); err != nil {
+		if err := csvFile(c, downloadName("caseload", cl.From, cl.Through), cl.WriteCSV); err != nil {
 			s.log.Warn("caseload csv", "err", err)
 		}
 		return nil, errHandled
@@ -226,7 +229,7 @@ func (s *Server) pupilHistory(c *gin.Context, a people.Actor) (any, error) {
 		return nil, err
 	}
 	if c.Query("format") == "csv" {
-		if err := csvFile(c, "pupil-"+h.Pupil.ID+".csv", h.WriteCSV); err != nil {
+		if err := csvFile(c, downloadName(h.Pupil.PupilNumber, firstMonday(h), h.Through), h.WriteCSV); err != nil {
 			s.log.Warn("pupil csv", "err", err)
 		}
 		return nil, errHandled
