@@ -106,6 +106,16 @@ func (r *Registry) get(ctx context.Context, id string) (Device, error) {
 	return d, err
 }
 
+// PairedWith is the robot or station paired with a pupil, for the
+// pupil's own session (the caller has authenticated the pupil).
+func (r *Registry) PairedWith(ctx context.Context, pupilID string) (Device, error) {
+	d, err := scanDevice(r.db.Q().QueryRow(ctx, `SELECT `+deviceCols+` FROM devices WHERE pupil_id = ?`, pupilID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Device{}, people.ErrNotFound
+	}
+	return d, err
+}
+
 // target is what permissions look at for a device.
 func target(d Device) people.Target {
 	return people.Target{LAID: d.LAID, SchoolID: d.SchoolID, ClassroomID: d.ClassroomID}

@@ -116,6 +116,9 @@ func (ss *session) join(m wire.Message) bool {
 		Resume: p.ResumeKey()})
 	ss.log.Info("joined", "client", m.Client != "")
 	p.Start()
+	if ss.actor != nil {
+		go ss.watchRobot(ss.actor.ID)
+	}
 	return true
 }
 

@@ -116,7 +116,7 @@ func TestBrowserPupilSeesAndHearsClass(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "passive mode", func() bool { return robot.State().Passive })
 	// Typing in the chat box moves nothing; sending shows it on the robot.
-	if err := chromedp.Do(ctx, chromedp.SendKeys("#chat-text", "hello wp"), chromedp.Click("#chat-send")); err != nil {
+	if err := chromedp.Do(ctx, chromedp.Click("#tab-chat"), chromedp.SendKeys("#chat-text", "hello wp"), chromedp.Click("#chat-send")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the chat on the robot", func() bool { return robot.Stats().Chats == 1 })

@@ -40,9 +40,36 @@ func TestBrowserPageAfterServerRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = server.Wait()
-	waitFor(t, 10*time.Second, "the page to notice", func() bool { return state() != "in_class" })
+	waitFor(t, 10*time.Second, "the page to notice", func() bool { return state() == "reconnecting" })
+	said := func() string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('state-text').textContent`))
+		return s
+	}
+	// While the server is away the pupil is told the class is coming
+	// back, never that it has ended.
+	if got := said(); got != "Getting your class back…" {
+		t.Errorf("server down: the page says %q", got)
+	}
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("reconnecting: %s", v)
+	}
 	server = startServer(t, bin, dbPath, addr)
 	before := frames()
 	waitFor(t, 40*time.Second, "the picture again after the restart", func() bool { return frames() > before+30 })
 	waitFor(t, 5*time.Second, "the page to say it is in class again", func() bool { return state() == "in_class" })
+
+	// A graceful restart (an update): the server says it is stopping, and
+	// the page says the class will be back in a moment.
+	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 10*time.Second, "the page to say the class is coming back", func() bool {
+		return said() == "Your class will be back in a moment." || said() == "Getting your class back…"
+	})
+	if s := state(); s != "reconnecting" {
+		t.Errorf("during a graceful restart the page is %q", s)
+	}
+	_ = server.Wait()
+	server = startServer(t, bin, dbPath, addr)
+	waitFor(t, 40*time.Second, "in class after the graceful restart", func() bool { return state() == "in_class" })
 }

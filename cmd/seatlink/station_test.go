@@ -133,7 +133,7 @@ func TestBrowserClassroomStation(t *testing.T) {
 	}
 	waitFor(t, 5*time.Second, "the happy face on the station", func() bool { return stationSays(`document.body.dataset.expression`) == "happy" })
 	waitFor(t, 5*time.Second, "the pupil's page to say the face", func() bool {
-		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#robot"))
+		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#faces-said"))
 		return s == "Your robot looks happy."
 	})
 
@@ -145,14 +145,14 @@ func TestBrowserClassroomStation(t *testing.T) {
 		v := evalIn(stationCtx, `document.getElementById('pupil-voice').volume`)
 		return v > 0 && v <= 0.25
 	})
-	if err := chromedp.Do(pupilCtx, chromedp.SendKeys("#chat-text", "Can you say that again?"), chromedp.Click("#chat-send")); err != nil {
+	if err := chromedp.Do(pupilCtx, chromedp.Click("#tab-chat"), chromedp.SendKeys("#chat-text", "Can you say that again?"), chromedp.Click("#chat-send")); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 5*time.Second, "the chat on the station's screen", func() bool {
 		return stationSays(`document.getElementById('chat').hidden ? '' : document.getElementById('chat').textContent`) == "Can you say that again?"
 	})
 	waitFor(t, 5*time.Second, "the pupil's page to say where the message is", func() bool {
-		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#robot"))
+		s, _ := chromedp.Run(pupilCtx, chromedp.Text("#chat-said"))
 		return s == "Your message is on the robot's screen."
 	})
 

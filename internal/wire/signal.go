@@ -31,7 +31,20 @@ const (
 	// TypeICEServers carries fresh STUN/TURN servers (a new TURN
 	// credential) before the offer of an ICE restart the client asked for.
 	TypeICEServers = "ice_servers"
+	// TypeRobot tells a pupil how their classroom robot is: on the
+	// device channel, asleep, its microphone and speaker muted by the
+	// teacher. Sent after joined and on every change.
+	TypeRobot = "robot"
 )
+
+// DeviceStatus is what a pupil is told of their robot's device.
+type DeviceStatus struct {
+	// Online: the robot's device channel is connected (a robot that
+	// joins the class's media without one is never online here).
+	Online bool `json:"online"`
+	Asleep bool `json:"asleep"`
+	Muted  bool `json:"muted"`
+}
 
 // Roles a client may join a link as.
 const (
@@ -124,6 +137,9 @@ type Message struct {
 
 	// bye
 	Reason string `json:"reason,omitempty"`
+
+	// robot
+	Robot *DeviceStatus `json:"robot,omitempty"`
 }
 
 // Error is a protocol error with a stable code, sent to the client as an

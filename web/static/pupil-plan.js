@@ -1,10 +1,12 @@
 // The pupil's own plan and lesson material, in plain, friendly words,
-// shown once the device has joined (the pupil's session cookie).
+// in a sheet opened from "My plan" once the device has joined (the
+// pupil's session cookie).
 'use strict';
 
 (() => {
   const C = window.seatlinkConsole;
   const P = window.seatlinkPlan;
+  const { t } = window.seatlinkI18n;
   const $ = (id) => document.getElementById(id);
   let shown = false;
 
@@ -17,21 +19,19 @@
       const plans = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(me.id) + '/plans');
       const plan = plans.find((p) => p.status === 'active');
       if (plan) {
-        body.appendChild(C.el('p', 'This is the plan you made with your family and your school. Step by step, you will ' +
-          'spend more time in class and less through the robot. It ends on ' + P.nice(plan.ends_on) + '.'));
+        body.appendChild(C.el('p', t('pupil.plan.intro', { ends: P.nice(plan.ends_on) })));
         body.appendChild(P.phasesInWords(plan, true));
-        body.appendChild(P.noteForm(plan.id, 'Tell your school how it is going (only your school, your family and your ' +
-          'education welfare officer will read it)'));
+        body.appendChild(P.noteForm(plan.id, t('pupil.plan.note_label')));
       } else {
-        body.appendChild(C.el('p', 'You do not have a plan yet.'));
+        body.appendChild(C.el('p', t('pupil.plan.none')));
       }
       const box = $('my-materials');
       box.textContent = '';
       box.appendChild(P.materials(await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(me.id) + '/materials'), true));
-      $('my-plan').hidden = false;
     } catch (e) {
-      body.appendChild(C.el('p', 'Your plan could not be loaded just now.'));
+      body.appendChild(C.el('p', t('pupil.plan.failed')));
     }
+    $('open-plan').hidden = false;
   }
 
   document.addEventListener('seatlink:joined', () => {

@@ -6,11 +6,13 @@
 
 (() => {
   const $ = (id) => document.getElementById(id);
+  const { t } = window.seatlinkI18n;
   const ui = {
-    state: $('state'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), robot: $('robot'), path: $('path'),
+    state: $('state'), stateText: $('state-text'), video: $('classroom'), unmute: $('unmute'), notice: $('notice'), path: $('path'),
     hand: $('hand'), handLabel: $('hand-label'), whisper: $('whisper'), passive: $('passive'),
     codeForm: $('code-form'), code: $('code'), chatForm: $('chat-form'), chatText: $('chat-text'), chatSend: $('chat-send'),
-    up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
+    chatLeft: $('chat-left'), up: $('turn-up'), down: $('turn-down'), left: $('turn-left'), right: $('turn-right'),
+    head: $('head'), eyes: $('head-eyes'),
   };
   const controls = [ui.hand, ui.whisper, ui.passive, ui.up, ui.down, ui.left, ui.right, ui.chatSend];
 
@@ -22,17 +24,29 @@
     state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null,
     weak: false, held: () => videoHeld, path: '', pc: () => pc,
   };
-  // States: connecting, in_class, reconnecting, ended, bad_link, need_code.
+  // States: connecting, in_class, asleep (the robot is switched off or
+  // asleep), reconnecting, ended, bad_link, need_code, adult.
   window.seatlink = api;
 
   let stateWord = 'connecting';
   function setState(word, text) {
     stateWord = word;
-    ui.state.textContent = text;
+    ui.stateText.textContent = text;
     ui.state.classList.toggle('in-class', word === 'in_class');
+    ui.state.classList.toggle('asleep', word === 'asleep');
   }
   function notice(text) { ui.notice.textContent = text || ''; }
-  function say(text) { ui.robot.textContent = text || ''; }
+  // Each control's words appear beside it: the hand's under the hand,
+  // the face's under the faces, the message's under the message box.
+  const saidAt = {
+    hand: $('hand-said'), modes: $('modes-said'), turn: $('turn-said'), faces: $('faces-said'), chat: $('chat-said'),
+  };
+  const groupOf = {
+    raise_hand: 'hand', lower_hand: 'hand', whisper: 'modes', passive: 'modes', turn: 'turn', expression: 'faces', chat: 'chat',
+  };
+  function say(group, text) {
+    for (const [g, el] of Object.entries(saidAt)) if (g === group) el.textContent = text || '';
+  }
 
   let token = decodeURIComponent(location.hash.replace(/^#/, ''));
 
@@ -52,7 +66,11 @@
   let negotiation = Promise.resolve();
   let videoHeld = false;     // the server holds the picture back (its notice)
   let stalled = false;       // under 2 pictures a second for 2 s while sound arrives
-  const robot = { hand: false, whisper: false, passive: false };
+  const robot = { hand: false, whisper: false, passive: false, pan: 0, tilt: 0 };
+  // The robot: whether it is in the class's media, and what its device
+  // says of itself (the server's robot message).
+  let robotHere = true;
+  let device = { online: false, asleep: false, muted: false };
   const videoStream = new MediaStream();
   const audioEl = new Audio();
   audioEl.autoplay = true;
@@ -67,7 +85,7 @@
 
   async function getMic() {
     if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
-      notice('Your microphone is off. You can still see and hear your class.');
+      notice(t('pupil.notice.no_mic'));
       return;
     }
     try {
@@ -76,7 +94,7 @@
       });
     } catch (e) {
       mic = null;
-      notice('Your microphone is off. You can still see and hear your class.');
+      notice(t('pupil.notice.no_mic'));
     }
   }
 
@@ -128,7 +146,7 @@
   function retry(delay, keep) {
     if (stopped) return;
     cleanup();
-    if (!keep && stateWord !== 'ended') setState('reconnecting', 'Reconnecting…');
+    if (!keep && stateWord !== 'ended') setState('reconnecting', t('pupil.state.reconnecting'));
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, delay || backoff);
     backoff = Math.min(backoff * 2, 10000);
@@ -156,14 +174,17 @@
         }
         break;
       case 'peer_joined':
-        if (msg.role === 'robot') say('');
+        if (msg.role === 'robot') { robotHere = true; updateInClass(); }
         break;
       case 'peer_left':
-        if (msg.role === 'robot') say('The classroom robot is not connected right now.');
+        if (msg.role === 'robot') { robotHere = false; updateInClass(); }
+        break;
+      case 'robot':
+        if (msg.robot) { device = msg.robot; updateInClass(); showMuted(); }
         break;
       case 'error': onError(msg); break;
       case 'bye':
-        if (msg.reason === 'replaced') stop('ended', 'Your class is open on another screen.');
+        if (msg.reason === 'replaced') stop('ended', t('pupil.state.replaced'));
         else if (msg.reason !== 'left') retry();
         break;
       default: break; // pong and anything newer
@@ -174,26 +195,28 @@
     if (!msg.fatal) return;
     switch (msg.code) {
       case 'bad_token':
-        askForCode('This device is not signed in to a class yet.');
+        askForCode(t('pupil.state.not_signed_in'));
         break;
       case 'no_robot':
-        setState('reconnecting', 'Your classroom robot is not set up yet.');
+        setState('reconnecting', t('pupil.state.no_robot'));
         retry(30000, true);
         break;
       case 'role_taken':
-        setState('reconnecting', 'Your class is already open on another screen.');
+        setState('reconnecting', t('pupil.state.role_taken'));
         retry(10000, true);
         break;
       case 'access_removed':
         // A teacher switched this class off for this device (a link
         // revoked, the robot paired with someone else). Trying again shows
         // what is true now: a new code is needed, or no robot yet.
-        setState('ended', 'This class has been closed on this device.');
+        setState('ended', t('pupil.state.closed'));
         retry(3000, true);
         break;
       case 'shutting_down':
-        setState('ended', 'Class has ended for now.');
-        retry(5000, true);
+        // The server is restarting (an update): the class comes back by
+        // itself, so never say it has ended.
+        setState('reconnecting', t('pupil.state.back_soon'));
+        retry(2000, true);
         break;
       default:
         retry();
@@ -202,6 +225,7 @@
 
   function onJoined(msg) {
     resume = msg.resume || '';
+    robotHere = (msg.peers || []).includes('robot');
     document.dispatchEvent(new CustomEvent('seatlink:joined'));
     api.joinedAt = performance.now();
     pc = new RTCPeerConnection({ iceServers: msg.ice_servers || [] });
@@ -262,7 +286,7 @@
         updateInClass();
         break;
       case 'disconnected':
-        setState('reconnecting', 'Reconnecting…');
+        setState('reconnecting', t('pupil.state.reconnecting'));
         // Give the network a moment, then ask for fresh ICE.
         checkPath(1000);
         break;
@@ -274,12 +298,27 @@
   }
 
   function updateInClass() {
-    // Held back for a weak line, the class is still there: its sound.
-    if (pc && pc.connectionState === 'connected' && (ui.video.videoWidth > 0 || videoHeld)) {
-      setState('in_class', "You're in class");
-    } else if (pc && pc.connectionState === 'connected') {
-      setState('connecting', 'Connecting…');
+    if (!pc || pc.connectionState !== 'connected') return;
+    if (!robotHere || device.asleep) {
+      // Switched off, or put to sleep by the teacher: say so, not a black box.
+      setState('asleep', t('pupil.state.asleep'));
+    } else if (ui.video.videoWidth > 0 || videoHeld) {
+      // Held back for a weak line, the class is still there: its sound.
+      setState('in_class', t('pupil.state.in_class'));
+    } else {
+      setState('connecting', t('pupil.state.connecting'));
     }
+  }
+
+  // The teacher has turned the robot's sound off: the pupil is not heard
+  // and hears nothing, and is told so.
+  let mutedShown = false;
+  function showMuted() {
+    const muted = device.online && device.muted && !device.asleep;
+    if (muted === mutedShown) return;
+    mutedShown = muted;
+    if (muted) notice(t('pupil.notice.muted'));
+    else if (ui.notice.textContent === t('pupil.notice.muted')) notice('');
   }
 
   // The state follows the media, whatever order the events came in: after
@@ -318,7 +357,7 @@
   // line, instead of a silent freeze; clear it when pictures flow again.
   // A robot asleep sends neither picture nor sound: that is not a weak
   // line.
-  const WEAK = 'Your connection is weak. You can still hear your class.';
+  const WEAK = t('pupil.notice.weak');
   let noticeBefore = '';
   function showWeak() {
     const connected = !!pc && pc.connectionState === 'connected';
@@ -371,10 +410,11 @@
   function showPath(local) {
     if (!local) return;
     const proto = String(local.relayProtocol || local.protocol || '').toUpperCase();
-    const path = local.candidateType === 'relay' ? 'relayed (TURN over ' + proto + ')' : 'direct (' + String(local.protocol || '').toUpperCase() + ')';
+    const relayed = local.candidateType === 'relay';
+    const path = relayed ? 'relayed (TURN over ' + proto + ')' : 'direct (' + String(local.protocol || '').toUpperCase() + ')';
     if (path === api.path) return;
-    api.path = path;
-    if (ui.path) ui.path.textContent = path;
+    api.path = path; // for tests and support, in one language
+    if (ui.path) ui.path.textContent = t(relayed ? 'pupil.path.relayed' : 'pupil.path.direct', { proto: relayed ? proto : String(local.protocol || '').toUpperCase() });
   }
 
   ui.video.addEventListener('playing', updateInClass);
@@ -392,7 +432,7 @@
   const pending = new Map(); // command ids awaiting their ack, by id
   function command(name, fields) {
     if (!ctrl || ctrl.readyState !== 'open') {
-      say('Not connected to the robot yet.');
+      say(groupOf[name], t('pupil.said.not_connected'));
       return;
     }
     seq += 1;
@@ -405,19 +445,41 @@
   const faceButtons = Array.from(document.querySelectorAll('.faces button[data-expression]'));
   for (const b of faceButtons) b.addEventListener('click', () => command('expression', { expression: b.dataset.expression }));
 
+  // The message box counts down from 280 characters.
+  const chatMax = Number(ui.chatText.getAttribute('maxlength')) || 280;
+  function countDown() {
+    const left = chatMax - ui.chatText.value.length;
+    ui.chatLeft.textContent = t('pupil.chat.left', { n: left });
+    ui.chatLeft.classList.toggle('few', left <= 20);
+  }
+  ui.chatText.addEventListener('input', () => { countDown(); say('chat', ''); });
+  countDown();
+
   ui.chatForm.addEventListener('submit', (ev) => {
     ev.preventDefault();
     const text = ui.chatText.value.trim();
     if (!text) return;
     command('chat', { text });
     ui.chatText.value = '';
+    countDown();
   });
 
+  // Faces and the message box share one place: one shows at a time.
+  const tabs = [[$('tab-faces'), $('panel-faces')], [$('tab-chat'), ui.chatForm]];
+  for (const [tab, panel] of tabs) {
+    tab.addEventListener('click', () => {
+      for (const [other, otherPanel] of tabs) {
+        const open = other === tab;
+        other.setAttribute('aria-expanded', String(open));
+        otherPanel.hidden = !open;
+      }
+      if (panel === ui.chatForm) ui.chatText.focus();
+    });
+  }
+
   const friendly = {
-    robot_not_connected: 'The classroom robot is not connected right now.',
-    rate_limited: 'Slow down a little, then try again.',
-    bad_command: "That didn't work. Try again.",
-    not_allowed: "That didn't work. Try again.",
+    robot_not_connected: 'pupil.said.robot_away',
+    rate_limited: 'pupil.said.slow_down',
   };
 
   function onControl(data) {
@@ -439,8 +501,9 @@
     api.lastAck = ack;
     const sent = pending.get(ack.id);
     pending.delete(ack.id);
+    const group = groupOf[sent] || 'hand';
     if (!ack.ok) {
-      say(friendly[ack.error] || "That didn't work. Try again.");
+      say(group, t(friendly[ack.error] || 'pupil.said.failed'));
       return;
     }
     const s = ack.state || {};
@@ -451,23 +514,53 @@
     robot.expression = s.expression || '';
     for (const b of faceButtons) b.setAttribute('aria-pressed', String(b.dataset.expression === robot.expression));
     ui.hand.setAttribute('aria-pressed', String(robot.hand));
-    ui.handLabel.textContent = robot.hand ? 'Lower my hand' : 'Raise my hand';
+    ui.handLabel.textContent = t(robot.hand ? 'pupil.hand.lower' : 'pupil.hand.raise');
+    robot.pan = s.pan || 0;
+    robot.tilt = s.tilt || 0;
+    showHead();
     ui.whisper.setAttribute('aria-pressed', String(robot.whisper));
     ui.passive.setAttribute('aria-pressed', String(robot.passive));
     if (mic) for (const t of mic.getAudioTracks()) t.enabled = !robot.passive;
-    if (robot.hand !== was.hand) say(robot.hand ? 'Your hand is up. Your teacher can see it.' : 'Your hand is down.');
-    else if (robot.whisper !== was.whisper) say(robot.whisper ? 'Whispering: the robot speaks quietly.' : 'Speaking normally.');
-    else if (robot.passive !== was.passive) say(robot.passive ? 'Just listening. Your microphone is off.' : 'Taking part. Your microphone is on.');
-    else if (sent === 'chat') say("Your message is on the robot's screen.");
-    else if (sent === 'expression') say(robot.expression ? 'Your robot looks ' + robot.expression + '.' : "This robot has no face to show.");
-    else say('The robot is looking ' + direction(s.pan || 0, s.tilt || 0) + '.');
+    // Each answer is about the command that was sent, said beside it.
+    switch (sent) {
+      case 'raise_hand': case 'lower_hand':
+        say('hand', t(robot.hand ? 'pupil.said.hand_up' : 'pupil.said.hand_down'));
+        break;
+      case 'whisper':
+        say('modes', t(robot.whisper ? 'pupil.said.whisper_on' : 'pupil.said.whisper_off'));
+        break;
+      case 'passive':
+        say('modes', t(robot.passive ? 'pupil.said.passive_on' : 'pupil.said.passive_off'));
+        break;
+      case 'chat':
+        say('chat', t('pupil.said.chat_shown'));
+        break;
+      case 'expression':
+        say('faces', robot.expression ? t('pupil.said.face_' + robot.expression) : t('pupil.said.no_face'));
+        break;
+      case 'turn':
+        say('turn', direction(robot.pan, robot.tilt));
+        break;
+      default: break;
+    }
   }
 
+  // direction says where the robot's head points, in words.
   function direction(pan, tilt) {
-    const parts = [];
-    if (tilt > 0) parts.push('up'); else if (tilt < 0) parts.push('down');
-    if (pan > 0) parts.push('right'); else if (pan < 0) parts.push('left');
-    return parts.length ? parts.join(' and ') : 'straight ahead';
+    const v = tilt > 0 ? 'up' : (tilt < 0 ? 'down' : '');
+    const h = pan > 0 ? 'right' : (pan < 0 ? 'left' : '');
+    if (!v && !h) return t('pupil.head.ahead');
+    return t('pupil.head.' + (v && h ? v + '_' + h : v || h));
+  }
+
+  // showHead draws where the robot's head points: its eyes move within
+  // the head, as far as the robot turns.
+  function showHead() {
+    const x = 20 + Math.max(-1, Math.min(1, robot.pan / 90)) * 9;
+    const y = 20 - Math.max(-1, Math.min(1, robot.tilt / 45)) * 9;
+    ui.eyes.setAttribute('cx', x.toFixed(1));
+    ui.eyes.setAttribute('cy', y.toFixed(1));
+    ui.head.setAttribute('aria-label', direction(robot.pan, robot.tilt));
   }
 
   const actions = {
@@ -512,13 +605,12 @@
     return r.status === 410 || r.status === 400 ? 'expired' : 'error';
   }
 
-  const adultText = 'This browser is signed in as a member of staff or a parent. ' +
-    'Open the link on the pupil\'s own device, or sign out first.';
+  const adultText = t('pupil.state.adult');
 
   function askForCode(text) {
     stopped = true;
     cleanup();
-    setState('need_code', text || 'Type the code your teacher gave you.');
+    setState('need_code', text || t('pupil.code.label'));
     ui.codeForm.hidden = false;
     ui.code.focus();
   }
@@ -532,16 +624,16 @@
     } else if (result === 'adult') {
       notice(adultText);
     } else if (result === 'expired') {
-      notice('That code did not work. Check it, or ask your teacher for a new one.');
+      notice(t('pupil.notice.bad_code'));
     } else {
-      notice('Could not reach your class. Check the internet connection and try again.');
+      notice(t('pupil.notice.offline'));
     }
   });
 
   async function start(fromLink) {
     stopped = false;
     notice('');
-    setState('connecting', 'Connecting…');
+    setState('connecting', t('pupil.state.connecting'));
     if (fromLink) {
       const result = await signIn({ token });
       if (result === 'adult') {
@@ -549,7 +641,7 @@
         return;
       }
       if (result === 'expired') {
-        stop('bad_link', 'This join link has expired or is not right. Ask your teacher for a new one.');
+        stop('bad_link', t('pupil.state.bad_link'));
         return;
       }
       if (result === 'ok') {
@@ -560,6 +652,11 @@
     }
     if (!mic) await getMic();
     connect();
+  }
+
+  // The plan and help sheets.
+  for (const [button, sheet] of [['open-plan', 'plan-dialog'], ['open-help', 'help-dialog']]) {
+    $(button).addEventListener('click', () => $(sheet).showModal());
   }
 
   setControls(false);

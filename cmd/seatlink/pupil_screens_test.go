@@ -1,0 +1,250 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"seatlink/devices"
+	"seatlink/devices/sim"
+	"seatlink/internal/browsertest"
+	"seatlink/internal/wire"
+)
+
+// pupilControls are the pupil page's parts that must lie inside the
+// window, unscrolled, at every size.
+var pupilControls = []string{"#classroom", "#state", "#hand", "#whisper", "#passive", "#turn-up", "#turn-down", "#turn-left",
+	"#turn-right", "#head", "#tab-faces", "#tab-chat", ".faces button", "#open-help", ".lang-switch"}
+
+// The pupil's page as a pupil meets it: the class and every control on
+// the screen they have, without scrolling; each button's answer beside
+// it; the robot asleep, switched off or the line gone said in plain words
+// within 3 s; no WCAG 2.2 AA failure in any of those states; and all of
+// it in Welsh.
+func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
+	ctx, _ := browsertest.New(t)
+	browsertest.AxePath(t) // skip or fail early, before the world is built
+	a := testApp(t)
+	bg := context.Background()
+	w := newDeviceWorld(t, a)
+	d, code, err := a.devices.Create(bg, w.sys, devices.KindRobot, "Robot P")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	for _, step := range []error{
+		a.devices.Lend(bg, w.sys, d.ID, w.school, now, now.AddDate(0, 6, 0)),
+		a.devices.Place(bg, w.sys, d.ID, w.classroom),
+		a.devices.Pair(bg, w.sys, d.ID, w.pupil),
+	} {
+		if step != nil {
+			t.Fatal(step)
+		}
+	}
+	robot, err := sim.New(sim.Config{Server: a.baseURL(), EnrollCode: code, StatePath: filepath.Join(t.TempDir(), "r.json"),
+		Logger: testLogger(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rctx, stopRobot := context.WithCancel(bg)
+	robotDone := make(chan struct{})
+	go func() { defer close(robotDone); _ = robot.Run(rctx) }()
+	t.Cleanup(func() { stopRobot(); <-robotDone })
+	waitFor(t, 10*time.Second, "the robot online", func() bool { return a.hub.Status(d.ID).Online })
+	jl, err := a.people.IssueJoinLink(bg, w.sys, w.pupil, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	state := func() string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`window.seatlink ? window.seatlink.state() : ''`))
+		return s
+	}
+	text := func(sel string) string {
+		s, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('`+sel+`') || {}).textContent || ''`))
+		return strings.TrimSpace(s)
+	}
+	waitState := func(want string, within time.Duration) time.Duration {
+		t.Helper()
+		start := time.Now()
+		waitFor(t, within, "the page in state "+want, func() bool { return state() == want })
+		return time.Since(start)
+	}
+	waitText := func(sel, want string) {
+		t.Helper()
+		waitFor(t, 10*time.Second, sel+" to say "+want, func() bool { return text(sel) == want })
+	}
+	click := func(sel string) {
+		t.Helper()
+		if err := browsertest.Do(ctx, 10*time.Second, chromedp.Click(sel)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	noAxe := func(what string) {
+		t.Helper()
+		for _, v := range browsertest.Axe(ctx, t) {
+			t.Errorf("%s: %s", what, v)
+		}
+	}
+	fits := func(lang string) {
+		t.Helper()
+		for _, s := range browsertest.Screens {
+			if err := chromedp.Do(ctx, chromedp.EmulateViewport(s.Width, s.Height)); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(150 * time.Millisecond) // the layout settles
+			for _, panel := range []string{"#tab-faces", "#tab-chat"} {
+				click(panel)
+				sel := append([]string{}, pupilControls...)
+				if panel == "#tab-chat" {
+					sel = append(sel[:len(sel)-4:len(sel)-4], "#tab-chat", "#chat-text", "#chat-send", "#open-help", ".lang-switch")
+				}
+				l, err := browsertest.Measure(ctx, sel...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if l.DocW > l.ViewportW || l.DocH > l.ViewportH {
+					t.Errorf("%s %s (%s): the page is %dx%d in a %dx%d window: it scrolls", lang, s.Name, panel, l.DocW, l.DocH, l.ViewportW, l.ViewportH)
+				}
+				for _, o := range l.Outside {
+					t.Errorf("%s %s (%s): %s lies outside the window", lang, s.Name, panel, o)
+				}
+			}
+			if dir := os.Getenv("SEATLINK_SCREENSHOTS"); dir != "" { // for people checking the layout by eye
+				click("#tab-faces")
+				name := fmt.Sprintf("pupil-%s-%dx%d.png", lang, s.Width, s.Height)
+				if err := browsertest.Screenshot(ctx, filepath.Join(dir, name)); err != nil {
+					t.Log(err)
+				}
+			}
+			h, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`document.getElementById('classroom').getBoundingClientRect().height`))
+			if h < 120 {
+				t.Errorf("%s %s: the picture is %.0f px high, want at least 120", lang, s.Name, h)
+			}
+		}
+		click("#tab-faces")
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 657)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 657), chromedp.Navigate(a.baseURL()+"/join#"+jl.Token)); err != nil {
+		t.Fatal(err)
+	}
+	waitState("in_class", 20*time.Second)
+	if got := text("#state-text"); got != "You're in class" {
+		t.Errorf("in class, the page says %q", got)
+	}
+	fits("en")
+	noAxe("in class")
+
+	// Each answer beside its control, and the right one.
+	click("#tab-chat")
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#chat-text", "Hello")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#chat-left", "275 letters left")
+	click("#chat-send")
+	waitText("#chat-said", "Your message is on the robot's screen.")
+	if got := text("#chat-left"); got != "280 letters left" {
+		t.Errorf("after sending, the count says %q", got)
+	}
+	click("#tab-faces")
+	click(`.faces button[data-expression=happy]`)
+	waitText("#faces-said", "Your robot looks happy.")
+	click("#turn-left")
+	waitText("#turn-said", "The robot is looking left.")
+	if l, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.getElementById('head').getAttribute('aria-label')`)); l != "The robot is looking left." {
+		t.Errorf("the head picture is labelled %q", l)
+	}
+	if cx, _ := chromedp.Run(ctx, chromedp.Evaluate[float64](`Number(document.getElementById('head-eyes').getAttribute('cx'))`)); cx >= 20 {
+		t.Errorf("the head picture's eyes at x=%v after turning left, want left of centre", cx)
+	}
+	click("#hand")
+	waitText("#hand-said", "Your hand is up. Your teacher can see it.")
+	if got := text("#chat-said"); got != "Your message is on the robot's screen." && got != "" {
+		t.Errorf("the hand's answer went to the message box: %q", got)
+	}
+
+	// The teacher puts the robot to sleep: said within 3 s, in words.
+	if _, err := a.hub.Command(bg, w.teacher, d.ID, wire.DevCmdSleep, nil); err != nil {
+		t.Fatal(err)
+	}
+	took := waitState("asleep", 3*time.Second)
+	if got := text("#state-text"); got != "Your classroom robot is asleep. Your teacher knows." {
+		t.Errorf("robot asleep, the page says %q", got)
+	}
+	t.Logf("robot asleep: said on the page after %s", took.Round(10*time.Millisecond))
+	noAxe("robot asleep")
+	if _, err := a.hub.Command(bg, w.teacher, d.ID, wire.DevCmdWake, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitState("in_class", 10*time.Second)
+
+	// The teacher mutes the robot: the pupil is told.
+	if _, err := a.hub.Command(bg, w.teacher, d.ID, wire.DevCmdMute, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#notice", "Your teacher has turned the robot's sound off for now.")
+	if _, err := a.hub.Command(bg, w.teacher, d.ID, wire.DevCmdUnmute, nil); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#notice", "")
+
+	// The server going away (a restart) is said in plain words, and
+	// checked for accessibility, in TestBrowserPageAfterServerRestart.
+
+	// In Welsh: the device remembers the choice; the page and its answers
+	// are in Welsh, and still fit every screen.
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/join?lang=cy")); err != nil {
+		t.Fatal(err)
+	}
+	waitState("in_class", 20*time.Second)
+	if l, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); l != "cy" {
+		t.Fatalf("the page's lang is %q", l)
+	}
+	if got := text("#state-text"); got != "Rydych chi yn y dosbarth" {
+		t.Errorf("in class in Welsh, the page says %q", got)
+	}
+	if got := text("#hand-label"); got != "Codi fy llaw" && got != "Rhoi fy llaw i lawr" {
+		t.Errorf("the hand button says %q", got)
+	}
+	fits("cy")
+	noAxe("in class, Welsh")
+	click(`.faces button[data-expression=happy]`)
+	waitText("#faces-said", "Mae eich robot yn edrych yn hapus.")
+	click("#tab-chat")
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#chat-text", "Helo")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#chat-left", "276 llythyren ar ôl")
+	click("#chat-send")
+	waitText("#chat-said", "Mae eich neges ar sgrin y robot.")
+	click("#open-help")
+	if err := browsertest.Do(ctx, 5*time.Second, chromedp.WaitVisible("#help-dialog")); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("#help-title"); got != "Help" {
+		t.Errorf("help sheet title %q", got)
+	}
+	noAxe("help sheet, Welsh")
+	if err := chromedp.Do(ctx, chromedp.Click("#help-dialog .close")); err != nil {
+		t.Fatal(err)
+	}
+
+	// The robot switched off: said within 3 s, in Welsh.
+	stopRobot()
+	<-robotDone
+	took = waitState("asleep", 3*time.Second)
+	if got := text("#state-text"); got != "Mae robot eich dosbarth yn cysgu. Mae eich athro yn gwybod." {
+		t.Errorf("robot off, the page says %q", got)
+	}
+	t.Logf("robot switched off: said on the page after %s", took.Round(10*time.Millisecond))
+	noAxe("robot off, Welsh")
+}
