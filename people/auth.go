@@ -195,6 +195,23 @@ func (s *Store) Authenticate(ctx context.Context, token string) (Actor, Session,
 	return a, sess, nil
 }
 
+// SetLanguage keeps the language a signed-in person chose for the pages
+// (lang is checked by the caller against the languages served).
+func (s *Store) SetLanguage(ctx context.Context, a Actor, lang string) error {
+	table := map[string]string{"staff": "staff", "parent": "parents", "pupil": "pupils"}[a.Kind]
+	if table == "" {
+		return ErrForbidden
+	}
+	res, err := s.q().Exec(ctx, `UPDATE `+table+` SET lang = ? WHERE id = ?`, lang, a.ID)
+	if err != nil {
+		return unavailable(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return ErrNotFound
+	}
+	return nil
+}
+
 // CheckCSRF compares a request's CSRF token with its session's.
 func CheckCSRF(sess Session, got string) bool {
 	return got != "" && subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) == 1
@@ -212,8 +229,8 @@ func (s *Store) actor(ctx context.Context, kind, id string) (Actor, error) {
 	case "staff":
 		var role string
 		var disabled bool
-		if err := s.q().QueryRow(ctx, `SELECT role, la_id, COALESCE(school_id, ''), name, disabled FROM staff WHERE id = ?`, id).
-			Scan(&role, &a.LAID, &a.SchoolID, &a.Name, &disabled); err != nil {
+		if err := s.q().QueryRow(ctx, `SELECT role, la_id, COALESCE(school_id, ''), name, disabled, lang FROM staff WHERE id = ?`, id).
+			Scan(&role, &a.LAID, &a.SchoolID, &a.Name, &disabled, &a.Lang); err != nil {
 			return Actor{}, NotFoundIfNoRows(err)
 		}
 		if disabled {
@@ -222,13 +239,13 @@ func (s *Store) actor(ctx context.Context, kind, id string) (Actor, error) {
 		a.Role = Role(role)
 	case "parent":
 		a.Role = RoleParent
-		if err := s.q().QueryRow(ctx, `SELECT name FROM parents WHERE id = ?`, id).Scan(&a.Name); err != nil {
+		if err := s.q().QueryRow(ctx, `SELECT name, lang FROM parents WHERE id = ?`, id).Scan(&a.Name, &a.Lang); err != nil {
 			return Actor{}, NotFoundIfNoRows(err)
 		}
 	case "pupil":
 		a.Role = RolePupil
-		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id, p.display_name FROM pupils p
-			JOIN schools s ON s.id = p.school_id WHERE p.id = ?`, id).Scan(&a.SchoolID, &a.LAID, &a.Name); err != nil {
+		if err := s.q().QueryRow(ctx, `SELECT p.school_id, s.la_id, p.display_name, p.lang FROM pupils p
+			JOIN schools s ON s.id = p.school_id WHERE p.id = ?`, id).Scan(&a.SchoolID, &a.LAID, &a.Name, &a.Lang); err != nil {
 			return Actor{}, NotFoundIfNoRows(err)
 		}
 	default:

@@ -94,6 +94,7 @@ type Actor struct {
 	SchoolID string // staff other than admins, and pupils
 	Name     string // for the UI only; never logged
 	Remote   string // the client's address, for the audit log
+	Lang     string // the person's chosen language for the pages, "" if none
 }
 
 // System is the operator acting from the command line (demo set-up).

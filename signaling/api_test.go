@@ -171,6 +171,9 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/notes") {
 		return map[string]string{"text": "A note from the walk."}
 	}
+	if path == "/api/v1/session/language" {
+		return map[string]string{"lang": "cy"}
+	}
 	if strings.HasPrefix(path, "/api/v1/plan-phases") {
 		return map[string]string{"material_id": w.ids["material"]}
 	}

@@ -8,11 +8,13 @@ package signaling
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
 	"seatlink/people"
+	"seatlink/web"
 )
 
 // sessionRoutes sign people in and out.
@@ -29,7 +31,37 @@ func (s *Server) sessionRoutes() []apiRoute {
 			Public: true, Body: "AcceptInvite", handle: s.acceptInvite},
 		{Method: "POST", Path: "/api/v1/pupil/session", Summary: "A pupil's device joins with a link token or code (remembered)",
 			Public: true, Body: "PupilJoin", handle: s.pupilSession},
+		{Method: "PUT", Path: "/api/v1/session/language", Summary: "Keep the signed-in person's language for the pages (en or cy)",
+			Body: "Language", handle: s.setLanguage},
 	}
+}
+
+// rememberLanguage puts a signed-in person's chosen language on the
+// device, so that the pages open in it.
+func (s *Server) rememberLanguage(c *gin.Context, a people.Actor) {
+	if !web.Supported(a.Lang) {
+		return
+	}
+	http.SetCookie(c.Writer, &http.Cookie{Name: web.LangCookie, Value: a.Lang, Path: "/", MaxAge: 400 * 24 * 3600,
+		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
+}
+
+func (s *Server) setLanguage(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		Lang string `json:"lang"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	if !web.Supported(in.Lang) {
+		return nil, &people.FieldError{Field: "lang", Code: "bad_lang", Message: "lang must be one of " + strings.Join(web.Languages, ", ")}
+	}
+	if err := s.deps.People.SetLanguage(c.Request.Context(), a, in.Lang); err != nil {
+		return nil, err
+	}
+	a.Lang = in.Lang
+	s.rememberLanguage(c, a)
+	return gin.H{"lang": in.Lang}, nil
 }
 
 func (s *Server) setSessionCookie(c *gin.Context, sess people.Session) {
@@ -50,12 +82,13 @@ type sessionView struct {
 	Role     people.Role `json:"role"`
 	Name     string      `json:"name"`
 	SchoolID string      `json:"school_id,omitempty"`
+	Lang     string      `json:"lang,omitempty"`
 	CSRF     string      `json:"csrf_token"`
 	Expires  time.Time   `json:"expires_at"`
 }
 
 func viewOf(a people.Actor, sess people.Session) sessionView {
-	return sessionView{Kind: a.Kind, ID: a.ID, Role: a.Role, Name: a.Name, SchoolID: a.SchoolID, CSRF: sess.CSRF,
+	return sessionView{Kind: a.Kind, ID: a.ID, Role: a.Role, Name: a.Name, SchoolID: a.SchoolID, Lang: a.Lang, CSRF: sess.CSRF,
 		Expires: sess.ExpiresAt.UTC()}
 }
 
@@ -74,6 +107,7 @@ func (s *Server) staffSignIn(c *gin.Context, _ people.Actor) (any, error) {
 		return nil, err
 	}
 	s.setSessionCookie(c, sess)
+	s.rememberLanguage(c, a)
 	return viewOf(a, sess), nil
 }
 
@@ -87,6 +121,7 @@ func (s *Server) parentSignIn(c *gin.Context, _ people.Actor) (any, error) {
 		return nil, err
 	}
 	s.setSessionCookie(c, sess)
+	s.rememberLanguage(c, a)
 	return viewOf(a, sess), nil
 }
 
@@ -147,6 +182,7 @@ func (s *Server) pupilSession(c *gin.Context, _ people.Actor) (any, error) {
 		return nil, err
 	}
 	s.setSessionCookie(c, sess)
+	s.rememberLanguage(c, a)
 	return viewOf(a, sess), nil
 }
 

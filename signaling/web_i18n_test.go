@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -100,4 +101,39 @@ func TestEveryErrorCodeHasWords(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A person's chosen language is kept with them: signing in on another
+// device (a shared school computer) opens the pages in it.
+func TestLanguageKeptWithThePerson(t *testing.T) {
+	w := newAPIWorld(t)
+	cl := w.signIn(t, "teacher1")
+	if status, out := cl.do("PUT", "/api/v1/session/language", map[string]string{"lang": "xx"}, nil); status != 400 ||
+		!strings.Contains(string(out), "bad_lang") {
+		t.Errorf("an unknown language: %d %s", status, out)
+	}
+	if status, out := cl.do("PUT", "/api/v1/session/language", map[string]string{"lang": "cy"}, nil); status != 200 {
+		t.Fatalf("choosing Welsh: %d %s", status, out)
+	}
+	other := w.signIn(t, "teacher1") // another device
+	status, out := other.do("GET", "/api/v1/session", nil, nil)
+	if status != 200 || !strings.Contains(string(out), `"lang":"cy"`) {
+		t.Errorf("the session on another device: %d %s", status, out)
+	}
+	if got := jarCookie(t, other, web.LangCookie); got != "cy" {
+		t.Errorf("signing in on another device set the language cookie to %q, want cy", got)
+	}
+}
+
+func jarCookie(t *testing.T, c *apiClient, name string) string {
+	u, err := url.Parse(c.base)
+	if err != nil || c.http.Jar == nil {
+		t.Fatalf("client without a cookie jar: %v", err)
+	}
+	for _, ck := range c.http.Jar.Cookies(u) {
+		if ck.Name == name {
+			return ck.Value
+		}
+	}
+	return ""
 }

@@ -202,12 +202,15 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 
 	// In Welsh: the device remembers the choice; the page and its answers
 	// are in Welsh, and still fit every screen.
-	if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/join?lang=cy")); err != nil {
-		t.Fatal(err)
-	}
+	click(".lang-switch")
+	waitFor(t, 10*time.Second, "the page in Welsh", func() bool {
+		l, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`))
+		return l == "cy"
+	})
 	waitState("in_class", 20*time.Second)
-	if l, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.documentElement.lang`)); l != "cy" {
-		t.Fatalf("the page's lang is %q", l)
+	var kept string
+	if err := a.db.Q().QueryRow(bg, `SELECT lang FROM pupils WHERE id = ?`, w.pupil).Scan(&kept); err != nil || kept != "cy" {
+		t.Errorf("the pupil's chosen language is kept as %q (%v), want cy", kept, err)
 	}
 	if got := text("#state-text"); got != "Rydych chi yn y dosbarth" {
 		t.Errorf("in class in Welsh, the page says %q", got)
@@ -247,4 +250,14 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 	}
 	t.Logf("robot switched off: said on the page after %s", took.Round(10*time.Millisecond))
 	noAxe("robot off, Welsh")
+
+	// A wrong link, in Welsh, says what to do.
+	if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/join#not-a-real-token")); err != nil {
+		t.Fatal(err)
+	}
+	waitState("bad_link", 10*time.Second)
+	if got := text("#state-text"); got != "Mae'r ddolen ymuno hon wedi dod i ben neu nid yw'n iawn. Gofynnwch i'ch athro am un newydd." {
+		t.Errorf("a wrong link in Welsh says %q", got)
+	}
+	noAxe("wrong link, Welsh")
 }

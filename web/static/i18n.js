@@ -46,6 +46,21 @@ window.seatlinkI18n = (() => {
 
   const names = { en: 'English', cy: 'Cymraeg' };
 
+  // keep saves the choice with the signed-in person, if anyone is, so
+  // that their other devices open in it too (the device remembers it
+  // anyway, from the page's ?lang=).
+  async function keep(l) {
+    try {
+      const r = await fetch('/api/v1/session', { credentials: 'same-origin' });
+      if (!r.ok) return;
+      const me = await r.json();
+      await fetch('/api/v1/session/language', {
+        method: 'PUT', credentials: 'same-origin', body: JSON.stringify({ lang: l }),
+        headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': me.csrf_token || '' },
+      });
+    } catch (e) { /* the device's choice still holds */ }
+  }
+
   // switcher fills el with a link to each other language; choosing one
   // loads the page again in it, and the device remembers the choice.
   function switcher(el) {
@@ -61,9 +76,10 @@ window.seatlinkI18n = (() => {
       a.hreflang = l;
       a.className = 'lang-switch';
       a.textContent = names[l];
-      a.addEventListener('click', (ev) => {
-        // The address may have changed since (a token taken out of it).
+      a.addEventListener('click', async (ev) => {
         ev.preventDefault();
+        await keep(l);
+        // The address may have changed since (a token taken out of it).
         const now = new URL(location.href);
         now.searchParams.set('lang', l);
         location.assign(now.pathname + now.search + now.hash);
