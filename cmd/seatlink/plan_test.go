@@ -168,11 +168,20 @@ func TestBrowserPlanWorksheetNoteAndPupil(t *testing.T) {
 		t.Fatal(err)
 	}
 	if err := browsertest.Do(ctx, 30*time.Second, chromedp.Navigate(a.baseURL()+"/join#"+jl.Token),
-		chromedp.WaitVisible("#my-plan")); err != nil {
+		chromedp.WaitVisible("#open-plan"), chromedp.Click("#open-plan"), chromedp.WaitVisible("#my-plan")); err != nil {
 		t.Fatal(err)
 	}
 	waitText("#my-plan-body", "this is where you are now")
 	waitText("#my-materials", "Fractions worksheet")
+	// The pupil's own note: the page says, beside it, that it was sent.
+	if err := chromedp.Do(ctx, chromedp.SetValue("#my-plan .note-form textarea", "Assembly was loud but OK."),
+		chromedp.Click("#my-plan .note-form button")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#status", "Your note is sent. Your school will read it.")
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("the pupil's plan sheet: %s", v)
+	}
 	got, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(async () => {
 		const id = document.querySelector('#my-materials li[data-material]').dataset.material;
 		const l = await (await fetch('/api/v1/materials/' + id + '/link')).json();

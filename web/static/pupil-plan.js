@@ -9,6 +9,7 @@
   const { t } = window.seatlinkI18n;
   const $ = (id) => document.getElementById(id);
   let shown = false;
+  const say = (text) => { $('status').textContent = text; };
 
   async function show() {
     const me = await C.session();
@@ -21,7 +22,10 @@
       if (plan) {
         body.appendChild(C.el('p', t('pupil.plan.intro', { ends: P.nice(plan.ends_on) })));
         body.appendChild(P.phasesInWords(plan, true));
-        body.appendChild(P.noteForm(plan.id, t('pupil.plan.note_label')));
+        const form = P.noteForm(plan.id, t('pupil.plan.note_label'), () => say(t('pupil.plan.note_sent')));
+        // Answers to the note (sent, or why not) appear right under it.
+        form.addEventListener('submit', () => say(''), true);
+        body.appendChild(form);
       } else {
         body.appendChild(C.el('p', t('pupil.plan.none')));
       }
