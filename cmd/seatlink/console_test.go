@@ -95,7 +95,7 @@ func TestBrowserStaffConsole(t *testing.T) {
 		chromedp.Click("#import-form button")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Imported 2 pupils and classrooms 4 Elm")
+	waitText("#import-result", "Imported 2 pupils and classrooms 4 Elm")
 	waitText("#pupil-rows", "Lee")
 	// Signing out reloads the page; wait for that before navigating on.
 	if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
@@ -108,7 +108,9 @@ func TestBrowserStaffConsole(t *testing.T) {
 		t.Fatal("the admin section is shown to a teacher")
 	}
 	waitText("#pupil-rows", "Kim")
-	if err := chromedp.Do(ctx, chromedp.Click(`#pupil-rows button`)); err != nil {
+	// The pupil's join links open under their row; a new one is issued there.
+	if err := chromedp.Do(ctx, chromedp.Click(`#pupil-rows button[aria-expanded]`), chromedp.WaitVisible("#issue-link"),
+		chromedp.Click("#issue-link")); err != nil {
 		t.Fatal(err)
 	}
 	waitText("#issued", "Join link for Kim")

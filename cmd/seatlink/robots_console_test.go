@@ -92,7 +92,7 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Device set up.")
+	waitText("#setup-result", "Device set up.")
 	if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestBrowserTeacherConsoleRobots(t *testing.T) {
 	}
 	p := joinPupil(t, a, testLink{PupilToken: jl.Token}, nil)
 	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 30 })
-	waitText("#robot-rows", "Connected") // the pupil column, live
+	waitText("#robot-rows", "Dev: connected") // the pupil column, live
 
 	// The rows are redrawn on every live event: click in the page, in one
 	// step, so a redraw between finding and clicking cannot lose the node.

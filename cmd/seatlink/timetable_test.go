@@ -114,7 +114,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 		chromedp.SetValue("#periods-rows tr:nth-child(3) [name=name]", "Maths, set 2"), chromedp.Click("#periods-save")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Timetable saved: 45 periods.")
+	waitText("#tt-result", "Timetable saved: 45 periods.")
 	periods, _ = tt.Periods(bg, sys, school)
 	found := false
 	for _, p := range periods {
@@ -145,7 +145,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 		chromedp.Click("#terms-save")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Terms saved: 6 terms, 7 holidays.")
+	waitText("#terms-result", "Terms saved: 6 terms, 7 holidays.")
 	holidays := func(term int) string {
 		t.Helper()
 		got, _ := tt.Terms(bg, sys, school)
@@ -165,7 +165,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Click(fs+" .holiday-rows tr:first-child button"), chromedp.Click("#terms-save")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Terms saved: 6 terms, 6 holidays.")
+	waitText("#terms-result", "Terms saved: 6 terms, 6 holidays.")
 	if got, shown := holidays(autumn), shownHolidays(); got != "INSET day 2026-11-27 2026-11-27" || shown != got {
 		t.Fatalf("autumn holidays after removing half term: stored %q, shown %q", got, shown)
 	}
@@ -224,7 +224,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 		"INSET,Staff training,2026-11-20,2026-11-20\n"+
 		"term,Spring,2027-01-05,2027-03-26\n"+
 		"half term,Half term,2027-02-13,2027-02-21\n")
-	waitText("#status", "Calendar uploaded: 2 terms, 3 holidays.")
+	waitText("#terms-result", "Calendar uploaded: 2 terms, 3 holidays.")
 	if n := count(`document.querySelectorAll('#terms-list fieldset.term').length`); n != 2 {
 		t.Fatalf("%d terms shown after the upload", n)
 	}
@@ -269,7 +269,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.SetValue("#policy-code", "C2"), chromedp.Click("#policy-form button")); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Policy saved.")
+	waitText("#policy-result", "Policy saved.")
 	reports := engagement.NewReports(a.db, a.people)
 	if code, _ := reports.SuggestCode(bg, sys, school); code != "C2" {
 		t.Fatalf("policy %q", code)
@@ -285,7 +285,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText("#policy-error", "Not saved: B records the pupil as on an approved educational activity")
-	waitText("#status", "The policy was not saved.")
+	waitText("#policy-result", "The policy was not saved.")
 	if code, _ := reports.SuggestCode(bg, sys, school); code != "C2" {
 		t.Fatalf("a refused policy changed it: %q", code)
 	}

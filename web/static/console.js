@@ -6,11 +6,38 @@ window.seatlinkConsole = (() => {
   let csrf = '';
   const status = () => document.getElementById('status');
 
+  // The page's words, where the page has its catalogue (i18n.js).
+  const I = () => window.seatlinkI18n;
+  // tk is the text of a key made of a prefix and a name.
+  const tk = (prefix, name, vars) => I().t(prefix + name, vars);
+
   function say(text, isError) {
     const el = status();
     if (!el) return;
     el.textContent = text || '';
     el.classList.toggle('error', !!isError);
+  }
+
+  // result shows what an action did where it was done: in el (a status
+  // element beside the form or button, role=status), which takes the
+  // focus so that a keyboard or screen reader user is there too. nodes
+  // (optional) follow the text (a link, a button to act on the result).
+  function result(el, text, isError, nodes) {
+    if (typeof el === 'string') el = document.getElementById(el);
+    if (!el) { say(text, isError); return; }
+    el.textContent = text || '';
+    for (const n of nodes || []) el.append(' ', n);
+    el.classList.toggle('error', !!isError);
+    el.hidden = !text;
+    if (!el.hasAttribute('tabindex')) el.setAttribute('tabindex', '-1');
+    if (text) el.focus({ preventScroll: false });
+  }
+
+  // problem is an API error in words: the fields' own messages when the
+  // server names fields, else its message (both in the page's language).
+  function problem(e) {
+    const fields = e && e.data && e.data.error && e.data.error.fields;
+    return fields && fields.length ? fields.map((f) => f.message).join('; ') : (e && e.message) || '';
   }
 
   async function api(method, path, body, contentType) {
@@ -25,7 +52,8 @@ window.seatlinkConsole = (() => {
     let data = null;
     try { data = await r.json(); } catch (e) { data = null; }
     if (!r.ok) {
-      const err = new Error((data && data.error && data.error.message) || ('request failed: ' + r.status));
+      const failed = I() ? I().t('console.request_failed', { status: r.status }) : 'request failed: ' + r.status;
+      const err = new Error((data && data.error && data.error.message) || failed);
       err.status = r.status;
       err.data = data;
       throw err;
@@ -77,7 +105,8 @@ window.seatlinkConsole = (() => {
         return;
       }
       $('signin').hidden = true;
-      $('who').textContent = me.name + ' (' + me.role + ')';
+      const role = I() && I().has('common.role.' + me.role) ? tk('common.role.', me.role) : me.role;
+      $('who').textContent = me.name + ' (' + role + ')';
       $('signout').hidden = false;
       document.body.dataset.ready = '';
       await onStaff(me);
@@ -97,5 +126,5 @@ window.seatlinkConsole = (() => {
     start();
   }
 
-  return { api, el, row, formData, say, session, signOut, staffPage };
+  return { api, el, row, formData, say, result, problem, session, signOut, staffPage };
 })();

@@ -9,6 +9,7 @@
 // for a raised hand, blue for listening only, asleep when no pupil is here.
 (() => {
   const KEY = 'seatlink.station';
+  const t = (key, vars) => window.seatlinkI18n.t(key, vars);
   const $ = (id) => document.getElementById(id);
   const ui = { status: $('status'), chat: $('chat'), enroll: $('enroll'), code: $('code'), enrollError: $('enroll-error'),
     camera: $('camera'), frame: $('frame'), voice: $('pupil-voice'), look: $('eye-look') };
@@ -41,7 +42,7 @@
     ui.voice.volume = st.whisper ? Math.min(0.25, st.volume / 100) : st.volume / 100;
     ui.voice.muted = st.muted;
     if (!signedOut && document.body.dataset.state === 'ready') {
-      say(st.asleep ? 'Asleep' : st.pupil ? '' : 'Waiting for the pupil to join');
+      say(st.asleep ? t('station.asleep') : st.pupil ? '' : t('station.waiting'));
     }
   }
 
@@ -52,8 +53,7 @@
       body: JSON.stringify({ code }) });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) {
-      const msg = r.status === 429 ? 'Too many tries from here. Wait a minute, then try again.'
-        : 'That code did not work: it may be mistyped, used already or older than 15 minutes. Ask for a new one.';
+      const msg = r.status === 429 ? t('station.enroll.too_many') : t('station.enroll.bad_code');
       throw new Error(msg);
     }
     cred = body.credential;
@@ -95,8 +95,8 @@
         audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } });
     } catch (e) {
       say(e && e.name === 'NotAllowedError'
-        ? 'The camera or microphone is blocked. Allow them for this page in the browser settings, then reload.'
-        : 'No camera or microphone found. Plug one in, then reload.');
+        ? t('station.media_blocked')
+        : t('station.media_missing'));
       return false;
     }
     const cam = local.getVideoTracks()[0];
@@ -199,7 +199,7 @@
         }
         case 'command': onCommand(ws, m); break;
         case 'error':
-          if (m.code === 'revoked') signOut('This station was switched off by the school. Ask for a new enrollment code to set it up again.');
+          if (m.code === 'revoked') signOut(t('station.revoked'));
           break;
         default: break;
       }
@@ -212,12 +212,12 @@
       // down; ask /healthz which.
       if (!welcomed && ++earlyCloses >= 2) {
         fetch('/healthz').then((r) => {
-          if (r.ok) signOut('This station is no longer set up. Ask for a new enrollment code.');
+          if (r.ok) signOut(t('station.not_set_up'));
           else setTimeout(connectControl, ctlBackoff);
         }).catch(() => setTimeout(connectControl, ctlBackoff));
         return;
       }
-      say('Reconnecting…');
+      say(t('station.reconnecting'));
       setTimeout(connectControl, ctlBackoff);
       ctlBackoff = Math.min(ctlBackoff * 2, 10000);
     };
@@ -320,7 +320,7 @@
           break;
         case 'error':
           if (m.fatal && (m.code === 'revoked' || m.code === 'bad_token')) {
-            signOut('This station was switched off by the school. Ask for a new enrollment code to set it up again.');
+            signOut(t('station.revoked'));
           }
           break;
         default: break;
@@ -331,7 +331,7 @@
       closePeer();
       st.pupil = false;
       show();
-      say('Reconnecting…');
+      say(t('station.reconnecting'));
       setTimeout(connectMedia, mediaBackoff);
       mediaBackoff = Math.min(mediaBackoff * 2, 10000);
     };
@@ -385,7 +385,7 @@
   async function start() {
     signedOut = false;
     document.body.dataset.state = 'starting';
-    say('Starting the camera…');
+    say(t('station.starting_camera'));
     if (!(await wakeMedia())) return;
     keepAwake();
     connectControl();

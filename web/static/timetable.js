@@ -8,24 +8,32 @@
 
 window.seatlinkTimetable = (() => {
   const C = window.seatlinkConsole;
+  const I = window.seatlinkI18n;
+  const t = (key, vars) => I.t(key, vars);
+  // tk is the text of a key made of a prefix and a name.
+  const tk = (prefix, name, vars) => I.t(prefix + name, vars);
   const $ = (id) => document.getElementById(id);
+  // The CSV's values stay as the import reads them; the page shows them
+  // in the page's language.
   const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
   const KINDS = ['lesson', 'break', 'lunch', 'club', 'registration'];
   let school = '';
 
+  // words is what the page shows for a value of a column.
+  const words = (col, v) => (I.has('staff.tt.' + col + '.' + v.toLowerCase()) ? tk('staff.tt.', col + '.' + v.toLowerCase()) : v);
   function select(name, options, value) {
-    const s = C.el('select', null, { name, 'aria-label': name });
-    for (const o of options) s.appendChild(C.el('option', o, { value: o }));
+    const s = C.el('select', null, { name, 'aria-label': tk('staff.tt.field.', name) });
+    for (const o of options) s.appendChild(C.el('option', words(name, o), { value: o }));
     s.value = value;
     return s;
   }
   function input(name, type, value) {
-    const i = C.el('input', null, { name, type, 'aria-label': name });
+    const i = C.el('input', null, { name, type, 'aria-label': tk('staff.tt.field.', name) });
     i.value = value || '';
     return i;
   }
   function removeButton(tr) {
-    const b = C.el('button', 'Remove', { type: 'button' });
+    const b = C.el('button', t('staff.tt.remove'), { type: 'button' });
     b.addEventListener('click', () => tr.remove());
     return b;
   }
@@ -41,35 +49,38 @@ window.seatlinkTimetable = (() => {
     const tr = C.row([input('name', 'text', h.name), input('starts_on', 'date', h.starts_on), input('ends_on', 'date', h.ends_on)]);
     tr.className = 'holiday';
     const [name, from, to] = tr.querySelectorAll('input');
-    name.setAttribute('aria-label', 'Holiday name');
-    from.setAttribute('aria-label', 'Holiday first day');
-    to.setAttribute('aria-label', 'Holiday last day');
+    name.setAttribute('aria-label', t('staff.tt.holiday_name'));
+    from.setAttribute('aria-label', t('staff.tt.holiday_first'));
+    to.setAttribute('aria-label', t('staff.tt.holiday_last'));
     const b = removeButton(tr);
-    b.textContent = 'Remove holiday';
+    b.textContent = t('staff.tt.holiday_remove');
     tr.appendChild(document.createElement('td')).appendChild(b);
     tbody.appendChild(tr);
     return tr;
   }
 
   // termBlock is one term: its name and dates, then the holidays inside it.
-  function termBlock(t) {
+  function termBlock(term) {
     const fs = C.el('fieldset', null, { class: 'term' });
-    fs.appendChild(C.el('legend', 'Term'));
+    fs.appendChild(C.el('legend', t('staff.tt.term')));
     const fields = C.el('div', null, { class: 'term-fields form inline' });
-    fields.append(labelled('Name', 'name', 'text', t.name), labelled('First day', 'starts_on', 'date', t.starts_on),
-      labelled('Last day', 'ends_on', 'date', t.ends_on));
-    const rm = C.el('button', 'Remove this term', { type: 'button', class: 'term-remove' });
+    fields.append(labelled(t('staff.tt.field.name'), 'name', 'text', term.name), labelled(t('staff.tt.first_day'), 'starts_on', 'date', term.starts_on),
+      labelled(t('staff.tt.last_day'), 'ends_on', 'date', term.ends_on));
+    const rm = C.el('button', t('staff.tt.term_remove'), { type: 'button', class: 'term-remove' });
     rm.addEventListener('click', () => fs.remove());
     fields.appendChild(rm);
     fs.appendChild(fields);
     const table = C.el('table', null, { class: 'holidays' });
-    table.appendChild(C.el('caption', 'Holidays inside this term: half term, INSET days, bank holidays'));
+    table.appendChild(C.el('caption', t('staff.tt.holidays_caption')));
     const head = table.appendChild(document.createElement('thead')).appendChild(document.createElement('tr'));
-    for (const h of ['Name', 'First day', 'Last day', '']) head.appendChild(C.el('th', h, { scope: 'col' }));
+    for (const h of [t('staff.tt.field.name'), t('staff.tt.first_day'), t('staff.tt.last_day')]) head.appendChild(C.el('th', h, { scope: 'col' }));
+    head.appendChild(C.el('th', null, { scope: 'col' })).appendChild(C.el('span', t('staff.robots.col_actions'), { class: 'sr' }));
     const body = table.appendChild(C.el('tbody', null, { class: 'holiday-rows' }));
-    for (const h of t.holidays || []) holidayRow(body, h);
-    fs.appendChild(table);
-    const add = C.el('button', 'Add a holiday to this term', { type: 'button', class: 'holiday-add' });
+    for (const h of term.holidays || []) holidayRow(body, h);
+    const wrap = C.el('div', null, { class: 'scroll' });
+    wrap.appendChild(table);
+    fs.appendChild(wrap);
+    const add = C.el('button', t('staff.tt.holiday_add'), { type: 'button', class: 'holiday-add' });
     add.addEventListener('click', () => holidayRow(body, { name: '', starts_on: '', ends_on: '' }).querySelector('input').focus());
     fs.appendChild(add);
     $('terms-list').appendChild(fs);
@@ -92,13 +103,15 @@ window.seatlinkTimetable = (() => {
   // to n, then their holidays in order (engagement.checkTerms).
   function termRowAt(terms, row) {
     if (row >= 1 && row <= terms.length) {
-      const t = terms[row - 1];
-      return { el: t.el, label: 'Term ' + row + (t.name ? ' (' + t.name + ')' : '') };
+      const term = terms[row - 1];
+      return { el: term.el, label: term.name ? t('staff.tt.term_row_named', { n: row, name: term.name }) : t('staff.tt.term_row', { n: row }) };
     }
     let n = terms.length;
-    for (const t of terms) {
-      for (const [i, h] of t.holidays.entries()) {
-        if (++n === row) return { el: h.el, label: (t.name || 'Term') + ', holiday ' + (i + 1) + (h.name ? ' (' + h.name + ')' : '') };
+    for (const term of terms) {
+      for (const [i, h] of term.holidays.entries()) {
+        if (++n !== row) continue;
+        const label = t('staff.tt.holiday_row', { term: term.name || t('staff.tt.term'), n: i + 1 });
+        return { el: h.el, label: h.name ? t('staff.tt.with_name', { label, name: h.name }) : label };
       }
     }
     return { el: null, label: String(row) };
@@ -114,15 +127,15 @@ window.seatlinkTimetable = (() => {
 
   // showErrors lists an import's row errors in the table with the given
   // id; where(row) says what each row number names.
-  function showErrors(e, tableID, where) {
+  function showErrors(e, tableID, where, out) {
     const table = $(tableID);
     const rep = e.data && e.data.report;
-    if (!rep) { table.hidden = true; C.say(e.message, true); return; }
+    if (!rep) { table.hidden = true; C.result(out, C.problem(e), true); return; }
     const body = table.querySelector('tbody');
     body.textContent = '';
     for (const x of rep.errors) body.appendChild(C.row([where(x), x.field, x.message]));
     table.hidden = false;
-    C.say(e.message, true);
+    C.result(out, e.message, true);
   }
   function clearErrors() {
     for (const id of ['tt-errors', 'terms-errors']) $(id).hidden = true;
@@ -140,19 +153,19 @@ window.seatlinkTimetable = (() => {
     const opt = (c) => C.el('option', c.code + ': ' + c.meaning, { value: c.code });
     const c2 = absence.find((c) => c.code === 'C2');
     if (c2) sel.appendChild(opt(c2));
-    for (const [cat, label] of [['authorised', 'Other authorised absence'], ['unauthorised', 'Unauthorised absence']]) {
+    for (const [cat, label] of [['authorised', t('staff.tt.policy_authorised')], ['unauthorised', t('staff.tt.policy_unauthorised')]]) {
       const g = C.el('optgroup', null, { label });
       for (const c of absence) if (c.category === cat && c !== c2) g.appendChild(opt(c));
       sel.appendChild(g);
     }
-    sel.appendChild(C.el('option', 'No suggestion', { value: '' }));
+    sel.appendChild(C.el('option', t('staff.tt.policy_none'), { value: '' }));
     sel.value = current;
     if (sel.value !== current) { // a code set before only absence codes were allowed
       const old = codes.find((c) => c.code === current);
-      const o = C.el('option', current + (old ? ': ' + old.meaning : '') + ' (not an absence code: choose another)', { value: current, disabled: '' });
+      const o = C.el('option', t('staff.tt.policy_not_absence', { code: current + (old ? ': ' + old.meaning : '') }), { value: current, disabled: '' });
       sel.insertBefore(o, sel.firstChild);
       sel.value = current;
-      $('policy-error').textContent = 'The school now suggests ' + current + ', which is not an absence code: choose an absence code, such as C2.';
+      $('policy-error').textContent = t('staff.tt.policy_now', { code: current });
       $('policy-error').hidden = false;
     }
   }
@@ -179,23 +192,22 @@ window.seatlinkTimetable = (() => {
     try {
       const r = await C.api('POST', '/api/v1/schools/' + encodeURIComponent(school) + '/timetable', text, 'text/csv');
       await open(school); // the page shows what was saved, then says so
-      C.say('Timetable saved: ' + r.periods + ' periods.');
-    } catch (e) { showErrors(e, 'tt-errors', (x) => (fromTable ? x.row - 1 : x.row)); }
+      C.result($('tt-result'), t('staff.tt.saved', { n: r.periods }));
+    } catch (e) { showErrors(e, 'tt-errors', (x) => (fromTable ? x.row - 1 : x.row), $('tt-result')); }
   }
 
-  const count = (terms) => plural(terms.length, 'term', 'terms') + ', ' +
-    plural(terms.reduce((n, t) => n + (t.holidays || []).length, 0), 'holiday', 'holidays');
-  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many);
+  const count = (terms) => t('staff.tt.count', { terms: t('staff.tt.terms', { n: terms.length }),
+    holidays: t('staff.tt.holidays', { n: terms.reduce((n, term) => n + (term.holidays || []).length, 0) }) });
   const termsURL = () => '/api/v1/schools/' + encodeURIComponent(school) + '/terms';
 
   async function saveTerms() {
     const terms = termsOnPage();
-    const body = terms.map((t) => ({ name: t.name, starts_on: t.starts_on, ends_on: t.ends_on,
-      holidays: t.holidays.map((h) => ({ name: h.name, starts_on: h.starts_on, ends_on: h.ends_on })) }));
+    const body = terms.map((term) => ({ name: term.name, starts_on: term.starts_on, ends_on: term.ends_on,
+      holidays: term.holidays.map((h) => ({ name: h.name, starts_on: h.starts_on, ends_on: h.ends_on })) }));
     try {
       await C.api('PUT', termsURL(), { terms: body });
       await open(school); // the page shows what was saved, then says so
-      C.say('Terms saved: ' + count(body) + '.');
+      C.result($('terms-result'), t('staff.tt.terms_saved', { count: count(body) }));
     } catch (e) {
       clearErrors();
       showErrors(e, 'terms-errors', (x) => {
@@ -208,7 +220,7 @@ window.seatlinkTimetable = (() => {
           for (const i of at.el.querySelectorAll(at.el.tagName === 'TR' ? 'input' : '.term-fields input')) i.setAttribute('aria-invalid', 'true');
         }
         return at.label;
-      });
+      }, $('terms-result'));
     }
   }
 
@@ -216,17 +228,17 @@ window.seatlinkTimetable = (() => {
     try {
       const r = await C.api('POST', termsURL(), await file.text(), 'text/csv');
       await open(school);
-      C.say('Calendar uploaded: ' + count(r.terms) + '.');
+      C.result($('terms-result'), t('staff.tt.calendar_saved', { count: count(r.terms) }));
     } catch (e) {
       clearErrors();
-      showErrors(e, 'terms-errors', (x) => 'line ' + x.row);
+      showErrors(e, 'terms-errors', (x) => t('staff.tt.line', { n: x.row }), $('terms-result'));
     }
   }
 
   function start() {
     $('tt-school-form').addEventListener('submit', async (ev) => {
       ev.preventDefault();
-      try { await open($('tt-school').value); } catch (e) { C.say(e.message, true); }
+      try { await open($('tt-school').value); C.result($('tt-open-result'), ''); } catch (e) { C.result($('tt-open-result'), e.message, true); }
     });
     $('terms-add').addEventListener('click', () => termBlock({ name: '', starts_on: '', ends_on: '', holidays: [] }).querySelector('input').focus());
     $('terms-save').addEventListener('click', saveTerms);
@@ -254,13 +266,13 @@ window.seatlinkTimetable = (() => {
       $('policy-error').hidden = true;
       try {
         await C.api('PUT', '/api/v1/schools/' + encodeURIComponent(school) + '/code-policy', { suggest_code: code });
-        C.say('Policy saved.');
+        C.result($('policy-result'), t('staff.tt.policy_saved'));
       } catch (e) {
         // The server says why it refuses a code (not_absence_code).
         const f = e.data && e.data.error && e.data.error.fields && e.data.error.fields[0];
-        $('policy-error').textContent = 'Not saved: ' + (f ? f.message : e.message);
+        $('policy-error').textContent = t('staff.tt.policy_not_saved_why', { why: f ? f.message : e.message });
         $('policy-error').hidden = false;
-        C.say('The policy was not saved.', true);
+        C.result($('policy-result'), t('staff.tt.policy_not_saved'), true);
       }
     });
   }
