@@ -1,13 +1,14 @@
 // The EWO's view: the caseload table (sortable, filterable by robot use,
 // flags, a trend line per pupil) and a pupil's page (weekly chart, register
 // grid beside the engagement grid, CSV export, a printable summary). The
-// server checks every call and computes every figure, and writes the
-// tables' text (cells, the same as its CSV files); this page only draws
-// them.
+// server checks every call and computes every figure; the page says them
+// in its language (i18n.js), in English exactly as the CSV files do.
 'use strict';
 
 (() => {
   const C = window.seatlinkConsole;
+  const I = window.seatlinkI18n;
+  const t = I.t;
   const $ = (id) => document.getElementById(id);
   const SVG = 'http://www.w3.org/2000/svg';
   const NO_FIGURE = '–'; // engagement.NoFigure
@@ -33,11 +34,14 @@
     return q;
   }
 
-  // The server's words, mirrored where the JSON has no text of its own
-  // (engagement.PctOf, HM, signedHM, FlagText, dataText).
+  // The table's words, made here from the figures in the page's language;
+  // in English they are the server's CSV text, cell for cell
+  // (engagement.PctOf, HM, FlagText, dataText, planText, Cell).
+  const num = (n) => I.number(n, { useGrouping: false });
+  const pct1 = (p) => I.number(p, { minimumFractionDigits: 1, maximumFractionDigits: 1, useGrouping: false });
   function pctOf(p, of) {
     if (p === null || p === undefined) return NO_FIGURE;
-    return p.toFixed(1) + ' % of ' + of + (of === 1 ? ' session' : ' sessions');
+    return t('ewo.cell.pct_of', { pct: pct1(p), n: num(of) });
   }
   function hm(min) {
     const sign = min < 0 ? '-' : '';
@@ -45,33 +49,58 @@
     return sign + Math.floor(m / 60) + ':' + String(m % 60).padStart(2, '0');
   }
   const signedHM = (min) => (min > 0 ? '+' : '') + hm(min);
-  function flagText(m) {
+  // flags are a pupil's flags as [chip class, words]: the DfE's absence
+  // flags, Seatlink's education flags, then a register gap.
+  function flags(m, overdue) {
     const f = [];
-    if (m.severe_absence) f.push('severe absence');
-    else if (m.persistent_absence) f.push('persistent absence');
-    if (m.education_at_most_50) f.push('education engagement 50 % or less');
-    else if (m.education_at_most_90) f.push('education engagement 90 % or less');
-    return f.join('; ');
+    if (m.severe_absence) f.push(['severe', t('ewo.flag.severe')]);
+    else if (m.persistent_absence) f.push(['persistent', t('ewo.flag.persistent')]);
+    if (m.education_at_most_50) f.push(['education', t('ewo.flag.education_50')]);
+    else if (m.education_at_most_90) f.push(['education', t('ewo.flag.education_90')]);
+    if (overdue) f.push(['data', t('ewo.flag.overdue', { n: num(overdue) })]);
+    return f;
   }
-  function dataText(overdue) {
-    if (!overdue) return '';
-    return overdue === 1 ? '1 session not marked after two school days' : overdue + ' sessions not marked after two school days';
+  const flagText = (f) => f.map((x) => x[1]).join('; ');
+  function planText(pf) {
+    if (!pf) return '';
+    const out = [t('ewo.plan.active')];
+    if (pf.review_overdue) out.push(t('ewo.plan.review_overdue'));
+    else if (pf.review_due) out.push(t('ewo.plan.review_due'));
+    if (pf.past_end) out.push(t('ewo.plan.past_end'));
+    if (pf.missed_two_weeks) out.push(t('ewo.plan.missed_two_weeks'));
+    return out.join('; ');
   }
-  function pupilFlags(m, overdue) {
-    return [flagText(m), dataText(overdue)].filter((s) => s).join('; ');
-  }
-  const plural = (n, one, many) => n + ' ' + (n === 1 ? one : many);
+  const lastWeekText = (w) => (w ? t('ewo.cell.last_week', { monday: w.monday, pct: pctOf(w.education_engagement_pct, w.known_sessions) }) : NO_FIGURE);
+  const never = (u) => u.days_since_used === null || u.days_since_used === undefined;
 
-  // flagChips draws a flags text ("severe absence; education engagement
-  // 50 % or less; ...") as chips; its textContent is the text itself.
-  function flagChips(text) {
+  // columns are the caseload table's headings, naming each window by
+  // its dates (engagement.Caseload.columns).
+  function caseloadColumns(cl) {
+    const vars = { through: cl.through, from: cl.from, prev_from: addDays(cl.from, -7 * cl.weeks.length), prev_to: addDays(cl.from, -1) };
+    return COLUMN_KEYS.map((k) => t('ewo.col.' + k, vars));
+  }
+  const COLUMN_KEYS = ['pupil_number', 'name', 'school', 'class', 'attendance_year', 'education_year', 'attendance_term', 'education_term',
+    'in_school', 'not_marked', 'learning', 'social', 'active', 'flags', 'plan', 'last_week', 'robot_time', 'change', 'days_since_used', 'trend'];
+
+  // caseloadCells are a row's text, one per column (the CSV's row).
+  function caseloadCells(r) {
+    const y = r.year_to_date, tm = r.term_to_date, u = r.usage;
+    return [r.pupil_number, r.display_name, r.school_name, r.classroom_name || '',
+      pctOf(y.attendance_pct, y.marked_sessions), pctOf(y.education_engagement_pct, y.known_sessions),
+      pctOf(tm.attendance_pct, tm.marked_sessions), pctOf(tm.education_engagement_pct, tm.known_sessions),
+      num(y.on_site_sessions) + ' / ' + num(y.approved_activity_sessions), num(y.unmarked_sessions),
+      hm(tm.learning_minutes), hm(tm.social_minutes), num(tm.active_minutes),
+      flagText(flags(y, r.unmarked_overdue)), planText(r.plan), lastWeekText(r.last_week),
+      hm(u.robot_minutes), signedHM(u.change_minutes), never(u) ? t('ewo.cell.never') : num(u.days_since_used),
+      (r.education_trend || []).map((v) => (v === null || v === undefined ? NO_FIGURE : pct1(v))).join(' ')];
+  }
+
+  // flagChips draws flags as chips; its textContent is their text.
+  function flagChips(f) {
     const span = C.el('span', null, { class: 'flags' });
-    if (!text) return span;
-    text.split('; ').forEach((part, i) => {
+    f.forEach(([cls, words], i) => {
       if (i > 0) span.appendChild(C.el('span', '; ', { class: 'sr' }));
-      const cls = part.startsWith('severe') ? 'severe' : part.startsWith('persistent') ? 'persistent'
-        : part.startsWith('education') ? 'education' : 'data';
-      span.appendChild(C.el('span', part, { class: 'flag ' + cls }));
+      span.appendChild(C.el('span', words, { class: 'flag ' + cls }));
     });
     return span;
   }
@@ -125,7 +154,7 @@
       return (m.severe_absence ? 16 : m.persistent_absence ? 8 : 0) + (m.education_at_most_50 ? 4 : m.education_at_most_90 ? 2 : 0) +
         (r.unmarked_overdue > 0 ? 1 : 0);
     }],
-    ['plan', (r) => r.cells[COL_PLAN] || null],
+    ['plan', (r) => planText(r.plan) || null],
     ['last_week', (r) => (r.last_week ? r.last_week.education_engagement_pct : null)],
     ['robot_time', (r) => r.usage.robot_minutes],
     ['change', (r) => r.usage.change_minutes],
@@ -153,6 +182,61 @@
     idle14: (r) => r.usage.days_since_used === null || r.usage.days_since_used === undefined || r.usage.days_since_used >= 14,
     never: (r) => r.usage.days_since_used === null || r.usage.days_since_used === undefined,
   };
+
+  // Columns shown: the pupil's number and name always; which others, the
+  // EWO chooses (remembered on the device); the defaults fit the screen
+  // (WCAG reflow): on a laptop the figures an EWO acts on, on a phone the
+  // fewest. The CSV always has every column.
+  const ALWAYS = new Set([0, 1]);
+  const FIT = [
+    [1700, null], // every column
+    [1000, [4, 5, 6, 7, 13, 14, 16, 18, 19]],
+    [0, [5, 13, 18]],
+  ];
+  const COLUMNS_KEY = 'seatlink.ewo.columns';
+  let shownCols = null;
+  function fitColumns() {
+    const w = document.documentElement.clientWidth;
+    const fit = FIT.find(([min]) => w >= min)[1];
+    return new Set(fit ? [...ALWAYS, ...fit] : COLUMN_KEYS.map((_, i) => i));
+  }
+  function loadColumns() {
+    try {
+      const saved = JSON.parse(localStorage.getItem(COLUMNS_KEY));
+      if (Array.isArray(saved)) return new Set([...ALWAYS, ...saved.map((k) => COLUMN_KEYS.indexOf(k)).filter((i) => i >= 0)]);
+    } catch (e) { /* none saved */ }
+    return fitColumns();
+  }
+  function saveColumns(remember) {
+    try {
+      if (remember) localStorage.setItem(COLUMNS_KEY, JSON.stringify([...shownCols].map((i) => COLUMN_KEYS[i])));
+      else localStorage.removeItem(COLUMNS_KEY);
+    } catch (e) { /* private browsing */ }
+  }
+  function drawColumnChoice(columns) {
+    const box = $('column-choice');
+    box.textContent = '';
+    columns.forEach((text, i) => {
+      if (ALWAYS.has(i)) return;
+      const l = C.el('label', null, { class: 'check' });
+      const cb = C.el('input', null, { type: 'checkbox', value: COLUMN_KEYS[i] });
+      cb.checked = shownCols.has(i);
+      cb.addEventListener('change', () => {
+        if (cb.checked) shownCols.add(i); else shownCols.delete(i);
+        saveColumns(true);
+        applyColumns();
+      });
+      l.appendChild(cb);
+      l.appendChild(document.createTextNode(' ' + text));
+      box.appendChild(l);
+    });
+  }
+  function applyColumns() {
+    for (const tr of document.querySelectorAll('#caseload-table tr')) {
+      Array.from(tr.children).forEach((c, i) => { c.hidden = !shownCols.has(i); });
+    }
+    for (const cb of document.querySelectorAll('#column-choice input')) cb.checked = shownCols.has(COLUMN_KEYS.indexOf(cb.value));
+  }
 
   function drawHead(columns) {
     const tr = $('caseload-head');
@@ -183,14 +267,14 @@
   function caseloadRow(r) {
     const tr = document.createElement('tr');
     tr.dataset.pupil = r.pupil_id;
-    r.cells.forEach((text, i) => {
+    caseloadCells(r).forEach((text, i) => {
       const td = document.createElement(i === COL_NAME ? 'th' : 'td');
       if (i === COL_NAME) {
         td.scope = 'row';
         td.className = 'stick';
         td.appendChild(C.el('a', text, { href: '#pupil=' + encodeURIComponent(r.pupil_id) }));
       } else if (i === COL_FLAGS) {
-        td.appendChild(flagChips(text));
+        td.appendChild(flagChips(flags(r.year_to_date, r.unmarked_overdue)));
       } else if (i === COL_PLAN && r.plan && text) {
         const a = C.el('a', text, { href: '/plan#' + encodeURIComponent(r.plan.plan_id) });
         if (text.includes(';')) a.classList.add('planflag');
@@ -204,6 +288,7 @@
         td.textContent = text;
         if (NUMERIC.has(i)) td.classList.add('num');
       }
+      td.hidden = !shownCols.has(i);
       tr.appendChild(td);
     });
     return tr;
@@ -219,10 +304,13 @@
     const body = $('caseload-rows');
     body.textContent = '';
     for (const r of shown) body.appendChild(caseloadRow(r));
+    applyColumns();
     $('caseload-empty').hidden = rows.length > 0;
     $('caseload-none').hidden = rows.length === 0 || shown.length > 0;
-    $('caseload-count').textContent = rows.length ? 'Showing ' + shown.length + ' of ' + plural(rows.length, 'pupil', 'pupils') + '.' : '';
+    $('caseload-count').textContent = rows.length ? t('ewo.caseload.count', { shown: num(shown.length), n: rows.length }) : '';
   }
+
+  const longDate = (d) => I.date(d, { day: 'numeric', month: 'long', year: 'numeric' });
 
   // windowText says what "year to" and "term to" count from.
   function windowText(cl) {
@@ -231,28 +319,29 @@
       return v.size === 1 ? [...v][0] : '';
     };
     const ys = one('year_start'), ts = one('term_start');
-    return 'Up to and including ' + cl.through + ' · “year to” columns: year to date, from ' + (ys || 'each school\'s start of year') +
-      ' · “term to” columns: term to date, from ' + (ts || 'each school\'s start of term') + ' · robot time and trend: the ' +
-      plural(cl.weeks.length, 'week', 'weeks') + ' from ' + cl.from + '.';
+    return t('ewo.caseload.window', { through: longDate(cl.through), year_from: ys ? longDate(ys) : t('ewo.caseload.each_year'),
+      term_from: ts ? longDate(ts) : t('ewo.caseload.each_term'), weeks: t('ewo.caseload.weeks', { n: cl.weeks.length }), from: longDate(cl.from) });
   }
 
   function groupShare(n, of, pct) {
     if (pct === null || pct === undefined) return NO_FIGURE;
-    return n + ' of ' + plural(of, 'pupil', 'pupils') + ' (' + pct.toFixed(1) + ' %)';
+    return t('ewo.group.share', { count: num(n), n: num(of), pct: pct1(pct) });
   }
 
   function drawGroups(cl) {
-    $('groups-title').textContent = 'Classes, schools and the whole caseload, year to ' + cl.through;
+    $('groups-title').textContent = t('ewo.groups.title_to', { through: longDate(cl.through) });
     const body = $('group-rows');
     body.textContent = '';
     for (const g of cl.groups) {
-      const label = g.level === 'caseload' ? 'Whole caseload' : (g.level === 'school' ? 'School: ' : 'Class: ') + (g.name || g.id);
+      const label = g.level === 'caseload' ? t('ewo.group.caseload')
+        : t(g.level === 'school' ? 'ewo.group.school' : 'ewo.group.class', { name: g.name || g.id });
       const m = g.measures;
-      const tr = C.row([label, g.pupils, pctOf(m.absence_pct, m.marked_sessions),
+      const tr = C.row([label, num(g.pupils), pctOf(m.absence_pct, m.marked_sessions),
         groupShare(g.persistent_pupils, g.pupils_counted, g.persistent_pupils_pct),
         groupShare(g.severe_pupils, g.pupils_counted, g.severe_pupils_pct),
         pctOf(m.education_engagement_pct, m.known_sessions), hm(m.learning_minutes), hm(m.social_minutes)]);
       tr.dataset.level = g.level;
+      tr.children[0].classList.add('stick');
       for (const i of [1, 6, 7]) tr.children[i].classList.add('num');
       body.appendChild(tr);
     }
@@ -266,11 +355,14 @@
     q.set('format', 'csv');
     $('caseload-csv').href = '/api/v1/caseload?' + q;
     $('caseload-window').textContent = windowText(cl);
-    drawHead(cl.columns);
+    const columns = caseloadColumns(cl);
+    if (!shownCols) shownCols = loadColumns();
+    drawHead(columns);
+    drawColumnChoice(columns);
     drawRows();
     drawGroups(cl);
     $('caseload').hidden = false;
-    C.say('Sessions up to ' + cl.through + '; weeks from ' + cl.from + '.');
+    C.say(t('ewo.caseload.loaded', { through: longDate(cl.through), from: longDate(cl.from) }));
   }
 
   // drawChart draws the weeks' bars at the chart's own width; a week
@@ -280,34 +372,34 @@
     chartWeeks = weeks;
     const s = $('week-chart');
     s.textContent = '';
-    const W = Math.max(300, Math.round(s.getBoundingClientRect().width) || 640), H = 220, left = 30, bottom = 30, top = 10;
+    const W = Math.max(280, Math.round(s.getBoundingClientRect().width) || 640), H = 220, left = 30, bottom = 30, top = 10;
     s.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     const ph = H - bottom - top;
     const y = (v) => top + ph - (v / 100) * ph;
     for (const v of [0, 50, 90, 100]) {
       s.appendChild(svg('line', { class: v === 90 || v === 50 ? 'guide' : 'axis', x1: left, x2: W, y1: y(v), y2: y(v) }));
-      s.appendChild(svg('text', { x: 2, y: y(v) + 4 }, String(v)));
+      s.appendChild(svg('text', { x: 2, y: y(v) + 4 }, num(v)));
     }
     const slot = (W - left) / Math.max(weeks.length, 1);
     const bw = Math.min(24, slot / 3);
     const every = Math.ceil(46 / slot); // label every week that has room
     weeks.forEach((w, i) => {
       const x = left + i * slot + slot / 2;
-      if (i % every === 0) s.appendChild(svg('text', { x, y: H - 10, 'text-anchor': 'middle' }, w.monday.slice(5)));
+      if (i % every === 0) s.appendChild(svg('text', { x, y: H - 10, 'text-anchor': 'middle' }, I.date(w.monday, { day: 'numeric', month: 'numeric' })));
       const note = (text, at) => {
-        const t = svg('text', { class: 'note', x, y: y(at), 'text-anchor': 'middle' }, text);
-        if (slot < 64) t.setAttribute('transform', 'rotate(-90 ' + x + ' ' + y(at) + ')');
-        s.appendChild(t);
+        const tx = svg('text', { class: 'note', x, y: y(at), 'text-anchor': 'middle' }, text);
+        if (slot < 64) tx.setAttribute('transform', 'rotate(-90 ' + x + ' ' + y(at) + ')');
+        s.appendChild(tx);
       };
-      if (!w.possible_sessions) { note('no school', 30); return; }
-      const bar = (cls, v, dx, label, of) => {
+      if (!w.possible_sessions) { note(t('ewo.chart.no_school'), 30); return; }
+      const bar = (cls, v, dx, key, of) => {
         const r = svg('rect', { class: cls, x: x + dx, y: y(v), width: bw, height: Math.max(0, top + ph - y(v)) });
-        r.appendChild(svg('title', {}, label + ', week of ' + w.monday + ': ' + pctOf(v, of)));
+        r.appendChild(svg('title', {}, t(key, { monday: longDate(w.monday), pct: pctOf(v, of) })));
         s.appendChild(r);
       };
-      if (w.attendance_pct === null) note('not marked', 30);
-      else bar('bar-att', w.attendance_pct, -bw - 1, 'Attendance', w.marked_sessions);
-      if (w.education_engagement_pct !== null) bar('bar-edu', w.education_engagement_pct, 1, 'Education engagement', w.known_sessions);
+      if (w.attendance_pct === null) note(t('ewo.chart.not_marked'), 30);
+      else bar('bar-att', w.attendance_pct, -bw - 1, 'ewo.chart.attendance', w.marked_sessions);
+      if (w.education_engagement_pct !== null) bar('bar-edu', w.education_engagement_pct, 1, 'ewo.chart.education', w.known_sessions);
     });
   }
   let resizeTimer = 0;
@@ -315,6 +407,9 @@
     clearTimeout(resizeTimer);
     resizeTimer = setTimeout(() => { if (!$('pupil').hidden) drawChart(chartWeeks); }, 150);
   });
+  // Printing draws the chart at the page's width, and back after.
+  window.addEventListener('beforeprint', () => { if (!$('pupil').hidden) drawChart(chartWeeks); });
+  window.addEventListener('afterprint', () => { if (!$('pupil').hidden) drawChart(chartWeeks); });
 
   function addDays(day, n) {
     const d = new Date(day + 'T12:00:00Z');
@@ -323,14 +418,34 @@
   }
 
   // The grid's first columns are the week's figures; then Mon AM to Fri
-  // PM, each session's text (engagement.SessionResult.Cell).
+  // PM, each session's text (engagement.GridColumns, SessionResult.Cell).
   const FIRST_SESSION = 9;
+  const DAYS = ['mon', 'tue', 'wed', 'thu', 'fri'];
+  function gridColumns() {
+    const cols = ['week', 'not_marked', 'attendance', 'in_school', 'approved', 'education', 'learning', 'social', 'active'].map((k) => t('ewo.grid.' + k));
+    for (const d of DAYS) for (const s of ['AM', 'PM']) cols.push(sessionName(d, s));
+    return cols;
+  }
+  const sessionName = (d, s) => t('ewo.grid.session', { day: t('ewo.day.' + d), session: t(s === 'AM' ? 'ewo.session.am' : 'ewo.session.pm') });
+  function sessionCell(s) {
+    let c = s.code || t('ewo.cell.not_marked');
+    if (s.learning_ns > 0 && s.scheduled_learning_ns > 0) {
+      c = t(s.engaged_remote ? 'ewo.cell.robot_engaged' : 'ewo.cell.robot', { cell: c, pct: num(Math.floor((100 * s.learning_ns) / s.scheduled_learning_ns)) });
+    }
+    if (s.suggested_code) c = t('ewo.cell.suggest', { cell: c, code: s.suggested_code });
+    return c;
+  }
+  function weekCells(w) {
+    return [w.monday, num(w.unmarked_sessions), pctOf(w.attendance_pct, w.marked_sessions), num(w.on_site_sessions),
+      num(w.approved_activity_sessions), pctOf(w.education_engagement_pct, w.known_sessions), hm(w.learning_minutes),
+      hm(w.social_minutes), num(w.active_minutes)];
+  }
 
-  function drawGrid(columns, weeks) {
+  function drawGrid(weeks) {
     const head = $('grid-head');
     head.textContent = '';
     const htr = document.createElement('tr');
-    for (const c of columns) htr.appendChild(C.el('th', c, { scope: 'col' }));
+    gridColumns().forEach((c, i) => htr.appendChild(C.el('th', c, i === 0 ? { scope: 'col', class: 'stick' } : { scope: 'col' })));
     head.appendChild(htr);
     const body = $('grid-rows');
     body.textContent = '';
@@ -338,18 +453,18 @@
       const by = {};
       for (const s of w.sessions || []) by[s.day + ' ' + s.session] = s;
       const tr = document.createElement('tr');
-      w.cells.forEach((text, i) => {
-        if (i < FIRST_SESSION) {
-          const td = C.el(i === 0 ? 'th' : 'td', text, i === 0 ? { scope: 'row' } : {});
-          if (i > 0) td.className = 'num';
-          tr.appendChild(td);
-          return;
-        }
-        const k = i - FIRST_SESSION;
-        const s = by[addDays(w.monday, Math.floor(k / 2)) + ' ' + (k % 2 ? 'PM' : 'AM')];
+      weekCells(w).forEach((text, i) => {
+        const td = C.el(i === 0 ? 'th' : 'td', text, i === 0 ? { scope: 'row', class: 'stick' } : { class: 'num' });
+        tr.appendChild(td);
+      });
+      for (let k = 0; k < 10; k++) {
+        const day = addDays(w.monday, Math.floor(k / 2)), half = k % 2 ? 'PM' : 'AM';
+        const s = by[day + ' ' + half];
+        const text = s ? sessionCell(s) : '';
         const td = C.el('td', null, { class: 'cell' });
         if (s && canMark()) {
-          const b = C.el('button', text, { type: 'button', class: 'mark', 'aria-label': 'Mark ' + s.day + ' ' + s.session + ': ' + text });
+          const b = C.el('button', text, { type: 'button', class: 'mark',
+            'aria-label': t('ewo.mark.label', { session: longDate(day) + ' ' + t(half === 'AM' ? 'ewo.session.am' : 'ewo.session.pm'), cell: text }) });
           b.addEventListener('click', () => openMark(s));
           td.appendChild(b);
         } else {
@@ -360,7 +475,7 @@
           td.dataset.session = s.day + ' ' + s.session;
         }
         tr.appendChild(td);
-      });
+      }
       body.appendChild(tr);
     }
   }
@@ -369,11 +484,13 @@
   const canMark = () => me && (me.role === 'admin' || me.role === 'teacher');
   let codes = null;
   let pupilID = '';
+  const sessionWords = (day, half) => longDate(day) + ' ' + t(half === 'AM' ? 'ewo.session.am' : 'ewo.session.pm');
 
   async function openMark(s) {
     if (!codes) codes = await C.api('GET', '/api/v1/attendance-codes');
     const f = $('mark-form');
-    $('mark-session').textContent = s.day + ' ' + s.session + (s.suggested_code ? ' (the school suggests ' + s.suggested_code + ')' : '');
+    const when = sessionWords(s.day, s.session);
+    $('mark-session').textContent = s.suggested_code ? t('ewo.mark.suggests', { session: when, code: s.suggested_code }) : when;
     const sel = f.code;
     sel.textContent = '';
     for (const c of codes) sel.appendChild(C.el('option', c.code + ': ' + c.meaning, { value: c.code }));
@@ -392,34 +509,34 @@
         { day: f.day.value, session: f.session.value, code: f.code.value });
       f.hidden = true;
       await showPupil(pupilID);
-      C.say('Mark saved: ' + f.day.value + ' ' + f.session.value + ' ' + f.code.value + '.');
+      C.say(t('ewo.mark.saved', { session: sessionWords(f.day.value, f.session.value), code: f.code.value }));
     } catch (e) { C.say(e.message, true); }
   }
 
   // summary is the pupil's figures, in the caseload's words; it is also
   // the printed one-page summary.
   function summary(h) {
-    const t = h.term_to_date, y = h.year_to_date, u = h.usage;
-    let notMarked = String(y.unmarked_sessions);
-    if (h.unmarked_overdue > 0) notMarked += ' (' + h.unmarked_overdue + ' overdue)';
-    const last = h.last_week ? 'w/c ' + h.last_week.monday + ': ' + pctOf(h.last_week.education_engagement_pct, h.last_week.known_sessions) : NO_FIGURE;
-    const since = u.days_since_used === null || u.days_since_used === undefined ? 'never'
-      : plural(u.days_since_used, 'day', 'days') + (u.last_used ? ' (last used ' + u.last_used + ')' : '');
+    const tm = h.term_to_date, y = h.year_to_date, u = h.usage;
+    const notMarked = h.unmarked_overdue > 0 ? t('ewo.summary.overdue', { n: num(y.unmarked_sessions), overdue: num(h.unmarked_overdue) })
+      : num(y.unmarked_sessions);
+    const since = never(u) ? t('ewo.cell.never')
+      : u.last_used ? t('ewo.summary.days_last', { n: u.days_since_used, last: longDate(u.last_used) }) : t('ewo.summary.days', { n: u.days_since_used });
     return [
-      ['attendance-term', 'Attendance, term to date', pctOf(t.attendance_pct, t.marked_sessions)],
-      ['attendance-year', 'Attendance, year to date', pctOf(y.attendance_pct, y.marked_sessions)],
-      ['education-term', 'Education engagement, term to date', pctOf(t.education_engagement_pct, t.known_sessions)],
-      ['education-year', 'Education engagement, year to date', pctOf(y.education_engagement_pct, y.known_sessions)],
-      ['in-school', 'In school, year to date', plural(y.on_site_sessions, 'session', 'sessions')],
-      ['approved', 'Approved activity, year to date', plural(y.approved_activity_sessions, 'session', 'sessions')],
-      ['not-marked', 'Not marked, year to date', notMarked],
-      ['learning', 'Learning h:mm, term to date', hm(t.learning_minutes)],
-      ['social', 'Social h:mm, term to date', hm(t.social_minutes)],
-      ['active', 'Active minutes, term to date', String(t.active_minutes)],
-      ['robot', 'Robot time h:mm, ' + u.from + ' to ' + h.through, hm(u.robot_minutes) + ' (' + signedHM(u.change_minutes) + ' against the period before)'],
-      ['since', 'Days since robot used', since],
-      ['last-week', 'Last complete week', last],
-      ['flags', 'Flags, year to date', pupilFlags(y, h.unmarked_overdue)],
+      ['attendance-term', t('ewo.summary.attendance_term'), pctOf(tm.attendance_pct, tm.marked_sessions)],
+      ['attendance-year', t('ewo.summary.attendance_year'), pctOf(y.attendance_pct, y.marked_sessions)],
+      ['education-term', t('ewo.summary.education_term'), pctOf(tm.education_engagement_pct, tm.known_sessions)],
+      ['education-year', t('ewo.summary.education_year'), pctOf(y.education_engagement_pct, y.known_sessions)],
+      ['in-school', t('ewo.summary.in_school'), t('ewo.summary.sessions', { n: y.on_site_sessions })],
+      ['approved', t('ewo.summary.approved'), t('ewo.summary.sessions', { n: y.approved_activity_sessions })],
+      ['not-marked', t('ewo.summary.not_marked'), notMarked],
+      ['learning', t('ewo.summary.learning'), hm(tm.learning_minutes)],
+      ['social', t('ewo.summary.social'), hm(tm.social_minutes)],
+      ['active', t('ewo.summary.active'), num(tm.active_minutes)],
+      ['robot', t('ewo.summary.robot', { from: longDate(u.from), to: longDate(h.through) }),
+        t('ewo.summary.robot_change', { time: hm(u.robot_minutes), change: signedHM(u.change_minutes) })],
+      ['since', t('ewo.summary.since'), since],
+      ['last-week', t('ewo.summary.last_week'), lastWeekText(h.last_week)],
+      ['flags', t('ewo.summary.flags'), flags(y, h.unmarked_overdue)],
     ];
   }
 
@@ -429,9 +546,10 @@
     const q = rangeQuery();
     const h = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(id) + '/history?' + q);
     const p = h.pupil;
-    $('pupil-name').textContent = p.display_name + ' (' + p.pupil_number + ')';
-    $('pupil-meta').textContent = 'Year ' + p.year_group + ' · sessions up to ' + h.through + ' · ' + (h.term || 'term') +
-      ' term from ' + (h.term_start || NO_FIGURE) + ' · school year from ' + (h.year_start || NO_FIGURE);
+    $('pupil-name').textContent = t('ewo.pupil.name', { name: p.display_name, number: p.pupil_number });
+    $('pupil-meta').textContent = t('ewo.pupil.meta', { year: num(p.year_group), through: longDate(h.through),
+      term: h.term || t('ewo.pupil.term'), term_start: h.term_start ? longDate(h.term_start) : NO_FIGURE,
+      year_start: h.year_start ? longDate(h.year_start) : NO_FIGURE });
     $('pupil-plans').href = '/plan?pupil=' + encodeURIComponent(p.id);
     const dl = $('pupil-summary');
     dl.textContent = '';
@@ -440,7 +558,7 @@
       d.appendChild(C.el('dt', k));
       const dd = C.el('dd');
       if (key === 'flags') {
-        if (v) dd.appendChild(flagChips(v)); else dd.textContent = 'none';
+        if (v.length) dd.appendChild(flagChips(v)); else dd.textContent = t('ewo.summary.no_flags');
         d.className = 'wide';
       } else {
         dd.textContent = v;
@@ -449,12 +567,14 @@
       dl.appendChild(d);
     }
     $('pupil').hidden = false; // the chart is drawn at its shown width
+    document.body.classList.toggle('weeks-many', h.weeks.length > 8);
     drawChart(h.weeks);
-    drawGrid(h.columns || [], h.weeks);
+    drawGrid(h.weeks);
     q.set('format', 'csv');
     $('pupil-csv').href = '/api/v1/pupils/' + encodeURIComponent(id) + '/history?' + q;
-    $('printed').textContent = 'Printed ' + new Date().toLocaleString() + ' by ' + me.name + '. Confidential: for the review meeting.';
-    C.say('Sessions up to ' + h.through + '.');
+    $('printed').textContent = t('ewo.pupil.printed', { when: I.date(new Date(), { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit',
+      minute: '2-digit' }), name: me.name });
+    C.say(t('ewo.pupil.loaded', { through: longDate(h.through) }));
   }
 
   async function route() {
@@ -466,6 +586,16 @@
   }
 
   $('usage-filter').addEventListener('change', drawRows);
+  $('columns-all').addEventListener('click', () => {
+    shownCols = new Set(COLUMN_KEYS.map((_, i) => i));
+    saveColumns(true);
+    applyColumns();
+  });
+  $('columns-fit').addEventListener('click', () => {
+    shownCols = fitColumns();
+    saveColumns(false);
+    applyColumns();
+  });
   $('range').addEventListener('submit', (ev) => { ev.preventDefault(); route(); });
   $('back').addEventListener('click', (ev) => { ev.preventDefault(); location.hash = ''; });
   $('print').addEventListener('click', () => window.print());
