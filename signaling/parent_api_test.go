@@ -87,9 +87,9 @@ func TestEWOCSVDownloadNames(t *testing.T) {
 		return resp.StatusCode, resp.Header.Get("Content-Disposition")
 	}
 	for path, want := range map[string]string{
-		"/api/v1/pupils/" + w.ids["pupil"] + "/history?through=2026-11-20&weeks=6&format=csv": `attachment; filename="seatlink-P1-2026-10-12-to-2026-11-20.csv"`,
+		"/api/v1/pupils/" + w.ids["pupil"] + "/history?through=2026-11-20&weeks=6&format=csv":  `attachment; filename="seatlink-P1-2026-10-12-to-2026-11-20.csv"`,
 		"/api/v1/pupils/" + w.ids["pupil"] + "/history?through=2026-11-20&weeks=12&format=csv": `attachment; filename="seatlink-P1-2026-08-31-to-2026-11-20.csv"`,
-		"/api/v1/caseload?through=2026-11-20&weeks=6&format=csv":                                `attachment; filename="seatlink-caseload-2026-10-12-to-2026-11-20.csv"`,
+		"/api/v1/caseload?through=2026-11-20&weeks=6&format=csv":                               `attachment; filename="seatlink-caseload-2026-10-12-to-2026-11-20.csv"`,
 	} {
 		if status, got := head(path); status != 200 || got != want {
 			t.Errorf("%s: %d %q, want %q", path, status, got, want)

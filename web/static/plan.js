@@ -6,40 +6,48 @@
 (() => {
   const C = window.seatlinkConsole;
   const P = window.seatlinkPlan;
+  const I = window.seatlinkI18n;
+  const t = I.t;
   const $ = (id) => document.getElementById(id);
   let me = null;
   let current = null; // the plan shown
   let pupil = null;
 
+  const status = (s) => (I.has('plan.status.' + s) ? t('plan.status.' + s) : s);
   const canEdit = () => me && (me.role === 'ewo' || me.role === 'admin');
   const canUpload = () => me && (me.role === 'teacher' || me.role === 'admin');
 
-  function input(name, type, value, attrs) {
-    const i = C.el('input', null, Object.assign({ name, type, 'aria-label': name }, attrs || {}));
+  // input is one field of an editor row, named by its column's heading
+  // (which a narrow screen shows beside it: the rows become cards).
+  function input(name, type, value, label, attrs) {
+    const i = C.el('input', null, Object.assign({ name, type, 'aria-label': t(label) }, attrs || {}));
     i.value = value === undefined || value === null ? '' : value;
     return i;
   }
-  function removable(tr) {
+  function editorRow(body, inputs, removeLabel) {
+    const tr = C.row(inputs);
+    inputs.forEach((i, k) => tr.children[k].setAttribute('data-label', i.getAttribute('aria-label')));
     const td = document.createElement('td');
-    const b = C.el('button', 'Remove', { type: 'button' });
+    const b = C.el('button', t('plan.edit.remove'), { type: 'button', 'aria-label': removeLabel });
     b.addEventListener('click', () => tr.remove());
     td.appendChild(b);
     tr.appendChild(td);
+    body.appendChild(tr);
   }
   function phaseRow(ph) {
-    const tr = C.row([input('name', 'text', ph.name), input('starts_on', 'date', ph.starts_on), input('ends_on', 'date', ph.ends_on),
-      input('school_sessions', 'number', ph.school_sessions, { min: 0, max: 10 }),
-      input('robot_sessions', 'number', ph.robot_sessions, { min: 0, max: 10 }),
-      input('other_hours', 'number', ph.other_hours, { min: 0, max: 40, step: '0.5' }), input('robot_use', 'text', ph.robot_use)]);
-    removable(tr);
-    $('phase-rows').appendChild(tr);
+    const n = $('phase-rows').children.length + 1;
+    editorRow($('phase-rows'), [input('name', 'text', ph.name, 'plan.edit.phase_name'),
+      input('starts_on', 'date', ph.starts_on, 'plan.edit.from'), input('ends_on', 'date', ph.ends_on, 'plan.edit.to'),
+      input('school_sessions', 'number', ph.school_sessions, 'plan.edit.school', { min: 0, max: 10 }),
+      input('robot_sessions', 'number', ph.robot_sessions, 'plan.edit.robot', { min: 0, max: 10 }),
+      input('other_hours', 'number', ph.other_hours, 'plan.edit.other', { min: 0, max: 40, step: '0.5' }),
+      input('robot_use', 'text', ph.robot_use, 'plan.edit.use')], t('plan.edit.remove_phase', { n }));
   }
   function reviewRow(r) {
-    const held = input('held', 'checkbox');
+    const held = input('held', 'checkbox', undefined, 'plan.edit.held');
     held.checked = !!r.held;
-    const tr = C.row([input('on', 'date', r.on), held]);
-    removable(tr);
-    $('review-rows').appendChild(tr);
+    editorRow($('review-rows'), [input('on', 'date', r.on, 'plan.edit.review_date'), held],
+      t('plan.edit.remove_review', { n: $('review-rows').children.length + 1 }));
   }
 
   function openEditor(plan) {
@@ -53,7 +61,7 @@
     (plan ? plan.phases : [{}]).forEach(phaseRow);
     (plan ? plan.reviews : []).forEach(reviewRow);
     $('plan-errors').textContent = '';
-    $('editor-title').textContent = plan ? 'Change the plan' : 'A new plan for ' + pupil.display_name;
+    $('editor-title').textContent = plan ? t('plan.edit.change') : t('plan.edit.new', { name: pupil.display_name });
     $('plan').hidden = true;
     $('plans').hidden = true;
     $('editor').hidden = false;
@@ -85,28 +93,29 @@
       const saved = current
         ? await C.api('PUT', '/api/v1/plans/' + encodeURIComponent(current.id), body)
         : await C.api('POST', '/api/v1/pupils/' + encodeURIComponent(pupil.id) + '/plans', body);
-      C.say('Plan saved.');
+      C.say(t('plan.edit.saved'));
       $('editor').hidden = true;
       if (location.hash === '#' + saved.id) await route(); else location.hash = saved.id;
     } catch (e) {
       const fields = e.data && e.data.error && e.data.error.fields;
       for (const fe of fields || []) errs.appendChild(C.el('li', fe.message));
-      C.say(e.status === 409 ? 'Someone else changed this plan meanwhile: reload the page to see their changes.' : 'The plan was not saved.', true);
+      C.say(e.status === 409 ? t('plan.edit.conflict') : t('plan.edit.not_saved'), true);
     }
   });
 
   async function showList(pupilID) {
     pupil = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(pupilID));
     const plans = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(pupilID) + '/plans');
-    $('plans-title').textContent = 'Re-integration plans for ' + pupil.display_name;
+    $('plans-title').textContent = t('plan.list.title_for', { name: pupil.display_name });
     const ul = $('plan-list');
     ul.textContent = '';
     for (const p of plans) {
       const li = C.el('li');
-      li.appendChild(C.el('a', P.nice(p.starts_on) + ' to ' + P.nice(p.ends_on) + ' (' + p.status + ')', { href: '#' + p.id }));
+      li.appendChild(C.el('a', t('plan.list.item', { from: P.nice(p.starts_on), to: P.nice(p.ends_on), status: status(p.status) }),
+        { href: '#' + p.id }));
       ul.appendChild(li);
     }
-    if (!plans.length) ul.appendChild(C.el('li', 'No plan yet.'));
+    if (!plans.length) ul.appendChild(C.el('li', t('plan.list.none')));
     $('new-plan').hidden = !canEdit();
     $('plans').hidden = false;
   }
@@ -116,44 +125,46 @@
     const plan = pr.plan;
     current = plan;
     pupil = await C.api('GET', '/api/v1/pupils/' + encodeURIComponent(plan.pupil_id));
-    $('plan-title').textContent = 'Plan for ' + pupil.display_name;
-    $('plan-meta').textContent = 'Status: ' + plan.status + ' · ' + P.nice(plan.starts_on) + ' to ' + P.nice(plan.ends_on) +
-      ' · version ' + plan.version;
+    $('plan-title').textContent = t('plan.view.title', { name: pupil.display_name });
+    $('plan-meta').textContent = t('plan.view.meta', { status: status(plan.status), from: P.nice(plan.starts_on), to: P.nice(plan.ends_on),
+      version: I.number(plan.version) });
     const f = pr.flags;
     const flags = [];
-    if (f.review_overdue) flags.push('A review is overdue.');
-    else if (f.review_due) flags.push('A review is due within a week.');
-    if (f.past_end) flags.push('The plan is past its end date.');
-    if (f.missed_two_weeks) flags.push('Targets were missed two weeks running.');
+    if (f.review_overdue) flags.push(t('plan.flag.review_overdue'));
+    else if (f.review_due) flags.push(t('plan.flag.review_due'));
+    if (f.past_end) flags.push(t('plan.flag.past_end'));
+    if (f.missed_two_weeks) flags.push(t('plan.flag.missed_two_weeks'));
     $('plan-flags').textContent = flags.join(' ');
     $('plan-flags').className = flags.length ? 'alerts' : '';
     $('plan-summary').textContent = plan.summary;
     const chart = $('plan-chart');
     chart.textContent = '';
-    chart.appendChild(P.timeline(pr));
+    chart.appendChild(P.timeline(pr, document.querySelector('main').clientWidth - 40));
+    $('plan-legend').textContent = '';
+    $('plan-legend').appendChild(P.legend());
     const phases = $('plan-phases');
     phases.textContent = '';
     phases.appendChild(P.phasesInWords(plan, false));
     const rv = $('plan-reviews');
     rv.textContent = '';
-    for (const r of plan.reviews) rv.appendChild(C.el('li', P.nice(r.on) + (r.held ? ' (held)' : '')));
-    if (!plan.reviews.length) rv.appendChild(C.el('li', 'No review booked.'));
+    for (const r of plan.reviews) rv.appendChild(C.el('li', r.held ? t('plan.review.held', { date: P.nice(r.on) }) : P.nice(r.on)));
+    if (!plan.reviews.length) rv.appendChild(C.el('li', t('plan.review.none')));
     const notes = $('plan-notes');
     notes.textContent = '';
     notes.appendChild(P.notes(plan));
     const slot = $('note-slot');
     slot.textContent = '';
-    slot.appendChild(P.noteForm(plan.id, me.role === 'teacher' ? 'A note from school' : 'A note from education welfare', () => showPlan(id)));
+    slot.appendChild(P.noteForm(plan.id, t(me.role === 'teacher' ? 'plan.note.school' : 'plan.note.ewo'), () => showPlan(id)));
     await showMaterials();
     const sel = $('upload-phase');
     sel.textContent = '';
-    sel.appendChild(C.el('option', '(none: the whole class)', { value: '' }));
+    sel.appendChild(C.el('option', t('plan.upload.no_phase'), { value: '' }));
     plan.phases.forEach((ph, i) => sel.appendChild(C.el('option', (i + 1) + '. ' + ph.name, { value: ph.id })));
     $('upload-form').hidden = !canUpload() || !pupil.classroom_id;
     $('edit-plan').hidden = !canEdit() || plan.status === 'ended';
     const hist = await C.api('GET', '/api/v1/plans/' + encodeURIComponent(id) + '/history');
-    $('plan-history').textContent = hist.length + ' saved version' + (hist.length === 1 ? '' : 's') + '; last saved ' +
-      new Date(plan.updated_at).toLocaleString() + '.';
+    $('plan-history').textContent = t('plan.view.history', { n: hist.length,
+      when: I.date(new Date(plan.updated_at), { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' }) });
     $('plans').hidden = true;
     $('plan').hidden = false;
   }
@@ -177,14 +188,14 @@
       f.appendChild(l);
       return sel;
     };
-    const mat = pick('material', 'Material', list.map((m) => [m.id, m.title]));
-    const ph = pick('phase', 'Phase', current.phases.map((p, i) => [p.id, (i + 1) + '. ' + p.name]));
-    f.appendChild(C.el('button', 'Attach to the phase', { type: 'submit' }));
+    const mat = pick('material', t('plan.attach.material'), list.map((m) => [m.id, m.title]));
+    const ph = pick('phase', t('plan.attach.phase'), current.phases.map((p, i) => [p.id, (i + 1) + '. ' + p.name]));
+    f.appendChild(C.el('button', t('plan.attach.send'), { type: 'submit' }));
     f.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       try {
         await C.api('POST', '/api/v1/plan-phases/' + encodeURIComponent(ph.value) + '/materials', { material_id: mat.value });
-        C.say('Attached.');
+        C.say(t('plan.attach.done'));
         await showMaterials();
       } catch (e) { C.say(e.message, true); }
     });
@@ -198,13 +209,13 @@
     if (!file) return;
     const q = new URLSearchParams({ title: f.title.value, subject: f.subject.value, lesson_date: f.lesson_date.value,
       phase_id: f.phase_id.value, filename: file.name });
-    C.say('Uploading ' + file.name + '…');
+    C.say(t('plan.upload.sending', { name: file.name }));
     try {
       // The file itself is the body: the server streams it to the store.
       await C.api('POST', '/api/v1/classrooms/' + encodeURIComponent(pupil.classroom_id) + '/materials?' + q, file,
         file.type || 'application/octet-stream');
       f.reset();
-      C.say('Uploaded.');
+      C.say(t('plan.upload.done'));
       await showMaterials();
     } catch (e) { C.say(e.message, true); }
   });
@@ -217,7 +228,7 @@
       const q = new URLSearchParams(location.search);
       if (id) await showPlan(decodeURIComponent(id));
       else if (q.get('pupil')) await showList(q.get('pupil'));
-      else C.say('Choose a pupil on the caseload page to see their plans.');
+      else C.say(t('plan.list.choose'));
     } catch (e) { C.say(e.message, true); }
   }
   window.addEventListener('hashchange', route);
