@@ -200,10 +200,15 @@ func TestBrowserEWOScreensAxePrint(t *testing.T) {
 		t.Errorf("pupil CSV: %q, want %q", got, want)
 	}
 
-	// Printing: one A4 landscape page, for 6 weeks and for 12.
+	// Printing: one A4 landscape page, for 6 weeks and for 12 (and in
+	// Welsh, whose words are longer).
 	hash := p.eval(`location.hash`)
-	for _, weeks := range []int{6, 12} {
-		p.open(fmt.Sprintf("/ewo?through=2026-11-24&weeks=%d&lang=en%s", weeks, hash), "#grid")
+	for _, pr := range []struct {
+		weeks int
+		lang  string
+	}{{6, "en"}, {12, "en"}, {12, "cy"}} {
+		weeks := pr.weeks
+		p.open(fmt.Sprintf("/ewo?through=2026-11-24&weeks=%d&lang=%s%s", weeks, pr.lang, hash), "#grid")
 		p.wait(fmt.Sprint(weeks, " weeks"), fmt.Sprintf(`document.querySelectorAll('#grid-rows tr').length === %d && document.body.dataset.ready === '1'`, weeks))
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: "print"}); err != nil {
 			t.Fatal(err)
@@ -215,8 +220,8 @@ func TestBrowserEWOScreensAxePrint(t *testing.T) {
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""}); err != nil {
 			t.Fatal(err)
 		}
-		if n := p.printedPages(fmt.Sprintf("ewo-print-%dweeks", weeks)); n != 1 {
-			t.Errorf("the %d-week summary prints on %d A4 landscape pages, want 1", weeks, n)
+		if n := p.printedPages(fmt.Sprintf("ewo-print-%dweeks-%s", weeks, pr.lang)); n != 1 {
+			t.Errorf("the %d-week summary in %s prints on %d A4 landscape pages, want 1", weeks, pr.lang, n)
 		}
 	}
 
