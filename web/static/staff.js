@@ -224,6 +224,10 @@
     const robots = devices.filter((d) => me.role === 'admin' || ((d.kind === 'robot' || d.kind === 'station') && d.school_id === me.school_id));
     for (const th of document.querySelectorAll('.admin-only')) th.hidden = me.role !== 'admin';
     $('robots-empty').hidden = robots.length > 0;
+    // A long list (an LA's whole pool) can be filtered by any of its words.
+    $('robot-tools').hidden = robots.length <= 8;
+    const q = $('robot-filter').value.trim().toLowerCase();
+    let shown = 0;
     for (const d of robots) {
       const [cls, label] = status(d);
       const chip = C.el('span', label, { class: 'chip ' + cls, 'data-status': cls });
@@ -273,8 +277,11 @@
       cells.push(actions);
       const tr = C.row(cells);
       tr.setAttribute('data-device', d.id);
+      if (q && !tr.textContent.toLowerCase().includes(q)) continue;
+      shown++;
       body.appendChild(tr);
     }
+    $('robots-count').textContent = q ? t('staff.robots.count_filtered', { n: shown, total: robots.length }) : '';
     if (focusKey) {
       const again = body.querySelector('tr[data-device="' + CSS.escape(focusKey[0]) + '"] button' +
         (focusKey[1] ? '[data-action="' + CSS.escape(focusKey[1]) + '"]' : ''));
@@ -593,6 +600,7 @@
   });
 
   $('pupil-filter').addEventListener('input', () => { pupilPage = 0; renderPupils(); });
+  $('robot-filter').addEventListener('input', () => loadRobots().catch((e) => C.result($('robot-result'), e.message, true)));
   $('pupils-prev').addEventListener('click', () => { pupilPage--; renderPupils(); $('pupils-count').focus(); });
   $('pupils-next').addEventListener('click', () => { pupilPage++; renderPupils(); $('pupils-count').focus(); });
   $('pupils-count').setAttribute('tabindex', '-1');
