@@ -69,6 +69,9 @@ func TestBrowserPlanParentScreensAxe(t *testing.T) {
 	// The EWO's plan view and editor.
 	p.signIn("/plan#"+plan.ID, gen.EWOEmails[0], pw, "#edit-plan")
 	for _, lang := range []string{"en", "cy"} {
+		// The pupil's list of plans, then the plan.
+		p.open("/plan?lang="+lang+"&pupil="+ids[0], "#plan-list a")
+		p.axe("list of plans in " + lang)
 		p.open("/plan?lang="+lang+"#"+plan.ID, "#edit-plan")
 		p.wait("the plan", `document.body.dataset.ready === '1' && document.querySelectorAll('#plan-phases li').length === 3`)
 		if got := p.eval(`[document.querySelectorAll('#plan-chart svg.timeline').length, document.querySelectorAll('#plan-legend ul.legend li').length].join(' ')`); got != "1 6" {
@@ -98,7 +101,12 @@ func TestBrowserPlanParentScreensAxe(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// The parent of the first child.
+	// The parent's sign-in, then the parent of the first child.
+	for _, lang := range []string{"cy", "en"} {
+		p.open("/parent?lang="+lang, "#signin-form")
+		p.screens("parent-signin-" + lang)
+		p.axe("parent sign-in in " + lang)
+	}
 	p.signIn("/parent", "parent@family1.test", pw, "#child-plans .progress")
 	for _, lang := range []string{"en", "cy"} {
 		p.open("/parent?lang="+lang, "#child-plans .progress")
