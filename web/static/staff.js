@@ -355,9 +355,13 @@
   function renderToday() {
     if (!today || $('today').hidden) return;
     if (stale() && Date.now() - todayAt > 3000) { loadToday().catch(() => {}); return; }
-    const list = $('today-list');
-    list.textContent = '';
-    if (!today.classrooms.length) { list.appendChild(C.el('p', t('staff.today.none'))); return; }
+    // Drawn afresh, but put in place only when something changed: the
+    // live events come every few seconds, and a screen reader reading the
+    // view is not moved for nothing.
+    const shown = $('today-list');
+    const list = document.createElement('div');
+    const place = () => { if (list.innerHTML !== shown.innerHTML) shown.replaceChildren(...list.childNodes); };
+    if (!today.classrooms.length) { list.appendChild(C.el('p', t('staff.today.none'))); place(); return; }
     const news = [];
     const nowMs = Date.now();
     for (const room of today.classrooms) {
@@ -403,6 +407,7 @@
       }
       list.appendChild(sec);
     }
+    place();
     if (news.length) $('today-news').textContent = news.join(' ');
   }
 
