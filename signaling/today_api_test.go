@@ -54,6 +54,18 @@ func TestTodayAPI(t *testing.T) {
 		d.Classrooms[0].Lessons[0].From.Format("2006-01-02") != "2026-11-23" {
 		t.Fatalf("a given day: %d %s", status, body)
 	}
+	// A day outside the school's terms has no lessons.
+	terms := map[string]any{"terms": []map[string]any{{"name": "Spring", "starts_on": "2027-01-04", "ends_on": "2027-03-26",
+		"holidays": []map[string]string{{"name": "Half term", "starts_on": "2027-02-15", "ends_on": "2027-02-19"}}}}}
+	if status, body := admin.do("PUT", "/api/v1/schools/"+w.ids["school"]+"/terms", terms, nil); status != 200 {
+		t.Fatalf("terms: %d %s", status, body)
+	}
+	for date, school := range map[string]bool{"2026-11-23": false, "2027-02-16": false, "2027-02-22": true} {
+		status, d, body := get(teacher, "?date="+date)
+		if status != 200 || len(d.Classrooms) != 1 || d.Classrooms[0].SchoolDay != school || (len(d.Classrooms[0].Lessons) == 2) != school {
+			t.Errorf("%s (school day %v): %d %s", date, school, status, body)
+		}
+	}
 	// An admin (no classrooms of their own) sees the classrooms with robots.
 	if status, d, body := get(admin, ""); status != 200 || len(d.Classrooms) != 1 || d.Classrooms[0].ID != w.ids["classroom"] {
 		t.Fatalf("admin's today: %d %s", status, body)
