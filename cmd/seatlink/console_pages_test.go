@@ -79,7 +79,7 @@ func consoleSignIn(t *testing.T, ctx context.Context, a *app, email, lang string
 	}
 }
 
-func evalBool(t *testing.T, ctx context.Context, js string) bool {
+func consoleEval(t *testing.T, ctx context.Context, js string) bool {
 	t.Helper()
 	v, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
 	if err != nil {
@@ -112,7 +112,7 @@ func TestBrowserConsoleTodayGoesLive(t *testing.T) {
 	start := time.Now()
 	startRobot(t, a, w.link, nil)
 	waitFor(t, 15*time.Second, "the robot online in Today", func() bool {
-		return evalBool(t, ctx, `!!document.querySelector('`+seat+`[data-seat-state="online"]')`)
+		return consoleEval(t, ctx, `!!document.querySelector('`+seat+`[data-seat-state="online"]')`)
 	})
 	t.Logf("Today showed the robot online %s after it started", time.Since(start).Round(time.Millisecond))
 	if got := text(now); !strings.Contains(got, "Robot: online") {
@@ -121,12 +121,12 @@ func TestBrowserConsoleTodayGoesLive(t *testing.T) {
 	p := joinPupil(t, a, w.link, nil)
 	waitFor(t, 15*time.Second, "video at the pupil", func() bool { return p.videoFrames.Load() > 10 })
 	waitFor(t, 15*time.Second, "the pupil in, in Today", func() bool {
-		return evalBool(t, ctx, `!!document.querySelector('`+seat+`[data-pupil-in="1"]')`)
+		return consoleEval(t, ctx, `!!document.querySelector('`+seat+`[data-pupil-in="1"]')`)
 	})
 	if got := text(now); !strings.Contains(got, "Pupil is in class") {
 		t.Fatalf("the lesson on now says %q", got)
 	}
-	if !evalBool(t, ctx, `window.sameLoad === true`) {
+	if !consoleEval(t, ctx, `window.sameLoad === true`) {
 		t.Fatal("the page reloaded")
 	}
 	if got := text("#today-news"); !strings.Contains(got, "Pupil is in class") {
@@ -164,7 +164,7 @@ func TestBrowserConsoleJoinLinksRevoke(t *testing.T) {
 	if got := text("#links-result"); !strings.Contains(got, "Pupil has 1 older link that still works") {
 		t.Fatalf("the result says %q", got)
 	}
-	if !evalBool(t, ctx, `document.activeElement === document.getElementById('links-result')`) {
+	if !consoleEval(t, ctx, `document.activeElement === document.getElementById('links-result')`) {
 		t.Error("the result did not take the focus")
 	}
 	url := text("#issued-url")
@@ -182,7 +182,7 @@ func TestBrowserConsoleJoinLinksRevoke(t *testing.T) {
 		t.Fatal("the pupil is still in class 5 s after the link was revoked")
 	}
 	waitFor(t, 5*time.Second, "the revocation said", func() bool { return strings.Contains(text("#links-result"), "Revoked.") })
-	if n := evalBool(t, ctx, `document.querySelectorAll('#pupil-rows li.link[data-active="1"]').length === 1 &&
+	if n := consoleEval(t, ctx, `document.querySelectorAll('#pupil-rows li.link[data-active="1"]').length === 1 &&
 		!document.querySelector('`+old+`[data-active="1"]')`); !n {
 		t.Fatal("the list does not show the old link revoked and the new one working")
 	}
@@ -232,7 +232,7 @@ func TestBrowserConsoleAxeAndReflow(t *testing.T) {
 	}
 	for _, lang := range []string{"en", "cy"} {
 		consoleSignIn(t, ctx, a, w.admin, lang)
-		if !evalBool(t, ctx, `document.documentElement.lang === '`+lang+`' && !document.getElementById('admin').hidden`) {
+		if !consoleEval(t, ctx, `document.documentElement.lang === '`+lang+`' && !document.getElementById('admin').hidden`) {
 			t.Fatalf("%s: not the admin's console in %s", lang, lang)
 		}
 		// The audit log with names, and a timetable open: the longest states.
