@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command: installs and starts what the tests need (Debian's
-# Chromium for the browser tests, axe-core for the accessibility checks, ffmpeg for the device-agent test, iproute2 and nftables for the network lab, a throwaway PostgreSQL on 127.0.0.1 for
+# Chromium for the browser tests, axe-core for the accessibility checks, mailpit for the mail tests, ffmpeg for the device-agent test, iproute2 and nftables for the network lab, a throwaway PostgreSQL on 127.0.0.1 for
 # the store tests, MinIO built with go install for the material tests), then runs gofmt, go vet, the licence check of NOTICE, the JS syntax check, the whole Go
 # test suite with -race, and a short run of every fuzz target.
 #
@@ -81,6 +81,14 @@ if [ -z "${SEATLINK_TEST_DATABASE_URL:-}" ]; then
 		log "PostgreSQL could not be started"; exit 1
 	else
 		log "PostgreSQL tests will be skipped"
+	fi
+fi
+
+# mailpit: the mail tests send to a real SMTP server and read what came.
+if [ -z "${SEATLINK_MAILPIT:-}" ]; then
+	if ! source deploy/mailpit.sh; then
+		[ -n "${CI:-}" ] && { log "mailpit could not be built"; exit 1; }
+		log "mail tests will be skipped"
 	fi
 fi
 

@@ -9,6 +9,8 @@ import (
 	"context"
 	"strings"
 	"time"
+
+	"seatlink/internal/store"
 )
 
 // TeacherClassrooms are the classrooms a teacher teaches (none for other
@@ -149,4 +151,15 @@ func (s *Store) AuditView(ctx context.Context, a Actor, pupilID, detail string) 
 		return nil
 	}
 	return s.audit(ctx, s.q(), a, a.LAID, ActPupilView, "pupil", pupilID, pupilID, detail)
+}
+
+// AuditPupil writes an audit entry about a pupil's record for another
+// room (casework), in its transaction q, in the pupil's LA.
+func (s *Store) AuditPupil(ctx context.Context, q store.Q, a Actor, act Action, kind, id, pupilID, detail string) error {
+	var laID string
+	if err := q.QueryRow(ctx, `SELECT s.la_id FROM pupils p JOIN schools s ON s.id = p.school_id WHERE p.id = ?`, pupilID).
+		Scan(&laID); err != nil {
+		return NotFoundIfNoRows(err)
+	}
+	return s.audit(ctx, q, a, laID, act, kind, id, pupilID, detail)
 }

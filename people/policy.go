@@ -44,6 +44,12 @@ const (
 	ActMaterialDelete   Action = "material.delete"
 	ActLinkJoin         Action = "link.join"   // join one's robot link over the WebSocket
 	ActLinkSignal       Action = "link.signal" // answer, candidate, restart ICE, leave
+	ActKeyAdultSet      Action = "keyadult.set"
+	ActKeyAdultView     Action = "keyadult.view"
+	ActMessageRead      Action = "message.read"  // a pupil's thread between family and school
+	ActMessageWrite     Action = "message.write" // write in it
+	ActCheckInWrite     Action = "checkin.write" // the pupil's own "how did today feel?"
+	ActCheckInRead      Action = "checkin.read"
 	// ActSignInLocked is audited, never granted: an address locked out
 	// from a source after repeated failed sign-ins.
 	ActSignInLocked Action = "signin.locked"
@@ -60,6 +66,7 @@ const (
 	ScopeCaseload Scope = "caseload"  // pupils on the actor's (EWO's) caseload
 	ScopeChild    Scope = "child"     // the actor's (parent's) own children
 	ScopeSelf     Scope = "self"      // the actor's own record
+	ScopeKeyAdult Scope = "key_adult" // pupils whose key adult the actor (a member of staff) is
 )
 
 // policy is the one permissions table: role × action → scope. An action
@@ -79,6 +86,10 @@ var policy = map[Role]map[Action]Scope{
 		ActTimetableEdit: ScopeLA, ActRegisterEdit: ScopeLA,
 		ActPlanEdit: ScopeLA, ActPlanView: ScopeLA, ActPlanNote: ScopeLA,
 		ActMaterialUpload: ScopeLA, ActMaterialView: ScopeLA, ActMaterialDelete: ScopeLA,
+		// An admin names key adults, and reads a family's messages or a
+		// pupil's check-ins only as the pupil's key adult.
+		ActKeyAdultSet: ScopeLA, ActKeyAdultView: ScopeLA,
+		ActMessageRead: ScopeKeyAdult, ActMessageWrite: ScopeKeyAdult, ActCheckInRead: ScopeKeyAdult,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -88,6 +99,8 @@ var policy = map[Role]map[Action]Scope{
 		ActRegisterEdit: ScopeSchool,
 		ActPlanView:     ScopeSchool, ActPlanNote: ScopeSchool,
 		ActMaterialUpload: ScopeClass, ActMaterialView: ScopeSchool, ActMaterialDelete: ScopeClass,
+		ActKeyAdultSet: ScopeSchool, ActKeyAdultView: ScopeSchool,
+		ActMessageRead: ScopeKeyAdult, ActMessageWrite: ScopeKeyAdult, ActCheckInRead: ScopeKeyAdult,
 	},
 	RoleEWO: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -95,14 +108,19 @@ var policy = map[Role]map[Action]Scope{
 		ActJoinLinkIssue: ScopeCaseload, ActJoinLinkList: ScopeCaseload, ActJoinLinkRevoke: ScopeCaseload,
 		ActPlanEdit: ScopeCaseload, ActPlanView: ScopeCaseload, ActPlanNote: ScopeCaseload,
 		ActMaterialView: ScopeCaseload,
+		// The EWO works with the family: their caseload's threads are theirs.
+		ActKeyAdultSet: ScopeCaseload, ActKeyAdultView: ScopeCaseload,
+		ActMessageRead: ScopeCaseload, ActMessageWrite: ScopeCaseload, ActCheckInRead: ScopeKeyAdult,
 	},
 	RoleParent: {
 		ActPupilList: ScopeChild, ActPupilView: ScopeChild,
 		ActPlanView: ScopeChild, ActPlanNote: ScopeChild, ActMaterialView: ScopeChild,
+		ActKeyAdultView: ScopeChild, ActMessageRead: ScopeChild, ActMessageWrite: ScopeChild,
 	},
 	RolePupil: {
 		ActPupilView: ScopeSelf, ActLinkJoin: ScopeSelf, ActLinkSignal: ScopeSelf,
 		ActPlanView: ScopeSelf, ActPlanNote: ScopeSelf, ActMaterialView: ScopeSelf,
+		ActKeyAdultView: ScopeSelf, ActCheckInWrite: ScopeSelf, ActCheckInRead: ScopeSelf,
 	},
 }
 
@@ -196,6 +214,9 @@ func (s *Store) Authorize(ctx context.Context, a Actor, act Action, t Target) er
 		}
 	case ScopeSelf:
 		in = (t.PupilID != "" && t.PupilID == a.ID) || (t.StaffID != "" && t.StaffID == a.ID)
+	case ScopeKeyAdult:
+		in = t.PupilID != "" && a.Kind == "staff" &&
+			s.exists(ctx, `SELECT 1 FROM key_adults WHERE pupil_id = ? AND staff_id = ?`, t.PupilID, a.ID)
 	}
 	if !in {
 		return ErrOutOfScope

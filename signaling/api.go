@@ -46,7 +46,7 @@ type apiRoute struct {
 
 // apiRoutes is the whole table: this document, then each room's routes
 // (session_api.go, people_api.go, engagement_api.go, devices_api.go,
-// plans_api.go, materials_api.go, today_api.go). Routes are registered in this order;
+// plans_api.go, materials_api.go, today_api.go, casework_api.go). Routes are registered in this order;
 // the OpenAPI document is a map of paths, so its text does not depend on it.
 func (s *Server) apiRoutes() []apiRoute {
 	routes := []apiRoute{
@@ -54,7 +54,7 @@ func (s *Server) apiRoutes() []apiRoute {
 			handle: func(c *gin.Context, _ people.Actor) (any, error) { return s.openAPI(), nil }},
 	}
 	for _, room := range [][]apiRoute{s.sessionRoutes(), s.peopleRoutes(), s.engagementRoutes(), s.deviceRoutes(),
-		s.planRoutes(), s.materialRoutes(), s.todayRoutes()} {
+		s.planRoutes(), s.materialRoutes(), s.todayRoutes(), s.caseworkRoutes()} {
 		routes = append(routes, room...)
 	}
 	return routes

@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"seatlink/casework"
 	"seatlink/devices"
 	"seatlink/engagement"
 	"seatlink/internal/store/storetest"
@@ -64,11 +65,12 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	reports := engagement.NewReports(db, ps)
 	library := materials.NewLibrary(db, ps, reports, files)
 	planStore := plans.New(db, ps, reports)
+	cw := casework.New(db, ps, nil, log)
 	reports.Plans = planStore
 	metrics := prometheus.NewRegistry()
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log, Registerer: metrics,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
-		Reports: reports, Plans: planStore, Materials: library})
+		Reports: reports, Plans: planStore, Materials: library, Casework: cw})
 	s.SetReady(true)
 	w := &apiWorld{srv: httptest.NewServer(s.Handler()), ps: ps, ids: map[string]string{}, passwords: map[string]string{}, metrics: metrics}
 	files.SetBase(w.srv.URL)
@@ -119,6 +121,8 @@ func newAPIWorld(t *testing.T) *apiWorld {
 				Filename: "w.txt"}, strings.NewReader("Add these fractions."))
 			must(err)
 			w.ids["plan"], w.ids["phase"], w.ids["material"] = plan.ID, plan.Phases[0].ID, mat.ID
+			_, err = cw.SetKeyAdult(ctx, sys, pupil.ID, teacher.ID, "Ring the school office")
+			must(err)
 			w.pupilToken = jl.Token
 			pb, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1b", DisplayName: "Pupil 1b", YearGroup: &year})
 			must(err)

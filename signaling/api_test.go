@@ -174,6 +174,15 @@ func walkBody(method, path string, w *apiWorld) any {
 	if path == "/api/v1/session/language" {
 		return map[string]string{"lang": "cy"}
 	}
+	if strings.HasSuffix(path, "/key-adult") {
+		return map[string]string{"staff_id": w.ids["staff"], "contact": "Ring the office"}
+	}
+	if strings.HasSuffix(path, "/messages") {
+		return map[string]string{"body": "A message from the walk."}
+	}
+	if strings.HasSuffix(path, "/check-ins") {
+		return map[string]any{"feeling": 4, "words": "ok"}
+	}
 	if strings.HasPrefix(path, "/api/v1/plan-phases") {
 		return map[string]string{"material_id": w.ids["material"]}
 	}

@@ -5,12 +5,12 @@ package signaling
 
 import (
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"seatlink/casework"
 	"seatlink/people"
 )
 
@@ -109,7 +109,15 @@ func (s *Server) peopleRoutes() []apiRoute {
 			}},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/export", Summary: "All data held on a pupil (JSON)",
 			Action: people.ActPupilExport, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				return s.deps.People.ExportPupil(c.Request.Context(), a, c.Param("pupil"))
+				ex, err := s.deps.People.ExportPupil(c.Request.Context(), a, c.Param("pupil"))
+				if err != nil || s.deps.Casework == nil {
+					return ex, err
+				}
+				cw, err := s.deps.Casework.ExportPupil(c.Request.Context(), a, c.Param("pupil"))
+				return struct {
+					people.PupilExport
+					Casework casework.Export `json:"casework"`
+				}{ex, cw}, err
 			}},
 		{Method: "DELETE", Path: "/api/v1/pupils/:pupil", Summary: "Erase a pupil (the audit log keeps bare ids)",
 			Action: people.ActPupilErase, handle: func(c *gin.Context, a people.Actor) (any, error) {
@@ -126,11 +134,8 @@ func (s *Server) peopleRoutes() []apiRoute {
 			Action: people.ActJoinLinkRevoke, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return gin.H{"ok": true}, s.deps.People.RevokeJoinLink(c.Request.Context(), a, c.Param("link"))
 			}},
-		{Method: "GET", Path: "/api/v1/audit", Summary: "The LA's audit log, newest first", Action: people.ActAuditRead,
-			Query: []string{"pupil", "limit"}, handle: func(c *gin.Context, a people.Actor) (any, error) {
-				limit, _ := strconv.Atoi(c.Query("limit"))
-				return s.deps.People.ListAudit(c.Request.Context(), a, c.Query("pupil"), limit)
-			}},
+		{Method: "GET", Path: "/api/v1/audit", Summary: "The LA's audit log, newest first, with the names of the people and places each entry refers to",
+			Action: people.ActAuditRead, Query: []string{"pupil", "limit"}, handle: s.listAudit},
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"seatlink/casework"
 	"seatlink/devices"
 	"seatlink/engagement"
 	"seatlink/materials"
@@ -91,6 +92,7 @@ type Deps struct {
 	Reports    *engagement.Reports
 	Plans      *plans.Store
 	Materials  *materials.Library
+	Casework   *casework.Store
 	Web        fs.FS // the embedded UI: join.html and static files
 	Gatherer   prometheus.Gatherer
 	Registerer prometheus.Registerer // where the server's own counters go (optional)

@@ -212,6 +212,16 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 	if err := a.db.Q().QueryRow(bg, `SELECT lang FROM pupils WHERE id = ?`, w.pupil).Scan(&kept); err != nil || kept != "cy" {
 		t.Errorf("the pupil's chosen language is kept as %q (%v), want cy", kept, err)
 	}
+	// Dates and plurals in Welsh, though the browser has no Welsh data.
+	for js, want := range map[string]string{
+		`seatlinkI18n.date('2026-11-23')`: "Dydd Llun 23 Tachwedd",
+		`seatlinkI18n.date('2026-03-02', {day: 'numeric', month: 'short', year: 'numeric'})`: "2 Maw 2026",
+		`seatlinkI18n.t('pupil.chat.left', {n: 2})`:                                          "2 lythyren ar ôl",
+	} {
+		if got, err := chromedp.Run(ctx, chromedp.Evaluate[string](js)); err != nil || got != want {
+			t.Errorf("%s = %q (%v), want %q", js, got, err, want)
+		}
+	}
 	if got := text("#state-text"); got != "Rydych chi yn y dosbarth" {
 		t.Errorf("in class in Welsh, the page says %q", got)
 	}

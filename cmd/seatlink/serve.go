@@ -19,10 +19,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"seatlink/casework"
 	"seatlink/devices"
 	"seatlink/devices/sim"
 	"seatlink/engagement"
 	"seatlink/internal/config"
+	"seatlink/internal/mail"
 	"seatlink/internal/store"
 	"seatlink/internal/webtls"
 	"seatlink/materials"
@@ -113,6 +115,11 @@ type app struct {
 	// reports computes the measures; its caseload shows plans' flags.
 	reports *engagement.Reports
 	plans   *plans.Store
+	// casework: key adults, messages, check-ins; mail tells people of
+	// new messages when --smtp-addr is set.
+	casework *casework.Store
+	mailer   *mail.Mailer
+	mailStop context.CancelFunc
 	// materials keeps lesson material in dirStore (the default) or S3.
 	materials *materials.Library
 	pprofSrv  *http.Server
@@ -211,11 +218,19 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 	if publicURL == "" && a.tls != nil {
 		publicURL = a.baseURL()
 	}
+	if err := a.setupMail(); err != nil {
+		return nil, err
+	}
+	var notices casework.Notifier
+	if a.mailer != nil {
+		notices = mailNotices{mailer: a.mailer, base: a.baseURL}
+	}
+	a.casework = casework.New(a.db, a.people, notices, log.With("component", "casework"))
 	a.sig = signaling.New(signaling.Config{PublicURL: publicURL, SecureCookies: cfg.SecureCookies || a.tls != nil,
 		HSTS: a.tls != nil}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg, Registerer: a.reg,
 		Timetables: engagement.NewTimetables(a.db, a.people), Registers: engagement.NewRegisters(a.db, a.people),
-		Reports: a.reports, Plans: a.plans, Materials: a.materials,
+		Reports: a.reports, Plans: a.plans, Materials: a.materials, Casework: a.casework,
 		Logger: log.With("component", "signaling"),
 	})
 	if a.dirStore != nil {
@@ -398,6 +413,7 @@ func (a *app) closeResources() {
 	if a.recorder != nil {
 		a.recorder.Close() // after the SFU: its last events are the sessions ending
 	}
+	a.stopMail()
 	if a.ln != nil && a.http == nil {
 		_ = a.ln.Close()
 	}

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"seatlink/internal/mail"
 )
 
 // Serve is the configuration of `seatlink serve`.
@@ -111,6 +113,27 @@ type Serve struct {
 	TURNSecret string
 	// TURNTTL is how long a minted credential may open an allocation.
 	TURNTTL time.Duration
+
+	// SMTPAddr (host:port) turns on e-mail notices: a family or a key
+	// adult is told that a message waits, with a link and never its words.
+	SMTPAddr     string
+	SMTPFrom     string
+	SMTPUser     string
+	SMTPPassword string
+	// SMTPTLS is starttls (default), tls, or none (a relay on this
+	// machine only).
+	SMTPTLS string
+	// SMTPCA is a PEM file of CA certificates to trust for the mail
+	// server (an LA's private CA); default: the system's.
+	SMTPCA string
+}
+
+// Mail is the SMTP configuration, zero when mail is off.
+func (c Serve) Mail() mail.Config {
+	if c.SMTPAddr == "" {
+		return mail.Config{}
+	}
+	return mail.Config{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUser, Password: c.SMTPPassword, TLS: c.SMTPTLS}
 }
 
 // Defaults are the embedded defaults: loopback only, no setup.
@@ -205,6 +228,12 @@ func (c *Serve) bind(fs *flag.FlagSet) {
 	fs.StringVar(&c.TURNHost, "turn-host", c.TURNHost, "name or IP clients reach TURN at (default: the public URL's host)")
 	fs.StringVar(&c.TURNSecret, "turn-secret", c.TURNSecret, "shared secret for short-lived TURN credentials (built-in TURN, or coturn's static-auth-secret with turn: URLs in --ice-servers); prefer the environment variable")
 	fs.DurationVar(&c.TURNTTL, "turn-ttl", c.TURNTTL, "how long a TURN credential minted at a join may open a relay")
+	fs.StringVar(&c.SMTPAddr, "smtp-addr", c.SMTPAddr, "SMTP server host:port for e-mail notices of new messages (off by default)")
+	fs.StringVar(&c.SMTPFrom, "smtp-from", c.SMTPFrom, "the notices' sender address")
+	fs.StringVar(&c.SMTPUser, "smtp-user", c.SMTPUser, "SMTP user name (none: no authentication)")
+	fs.StringVar(&c.SMTPPassword, "smtp-password", c.SMTPPassword, "SMTP password; prefer the environment variable")
+	fs.StringVar(&c.SMTPTLS, "smtp-tls", c.SMTPTLS, "starttls (default), tls, or none for a relay on this machine")
+	fs.StringVar(&c.SMTPCA, "smtp-ca", c.SMTPCA, "PEM CA certificates to trust for the mail server (a private CA)")
 }
 
 // EnvName is the environment variable for a flag.
@@ -276,6 +305,12 @@ var allowedElsewhere = map[string]bool{
 	"SEATLINK_BENCH_WEEKS":             true,
 	// device-agent gives its camera pipeline the bitrate to encode at.
 	"SEATLINK_VIDEO_KBPS": true,
+	// The accessibility checks' axe-core and the mail tests' mailpit
+	// (deploy/test.sh, deploy/mailpit.sh).
+	"SEATLINK_AXE":             true,
+	"SEATLINK_MAILPIT":         true,
+	"SEATLINK_MAILPIT_VERSION": true,
+	"SEATLINK_MAILPIT_CACHE":   true,
 }
 
 // Validate checks every setting and says what is wrong with each.
@@ -413,6 +448,13 @@ func (c *Serve) validateTURN() []error {
 	}
 	if c.TURNTTL < time.Minute || c.TURNTTL > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("turn-ttl %s: want 1m to 24h", c.TURNTTL))
+	}
+	if c.SMTPAddr != "" {
+		if err := c.Mail().Check(); err != nil {
+			errs = append(errs, err)
+		}
+	} else if c.SMTPFrom != "" || c.SMTPUser != "" || c.SMTPPassword != "" || c.SMTPTLS != "" || c.SMTPCA != "" {
+		errs = append(errs, errors.New("smtp-from, smtp-user, smtp-password, smtp-tls and smtp-ca need smtp-addr"))
 	}
 	return errs
 }

@@ -8,7 +8,13 @@ window.seatlinkI18n = (() => {
   const lang = document.documentElement.lang || 'en';
   let words = {};
   try { words = JSON.parse(document.getElementById('i18n').textContent); } catch (e) { words = {}; }
-  const plural = new Intl.PluralRules(lang);
+  // A browser may lack the language's data (Debian's Chromium has none
+  // for Welsh): then plurals follow CLDR's rule for Welsh here, and dates
+  // take British order with the catalogue's month and day names.
+  const known = (() => { try { return Intl.DateTimeFormat.supportedLocalesOf([lang]).length > 0; } catch (e) { return false; } })();
+  const locale = lang === 'en' ? 'en-GB' : lang;
+  const welshPlural = (n) => (n === 0 ? 'zero' : n === 1 ? 'one' : n === 2 ? 'two' : n === 3 ? 'few' : n === 6 ? 'many' : 'other');
+  const plural = known || lang !== 'cy' ? new Intl.PluralRules(locale) : { select: welshPlural };
 
   // t is the text for key with {name} placeholders filled from vars; a
   // text with plural forms takes the form for vars.n.
@@ -27,7 +33,7 @@ window.seatlinkI18n = (() => {
   // has says whether the catalogue has key (for words chosen by a code).
   function has(key) { return Object.prototype.hasOwnProperty.call(words, key); }
 
-  function number(n, opts) { return new Intl.NumberFormat(lang, opts).format(n); }
+  function number(n, opts) { return new Intl.NumberFormat(known ? locale : 'en-GB', opts).format(n); }
 
   // date formats a Date or an ISO date (YYYY-MM-DD, read as that day, not
   // as midnight UTC) for the language: opts as Intl.DateTimeFormat's, by
@@ -39,10 +45,23 @@ window.seatlinkI18n = (() => {
     } else if (!(d instanceof Date)) {
       d = new Date(d);
     }
-    return new Intl.DateTimeFormat(lang, opts || { weekday: 'long', day: 'numeric', month: 'long' }).format(d);
+    return format(d, opts || { weekday: 'long', day: 'numeric', month: 'long' });
   }
 
-  function time(d) { return new Intl.DateTimeFormat(lang, { hour: '2-digit', minute: '2-digit' }).format(new Date(d)); }
+  function time(d) { return format(new Date(d), { hour: '2-digit', minute: '2-digit' }); }
+
+  // format is Intl's, or, for a language the browser lacks, British
+  // order with the names from the catalogue.
+  function format(d, opts) {
+    if (known) return new Intl.DateTimeFormat(locale, opts).format(d);
+    return new Intl.DateTimeFormat('en-GB', opts).formatToParts(d).map((p) => {
+      if (p.type === 'month' && (opts.month === 'long' || opts.month === 'short')) {
+        return t('date.' + (opts.month === 'long' ? 'month' : 'month_short') + '.' + (d.getMonth() + 1));
+      }
+      if (p.type === 'weekday') return t('date.' + (opts.weekday === 'long' ? 'weekday' : 'weekday_short') + '.' + d.getDay());
+      return p.value;
+    }).join('');
+  }
 
   const names = { en: 'English', cy: 'Cymraeg' };
 
