@@ -540,25 +540,24 @@
   let audit = [];
   let auditShown = PAGE;
 
-  async function auditNames() {
+  // auditNames are the names this page already has (devices, which the
+  // server's audit log does not name); the server names the rest.
+  function auditNames() {
     const names = {};
     for (const p of pupils) names['pupil/' + p.id] = p.display_name + ' (' + p.pupil_number + ')';
     for (const s of schools) names['school/' + s.id] = s.name;
     for (const s of staffList) names['staff/' + s.id] = s.name;
     for (const d of devices) names['device/' + d.id] = d.name;
-    await Promise.all(schools.map(async (s) => {
-      try {
-        for (const c of await C.api('GET', '/api/v1/schools/' + encodeURIComponent(s.id) + '/classrooms')) {
-          names['classroom/' + c.id] = t('staff.audit.classroom_in', { name: c.name, school: s.name });
-        }
-      } catch (e) { /* a school's classrooms unread: ids stay */ }
-    }));
     return names;
   }
 
   function auditRow(x, names) {
     const kindWords = (kind) => (I.has('staff.audit.kind.' + kind) ? tk('staff.audit.kind.', kind) : kind);
     const name = (kind, id) => names[kind + '/' + id] || (id ? kindWords(kind) + ' ' + id : kindWords(kind));
+    // The server names what it can (an erased pupil stays an id).
+    if (x.actor_name) names[x.actor_kind + '/' + x.actor_id] = x.actor_name;
+    if (x.target_name) names[x.target_kind + '/' + x.target_id] = x.target_name;
+    if (x.pupil_name) names['pupil/' + x.pupil_id] = x.pupil_name;
     let who = name(x.actor_kind, x.actor_id);
     if (x.actor_kind === 'system') who = t('staff.audit.system');
     const act = x.action.replace(/\./g, '_');
@@ -584,7 +583,8 @@
 
   $('audit-load').addEventListener('click', async () => {
     try {
-      const [entries, names] = await Promise.all([C.api('GET', '/api/v1/audit?limit=1000'), auditNames()]);
+      const entries = await C.api('GET', '/api/v1/audit?limit=1000');
+      const names = auditNames();
       audit = entries.map((x) => auditRow(x, names));
       auditShown = PAGE;
       renderAudit();
