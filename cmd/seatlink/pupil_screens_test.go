@@ -15,12 +15,13 @@ import (
 	"seatlink/devices/sim"
 	"seatlink/internal/browsertest"
 	"seatlink/internal/wire"
+	"seatlink/people"
 )
 
 // pupilControls are the pupil page's parts that must lie inside the
 // window, unscrolled, at every size.
 var pupilControls = []string{"#classroom", "#state", "#hand", "#whisper", "#passive", "#turn-up", "#turn-down", "#turn-left",
-	"#turn-right", "#head", "#tab-faces", "#tab-chat", ".faces button", "#open-help", ".lang-switch"}
+	"#turn-right", "#head", "#tab-faces", "#tab-chat", "#open-checkin", "#open-plan", "#open-help", ".lang-switch"}
 
 // The pupil's page as a pupil meets it: the class and every control on
 // the screen they have, without scrolling; each button's answer beside
@@ -57,6 +58,15 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 	go func() { defer close(robotDone); _ = robot.Run(rctx) }()
 	t.Cleanup(func() { stopRobot(); <-robotDone })
 	waitFor(t, 10*time.Second, "the robot online", func() bool { return a.hub.Status(d.ID).Online })
+	ka, err := a.people.CreateStaff(bg, w.sys, people.StaffInput{Role: people.RoleTeacher, Email: "key@t.test", Name: "Name key@t.test",
+		SchoolID: w.school, Password: "a long enough password"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyAdult := people.Actor{Kind: "staff", ID: ka.ID, Role: people.RoleTeacher, LAID: w.sys.LAID, SchoolID: w.school}
+	if _, err := a.casework.SetKeyAdult(bg, w.sys, w.pupil, ka.ID, "Ring the school office"); err != nil {
+		t.Fatal(err)
+	}
 	jl, err := a.people.IssueJoinLink(bg, w.sys, w.pupil, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -101,9 +111,9 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 			time.Sleep(150 * time.Millisecond) // the layout settles
 			for _, panel := range []string{"#tab-faces", "#tab-chat"} {
 				click(panel)
-				sel := append([]string{}, pupilControls...)
+				sel := append([]string{".faces button"}, pupilControls...)
 				if panel == "#tab-chat" {
-					sel = append(sel[:len(sel)-4:len(sel)-4], "#tab-chat", "#chat-text", "#chat-send", "#open-help", ".lang-switch")
+					sel = append([]string{"#chat-text", "#chat-send"}, pupilControls...)
 				}
 				l, err := browsertest.Measure(ctx, sel...)
 				if err != nil {
@@ -138,6 +148,9 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitState("in_class", 20*time.Second)
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[any](`window.seatlink.checkInAfter = 0`)); err != nil {
+		t.Fatal(err)
+	}
 	if got := text("#state-text"); got != "You're in class" {
 		t.Errorf("in class, the page says %q", got)
 	}
@@ -182,6 +195,28 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 	}
 	t.Logf("robot asleep: said on the page after %s", took.Round(10*time.Millisecond))
 	noAxe("robot asleep")
+	// The lesson's end asks "How did today feel?" (after any time in
+	// class here; 10 minutes by default): never required, and the pupil
+	// is told who sees it. The key adult sees it.
+	waitFor(t, 5*time.Second, "the check-in sheet", func() bool {
+		open, _ := chromedp.Run(ctx, chromedp.Evaluate[bool](`document.getElementById('checkin-dialog').open`))
+		return open
+	})
+	if got := text("#checkin-who"); got != "Only Name key@t.test, your key adult, will see this." {
+		t.Errorf("the check-in sheet says %q about who sees it", got)
+	}
+	noAxe("check-in sheet")
+	click(`#checkin-form input[name=feeling][value="2"]`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys("#checkin-words", "Loud today")); err != nil {
+		t.Fatal(err)
+	}
+	click("#checkin-send")
+	waitText("#checkin-status", "Thank you. Name key@t.test will see it.")
+	seen, err := a.casework.CheckInsOf(bg, keyAdult, w.pupil)
+	if err != nil || len(seen.CheckIns) != 1 || seen.CheckIns[0].Feeling != 2 || seen.CheckIns[0].Words != "Loud today" {
+		t.Errorf("the key adult sees %+v (%v)", seen, err)
+	}
+	click("#checkin-close")
 	if _, err := a.hub.Command(bg, w.teacher, d.ID, wire.DevCmdWake, nil); err != nil {
 		t.Fatal(err)
 	}

@@ -23,6 +23,9 @@
   const api = {
     state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null,
     weak: false, held: () => videoHeld, path: '', pc: () => pc,
+    // checkInAfter: the time in class after which the end of the lesson
+    // (the robot put to sleep or switched off) asks "How did today feel?".
+    checkInAfter: 10 * 60 * 1000,
   };
   // States: connecting, in_class, asleep (the robot is switched off or
   // asleep), reconnecting, ended, bad_link, need_code, adult.
@@ -30,7 +33,9 @@
 
   let stateWord = 'connecting';
   function setState(word, text) {
+    const was = stateWord;
     stateWord = word;
+    if (was !== word) document.dispatchEvent(new CustomEvent('seatlink:state', { detail: { word, was } }));
     ui.stateText.textContent = text;
     ui.state.classList.toggle('in-class', word === 'in_class');
     ui.state.classList.toggle('asleep', word === 'asleep');
