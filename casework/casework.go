@@ -168,6 +168,7 @@ type Export struct {
 	KeyAdult *KeyAdult `json:"key_adult"`
 	Messages []Message `json:"messages"`
 	CheckIns []CheckIn `json:"check_ins"`
+	Case     Case      `json:"case"`
 }
 
 // ExportPupil gathers the pupil's casework records.
@@ -176,6 +177,10 @@ func (s *Store) ExportPupil(ctx context.Context, a people.Actor, pupilID string)
 		return Export{}, err
 	}
 	ex := Export{Messages: []Message{}, CheckIns: []CheckIn{}}
+	var err error
+	if ex.Case, err = s.caseOf(ctx, pupilID); err != nil {
+		return Export{}, err
+	}
 	if k, err := s.keyAdult(ctx, pupilID); err == nil {
 		ex.KeyAdult = &k
 	} else if !errors.Is(err, ErrNoKeyAdult) {

@@ -50,6 +50,9 @@ const (
 	ActMessageWrite     Action = "message.write" // write in it
 	ActCheckInWrite     Action = "checkin.write" // the pupil's own "how did today feel?"
 	ActCheckInRead      Action = "checkin.read"
+	ActCaseView         Action = "case.view" // barriers, support, contacts, reviews' records
+	ActCaseEdit         Action = "case.edit"
+	ActPupilVoice       Action = "pupil.voice" // the pupil's own words before a review
 	// ActSignInLocked is audited, never granted: an address locked out
 	// from a source after repeated failed sign-ins.
 	ActSignInLocked Action = "signin.locked"
@@ -90,6 +93,7 @@ var policy = map[Role]map[Action]Scope{
 		// pupil's check-ins only as the pupil's key adult.
 		ActKeyAdultSet: ScopeLA, ActKeyAdultView: ScopeLA,
 		ActMessageRead: ScopeKeyAdult, ActMessageWrite: ScopeKeyAdult, ActCheckInRead: ScopeKeyAdult,
+		ActCaseView: ScopeLA, ActCaseEdit: ScopeLA,
 	},
 	RoleTeacher: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -101,6 +105,7 @@ var policy = map[Role]map[Action]Scope{
 		ActMaterialUpload: ScopeClass, ActMaterialView: ScopeSchool, ActMaterialDelete: ScopeClass,
 		ActKeyAdultSet: ScopeSchool, ActKeyAdultView: ScopeSchool,
 		ActMessageRead: ScopeKeyAdult, ActMessageWrite: ScopeKeyAdult, ActCheckInRead: ScopeKeyAdult,
+		ActCaseView: ScopeSchool, ActCaseEdit: ScopeSchool,
 	},
 	RoleEWO: {
 		ActSchoolList: ScopeSchool, ActClassroomList: ScopeSchool,
@@ -111,6 +116,7 @@ var policy = map[Role]map[Action]Scope{
 		// The EWO works with the family: their caseload's threads are theirs.
 		ActKeyAdultSet: ScopeCaseload, ActKeyAdultView: ScopeCaseload,
 		ActMessageRead: ScopeCaseload, ActMessageWrite: ScopeCaseload, ActCheckInRead: ScopeKeyAdult,
+		ActCaseView: ScopeCaseload, ActCaseEdit: ScopeCaseload,
 	},
 	RoleParent: {
 		ActPupilList: ScopeChild, ActPupilView: ScopeChild,
@@ -121,6 +127,7 @@ var policy = map[Role]map[Action]Scope{
 		ActPupilView: ScopeSelf, ActLinkJoin: ScopeSelf, ActLinkSignal: ScopeSelf,
 		ActPlanView: ScopeSelf, ActPlanNote: ScopeSelf, ActMaterialView: ScopeSelf,
 		ActKeyAdultView: ScopeSelf, ActCheckInWrite: ScopeSelf, ActCheckInRead: ScopeSelf,
+		ActPupilVoice: ScopeSelf,
 	},
 }
 

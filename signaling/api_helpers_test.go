@@ -67,6 +67,7 @@ func newAPIWorld(t *testing.T) *apiWorld {
 	planStore := plans.New(db, ps, reports)
 	cw := casework.New(db, ps, nil, log)
 	reports.Plans = planStore
+	reports.KeyAdults = cw
 	metrics := prometheus.NewRegistry()
 	s := New(Config{}, Deps{SFU: sfu, Links: devices.NewLinks(db), People: ps, Devices: reg, Hub: hub, Logger: log, Registerer: metrics,
 		Timetables: engagement.NewTimetables(db, ps), Registers: engagement.NewRegisters(db, ps),
@@ -115,7 +116,8 @@ func newAPIWorld(t *testing.T) *apiWorld {
 			w.ids = map[string]string{"school": school.ID, "staff": teacher.ID, "ewo": ewo.ID, "pupil": pupil.ID,
 				"link": jl.ID, "classroom": class.ID, "device": robot.ID}
 			plan, err := planStore.Create(ctx, sys, pupil.ID, plans.Input{StartsOn: "2026-11-02", EndsOn: "2027-02-12",
-				Phases: []plans.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}}})
+				Phases:  []plans.Phase{{Name: "Robot mornings", StartsOn: "2026-11-02", EndsOn: "2027-02-12", SchoolSessions: 2, RobotSessions: 4}},
+				Reviews: []plans.Review{{On: "2027-01-15"}}})
 			must(err)
 			mat, err := library.Upload(ctx, sys, materials.Input{ClassroomID: class.ID, Title: "Worksheet", LessonDate: "2026-11-23",
 				Filename: "w.txt"}, strings.NewReader("Add these fractions."))
@@ -123,6 +125,11 @@ func newAPIWorld(t *testing.T) *apiWorld {
 			w.ids["plan"], w.ids["phase"], w.ids["material"] = plan.ID, plan.Phases[0].ID, mat.ID
 			_, err = cw.SetKeyAdult(ctx, sys, pupil.ID, teacher.ID, "Ring the school office")
 			must(err)
+			bar, err := cw.AddBarrier(ctx, sys, pupil.ID, "transport", "parent", "No bus")
+			must(err)
+			sup, err := cw.AddSupport(ctx, sys, pupil.ID, "Taxi", "LA transport", "2027-01-05")
+			must(err)
+			w.ids["barrier"], w.ids["support"] = bar.ID, sup.ID
 			w.pupilToken = jl.Token
 			pb, err := ps.CreatePupil(ctx, sys, people.PupilInput{SchoolID: school.ID, PupilNumber: "P1b", DisplayName: "Pupil 1b", YearGroup: &year})
 			must(err)

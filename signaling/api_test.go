@@ -83,7 +83,8 @@ func TestPermissionWalk(t *testing.T) {
 				concrete := path
 				for name, id := range map[string]string{"{school}": w.ids["school"], "{staff}": w.ids["ewo"],
 					"{pupil}": w.ids["pupil"], "{link}": w.ids["link"], "{device}": w.ids["device"], "{classroom}": w.ids["classroom"],
-					"{plan}": w.ids["plan"], "{phase}": w.ids["phase"], "{material}": w.ids["material"]} {
+					"{plan}": w.ids["plan"], "{phase}": w.ids["phase"], "{material}": w.ids["material"],
+					"{barrier}": w.ids["barrier"], "{support}": w.ids["support"], "{on}": "2027-01-15"} {
 					concrete = strings.ReplaceAll(concrete, name, id)
 				}
 				if strings.HasSuffix(path, "/caseload") {
@@ -182,6 +183,24 @@ func walkBody(method, path string, w *apiWorld) any {
 	}
 	if strings.HasSuffix(path, "/check-ins") {
 		return map[string]any{"feeling": 4, "words": "ok"}
+	}
+	if strings.HasSuffix(path, "/barriers") {
+		return map[string]string{"kind": "anxiety", "named_by": "pupil", "words": "noise"}
+	}
+	if strings.HasSuffix(path, "/support") {
+		return map[string]string{"action": "Quiet room", "owner": "Key adult", "due_on": "2027-01-10"}
+	}
+	if strings.HasSuffix(path, "/status") {
+		return map[string]string{"status": "done"}
+	}
+	if strings.HasSuffix(path, "/contacts") {
+		return map[string]any{"kind": "call", "held_on": "2026-12-01", "participants": []string{"parent", "ewo"}}
+	}
+	if strings.HasSuffix(path, "/voice") {
+		return map[string]string{"words": "Mornings first"}
+	}
+	if strings.HasSuffix(path, "/record") {
+		return map[string]any{"participants": []string{"pupil", "ewo"}, "decided": "Carry on"}
 	}
 	if strings.HasPrefix(path, "/api/v1/plan-phases") {
 		return map[string]string{"material_id": w.ids["material"]}
