@@ -307,7 +307,7 @@ func TestBrowserTimetableAndRegisterPages(t *testing.T) {
 	); err != nil {
 		t.Fatal(err)
 	}
-	waitText("#status", "Mark saved: 2026-11-16 AM M.")
+	waitText("#status", "Mark saved: 16 November 2026 AM M.")
 	waitText("#grid-rows tr:first-child td.cell", "M")
 	marks, err := engagement.NewRegisters(a.db, a.people).Marks(bg, sys, pupils[0].ID, "2026-11-16", "2026-11-16")
 	if err != nil || len(marks) != 2 || marks[0].Code != "M" || marks[0].Source != "register" {
