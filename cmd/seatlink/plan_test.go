@@ -179,6 +179,18 @@ func TestBrowserPlanWorksheetNoteAndPupil(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitText("#status", "Your note is sent. Your school will read it.")
+	// Before the review the pupil says what they want to say; it is kept
+	// for the review.
+	if err := chromedp.Do(ctx, chromedp.SetValue("#voice-words", "Mornings first, please."),
+		chromedp.Click("#my-plan .voice-form button")); err != nil {
+		t.Fatal(err)
+	}
+	waitText("#voice-status", "Sent. Your words will be read at the meeting.")
+	waitText("#voice-last", "You said: Mornings first, please.")
+	if c, err := a.casework.CaseOf(bg, sys, pupil.ID); err != nil || len(c.Voices) != 1 || c.Voices[0].Words != "Mornings first, please." ||
+		c.Voices[0].ReviewOn != d(20) {
+		t.Errorf("the pupil's words for the review: %+v %v", c.Voices, err)
+	}
 	for _, v := range browsertest.Axe(ctx, t) {
 		t.Errorf("the pupil's plan sheet: %s", v)
 	}
