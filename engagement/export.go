@@ -117,7 +117,8 @@ const (
 	ColFlags     = 13
 	ColPlan      = 14
 	ColTrend     = 19
-	caseloadCols = 20
+	ColKeyAdult  = 20
+	caseloadCols = 21
 )
 
 // columns are the caseload table's headers, naming each window by its
@@ -135,8 +136,11 @@ func (c Caseload) columns() []string {
 		"Learning h:mm, term to " + t, "Social h:mm, term to " + t, "Active minutes, term to " + t,
 		"Flags, year to " + t, "Plan", "Last complete week",
 		"Robot time h:mm, " + from + " to " + t, "Change against " + prev, "Days since robot used",
-		"Education engagement by week from " + from}
+		"Education engagement by week from " + from, "Key adult"}
 }
+
+// NoKeyAdultText is the key adult column's text for a pupil with none.
+const NoKeyAdultText = "no key adult"
 
 // tableRow is a caseload row's text, one per column.
 func (r CaseloadRow) tableRow() []string {
@@ -148,6 +152,10 @@ func (r CaseloadRow) tableRow() []string {
 	last := NoFigure
 	if r.LastWeek != nil {
 		last = "w/c " + r.LastWeek.Monday + ": " + PctOf(r.LastWeek.EducationPct, r.LastWeek.KnownSessions)
+	}
+	keyAdult := r.KeyAdult
+	if r.NoKeyAdult {
+		keyAdult = NoKeyAdultText
 	}
 	since := "never"
 	if r.Usage.DaysSinceUsed != nil {
@@ -167,7 +175,7 @@ func (r CaseloadRow) tableRow() []string {
 		strconv.Itoa(y.OnSiteSessions) + " / " + strconv.Itoa(y.ApprovedSessions), strconv.Itoa(y.UnmarkedSessions),
 		HM(t.LearningMinutes), HM(t.SocialMinutes), strconv.Itoa(t.ActiveMinutes),
 		flags, planText(r.Plan), last,
-		HM(r.Usage.Minutes), signedHM(r.Usage.ChangeMinutes), since, strings.Join(trend, " ")}
+		HM(r.Usage.Minutes), signedHM(r.Usage.ChangeMinutes), since, strings.Join(trend, " "), keyAdult}
 }
 
 // WriteCSV writes the caseload table.
@@ -182,6 +190,7 @@ func (c Caseload) WriteCSV(w io.Writer) error {
 		for i := range cells[:ColName+3] {
 			cells[i] = csvCell(cells[i])
 		}
+		cells[ColKeyAdult] = csvCell(cells[ColKeyAdult]) // a member of staff's name
 		_ = cw.Write(cells)
 	}
 	cw.Flush()

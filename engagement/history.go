@@ -418,6 +418,13 @@ type PlanFlagger interface {
 	ActiveFlags(ctx context.Context, pupils []people.Pupil) (map[string]PlanFlags, error)
 }
 
+// KeyAdultNamer gives the names of pupils' key adults, for those who have
+// one (package casework implements it, for the caseload's key adult
+// column and its "no key adult" flag).
+type KeyAdultNamer interface {
+	KeyAdultNames(ctx context.Context, pupils []people.Pupil) (map[string]string, error)
+}
+
 // CaseloadRow is one pupil on a caseload: the weekly trend, term and year
 // to date, the last complete week, the register's gaps and robot usage.
 type CaseloadRow struct {
@@ -434,13 +441,18 @@ type CaseloadRow struct {
 	Education  []*float64 `json:"education_trend"`
 	LastWeek   *Week      `json:"last_week"`
 	// Plan is the flags of the pupil's active re-integration plan, if any.
-	Plan            *PlanFlags `json:"plan,omitempty"`
-	TermStart       string     `json:"term_start"`
-	TermToDate      Measures   `json:"term_to_date"`
-	YearStart       string     `json:"year_start"`
-	YearToDate      Measures   `json:"year_to_date"`
-	UnmarkedOverdue int        `json:"unmarked_overdue"`
-	Usage           Usage      `json:"usage"`
+	Plan *PlanFlags `json:"plan,omitempty"`
+	// KeyAdult is the name of the pupil's key adult ("" if none).
+	KeyAdult string `json:"key_adult,omitempty"`
+	// NoKeyAdult flags a pupil with no key adult yet (false when the
+	// caseload was made without the key adults).
+	NoKeyAdult      bool     `json:"no_key_adult,omitempty"`
+	TermStart       string   `json:"term_start"`
+	TermToDate      Measures `json:"term_to_date"`
+	YearStart       string   `json:"year_start"`
+	YearToDate      Measures `json:"year_to_date"`
+	UnmarkedOverdue int      `json:"unmarked_overdue"`
+	Usage           Usage    `json:"usage"`
 	// Cells are the row's text as the table and its CSV show it.
 	Cells []string `json:"cells"`
 }
@@ -476,6 +488,12 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 			return Caseload{}, err
 		}
 	}
+	var keyAdults map[string]string
+	if r.KeyAdults != nil {
+		if keyAdults, err = r.KeyAdults.KeyAdultNames(ctx, pupils); err != nil {
+			return Caseload{}, err
+		}
+	}
 	c := Caseload{Through: rg.Through.Format(time.DateOnly), Weeks: []string{}, Rows: []CaseloadRow{}, Groups: []Group{}}
 	classes, schools := map[string][]Measures{}, map[string][]Measures{}
 	var all []Measures
@@ -486,6 +504,10 @@ func (r *Reports) Caseload(ctx context.Context, a people.Actor, rg Range) (Casel
 			UnmarkedOverdue: h.UnmarkedOverdue, Usage: h.Usage}
 		if f, ok := planFlags[h.Pupil.ID]; ok {
 			row.Plan = &f
+		}
+		if keyAdults != nil {
+			row.KeyAdult = keyAdults[h.Pupil.ID]
+			row.NoKeyAdult = row.KeyAdult == ""
 		}
 		for _, w := range h.Weeks {
 			row.Attendance = append(row.Attendance, w.AttendancePct)

@@ -212,10 +212,10 @@ func TestCaseloadAndHistoryFromTheDatabase(t *testing.T) {
 		cells := strings.Join(rb.Cells, "|")
 		eq("B's row", cells, "B1|B1|School|8A|50.0 % of 2 sessions|66.7 % of 3 sessions|50.0 % of 2 sessions|66.7 % of 3 sessions|"+
 			"1 / 0|58|2:45|0:15|0|severe absence; education engagement 90 % or less; 54 sessions not marked after two school days||"+
-			"w/c 2027-01-04: 50.0 % of 2 sessions|3:00|+3:00|1|50.0 100.0")
+			"w/c 2027-01-04: 50.0 % of 2 sessions|3:00|+3:00|1|50.0 100.0|")
 		eq("A's row", strings.Join(ra.Cells, "|"), "A1|A1|School|8A|90.0 % of 60 sessions|90.0 % of 60 sessions|100.0 % of 4 sessions|"+
 			"100.0 % of 4 sessions|54 / 0|0|0:00|0:00|0|persistent absence; education engagement 90 % or less||"+
-			"w/c 2027-01-04: 100.0 % of 2 sessions|0:00|0:00|never|100.0 100.0")
+			"w/c 2027-01-04: 100.0 % of 2 sessions|0:00|0:00|never|100.0 100.0|")
 		eq("columns", cl.Columns[4]+" / "+cl.Columns[16]+" / "+cl.Columns[17], "Attendance, year to 2027-01-12 / "+
 			"Robot time h:mm, 2027-01-04 to 2027-01-12 / Change against 2026-12-21 to 2027-01-03")
 

@@ -18,7 +18,10 @@ type Reports struct {
 	Share float64
 	// Plans gives the caseload's plan column; nil leaves it empty.
 	Plans PlanFlagger
-	now   func() time.Time
+	// KeyAdults gives the caseload's key adult column; nil leaves it
+	// empty (no pupil flagged).
+	KeyAdults KeyAdultNamer
+	now       func() time.Time
 }
 
 // NewReports returns the reports service.

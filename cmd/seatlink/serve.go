@@ -226,6 +226,7 @@ func startApp(cfg config.Serve, log *slog.Logger) (*app, error) {
 		notices = mailNotices{mailer: a.mailer, base: a.baseURL}
 	}
 	a.casework = casework.New(a.db, a.people, notices, log.With("component", "casework"))
+	a.reports.KeyAdults = a.casework // the caseload's key adult column
 	a.sig = signaling.New(signaling.Config{PublicURL: publicURL, SecureCookies: cfg.SecureCookies || a.tls != nil,
 		HSTS: a.tls != nil}, signaling.Deps{
 		SFU: sfu, Links: a.links, People: a.people, Devices: a.devices, Hub: a.hub, Web: web.Static(), Gatherer: a.reg, Registerer: a.reg,
