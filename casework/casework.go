@@ -169,6 +169,8 @@ type Export struct {
 	Messages []Message `json:"messages"`
 	CheckIns []CheckIn `json:"check_ins"`
 	Case     Case      `json:"case"`
+	// ReturnsDone are the check-ins on return the key adult marked done.
+	ReturnsDone []ReturnDone `json:"returns_done"`
 }
 
 // ExportPupil gathers the pupil's casework records.
@@ -179,6 +181,9 @@ func (s *Store) ExportPupil(ctx context.Context, a people.Actor, pupilID string)
 	ex := Export{Messages: []Message{}, CheckIns: []CheckIn{}}
 	var err error
 	if ex.Case, err = s.caseOf(ctx, pupilID); err != nil {
+		return Export{}, err
+	}
+	if ex.ReturnsDone, err = s.returnsDone(ctx, pupilID); err != nil {
 		return Export{}, err
 	}
 	if k, err := s.keyAdult(ctx, pupilID); err == nil {
