@@ -104,7 +104,7 @@ func TestBrowserEWOCaseload(t *testing.T) {
 	waitJS("12 caseload rows", `document.querySelectorAll('#caseload-rows tr').length === 12`)
 	var cl engagement.Caseload
 	evalJSON(`fetch('/api/v1/caseload?through=2026-11-24&weeks=6').then(r => r.text())`, &cl)
-	if len(cl.Rows) != 12 || len(cl.Columns) != 20 || len(cl.Weeks) != 6 {
+	if len(cl.Rows) != 12 || len(cl.Columns) != 21 || len(cl.Weeks) != 6 {
 		t.Fatalf("caseload JSON: %d rows, %d columns, %d weeks", len(cl.Rows), len(cl.Columns), len(cl.Weeks))
 	}
 	// The status names both days in words, in the page's language.

@@ -13,7 +13,7 @@
   const SVG = 'http://www.w3.org/2000/svg';
   const NO_FIGURE = '–'; // engagement.NoFigure
   // The caseload table's special columns (engagement.ColName and so on).
-  const COL_NAME = 1, COL_FLAGS = 13, COL_PLAN = 14, COL_TREND = 19;
+  const COL_NAME = 1, COL_FLAGS = 13, COL_PLAN = 14, COL_TREND = 19, COL_KEY_ADULT = 20;
   let me = null;
   let caseload = null;
   let sortCol = 5; // education engagement, year to date: lowest first
@@ -80,7 +80,8 @@
     return COLUMN_KEYS.map((k) => t('ewo.col.' + k, vars));
   }
   const COLUMN_KEYS = ['pupil_number', 'name', 'school', 'class', 'attendance_year', 'education_year', 'attendance_term', 'education_term',
-    'in_school', 'not_marked', 'learning', 'social', 'active', 'flags', 'plan', 'last_week', 'robot_time', 'change', 'days_since_used', 'trend'];
+    'in_school', 'not_marked', 'learning', 'social', 'active', 'flags', 'plan', 'last_week', 'robot_time', 'change', 'days_since_used', 'trend',
+    'key_adult'];
 
   // caseloadCells are a row's text, one per column (the CSV's row).
   function caseloadCells(r) {
@@ -92,7 +93,8 @@
       hm(tm.learning_minutes), hm(tm.social_minutes), num(tm.active_minutes),
       flagText(flags(y, r.unmarked_overdue)), planText(r.plan), lastWeekText(r.last_week),
       hm(u.robot_minutes), signedHM(u.change_minutes), never(u) ? t('ewo.cell.never') : num(u.days_since_used),
-      (r.education_trend || []).map((v) => (v === null || v === undefined ? NO_FIGURE : pct1(v))).join(' ')];
+      (r.education_trend || []).map((v) => (v === null || v === undefined ? NO_FIGURE : pct1(v))).join(' '),
+      r.no_key_adult ? t('ewo.cell.no_key_adult') : r.key_adult || ''];
   }
 
   // flagChips draws flags as chips; its textContent is their text.
@@ -161,6 +163,8 @@
     // Never used is longer ago than any number of days.
     ['days_since_used', (r) => (r.usage.days_since_used === null || r.usage.days_since_used === undefined ? Infinity : r.usage.days_since_used)],
     null, // the trend: a picture, not a figure
+    // No key adult first (ascending), then by the key adult's name.
+    ['key_adult', (r) => (r.no_key_adult ? '' : r.key_adult ? r.key_adult.toLocaleLowerCase() : null)],
   ];
 
   function compare(a, b) {
@@ -190,8 +194,8 @@
   const ALWAYS = new Set([0, 1]);
   const FIT = [
     [1700, null], // every column
-    [1000, [4, 5, 6, 7, 13, 14, 16, 18, 19]],
-    [0, [5, 13, 18]],
+    [1000, [4, 5, 6, 7, 13, 14, 16, 18, 19, 20]],
+    [0, [5, 13, 18, 20]],
   ];
   const COLUMNS_KEY = 'seatlink.ewo.columns';
   let shownCols = null;
@@ -279,6 +283,8 @@
         const a = C.el('a', text, { href: '/plan#' + encodeURIComponent(r.plan.plan_id) });
         if (text.includes(';')) a.classList.add('planflag');
         td.appendChild(a);
+      } else if (i === COL_KEY_ADULT && r.no_key_adult) {
+        td.appendChild(flagChips([['nokey', text]]));
       } else if (i === COL_TREND) {
         td.className = 'trend';
         td.title = $('caseload-head').children[i].textContent + ': ' + text;
@@ -566,6 +572,7 @@
       d.appendChild(dd);
       dl.appendChild(d);
     }
+    await showCasework(id);
     $('pupil').hidden = false; // the chart is drawn at its shown width
     document.body.classList.toggle('weeks-many', h.weeks.length > 8);
     drawChart(h.weeks);
@@ -575,6 +582,68 @@
     $('printed').textContent = t('ewo.pupil.printed', { when: I.date(new Date(), { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit',
       minute: '2-digit' }), name: me.name });
     C.say(t('ewo.pupil.loaded', { through: longDate(h.through) }));
+  }
+
+  // The people around the pupil (casework.js), never printed: the key
+  // adult, and a form to name one for staff who may (the server lists
+  // whom they may choose); the pupil's check-ins for their key adult
+  // alone (the server answers others 404: nothing is shown); the thread
+  // with the family for those who may read it.
+  const CW = window.seatlinkCasework;
+  async function showCasework(id) {
+    const [k, cands, checkins, thread] = await Promise.all([
+      CW.keyAdult(id).catch(() => undefined),
+      C.api('GET', '/api/v1/pupils/' + encodeURIComponent(id) + '/key-adult/candidates').catch(() => null),
+      CW.checkIns(id, 2).catch(() => null),
+      CW.thread(id, { level: 2 }).catch(() => null),
+    ]);
+    const box = $('key-adult');
+    box.textContent = '';
+    if (k !== undefined) box.appendChild(CW.keyAdultCard(k, false));
+    $('key-adult-panel').hidden = k === undefined;
+    const edit = $('key-adult-edit');
+    edit.hidden = !cands || !cands.length;
+    if (cands && cands.length) {
+      const f = $('key-adult-form');
+      const sel = f.staff_id;
+      sel.textContent = '';
+      if (!k) sel.appendChild(C.el('option', t('casework.key_adult.choose'), { value: '' }));
+      for (const c of cands) {
+        const role = I.has('common.role.' + c.role) ? t('common.role.' + c.role) : c.role;
+        const o = C.el('option', t(c.school ? 'casework.candidate_at' : 'casework.candidate', { name: c.name, role, school: c.school || '' }),
+          { value: c.staff_id });
+        if (c.current) o.selected = true;
+        sel.appendChild(o);
+      }
+      f.contact.value = k ? k.contact || '' : '';
+      edit.open = !k;
+    }
+    const ci = $('checkins-panel');
+    ci.textContent = '';
+    if (checkins) ci.appendChild(checkins);
+    ci.hidden = !checkins;
+    const th = $('thread-panel');
+    th.textContent = '';
+    if (thread) th.appendChild(thread);
+    th.hidden = !thread;
+  }
+
+  async function saveKeyAdult(ev) {
+    ev.preventDefault();
+    const f = ev.target;
+    const said = $('key-adult-status');
+    if (!f.staff_id.value) {
+      C.result(said, t('casework.key_adult.pick'), true);
+      return;
+    }
+    try {
+      const k = await C.api('PUT', '/api/v1/pupils/' + encodeURIComponent(pupilID) + '/key-adult',
+        { staff_id: f.staff_id.value, contact: f.contact.value });
+      // Who is the key adult decides what else this page may show.
+      await showCasework(pupilID);
+      $('key-adult-edit').open = false;
+      C.result(said, t('casework.key_adult.saved', { name: k.name }));
+    } catch (e) { C.result(said, C.problem(e), true); }
   }
 
   async function route() {
@@ -600,6 +669,7 @@
   $('back').addEventListener('click', (ev) => { ev.preventDefault(); location.hash = ''; });
   $('print').addEventListener('click', () => window.print());
   $('mark-form').addEventListener('submit', saveMark);
+  $('key-adult-form').addEventListener('submit', saveKeyAdult);
   $('mark-cancel').addEventListener('click', () => { $('mark-form').hidden = true; });
   window.addEventListener('hashchange', route);
   // A report cannot end after today (the server refuses it too).

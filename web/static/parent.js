@@ -1,12 +1,15 @@
 // Parents: accept an invitation (token in the URL fragment), sign in, and
 // see their own children: how each is getting on this week and this term
 // in plain words, the plan with its timeline and legend, notes and lesson
-// material. The server limits every call to the parent's own children.
+// material; their key adult (the family's one point of contact at school)
+// and the messages with school (casework.js). The server limits every
+// call to the parent's own children.
 'use strict';
 
 (() => {
   const C = window.seatlinkConsole;
   const P = window.seatlinkPlan;
+  const CW = window.seatlinkCasework;
   const I = window.seatlinkI18n;
   const t = I.t;
   const $ = (id) => document.getElementById(id);
@@ -118,7 +121,18 @@
   // and a place for the parent's own view.
   async function child(k) {
     const sec = C.el('section', null, { class: 'child', 'data-pupil': k.id, id: 'child-' + k.id, 'aria-labelledby': 'name-' + k.id });
-    sec.appendChild(C.el('h2', k.display_name, { id: 'name-' + k.id }));
+    const h2 = C.el('h2', k.display_name, { id: 'name-' + k.id });
+    sec.appendChild(h2);
+    // The key adult and the messages with school come first: they are
+    // what a parent comes back for.
+    try {
+      sec.appendChild(C.el('h3', t('parent.key_adult.title', { name: k.display_name })));
+      sec.appendChild(CW.keyAdultCard(await CW.keyAdult(k.id), true));
+      const th = await CW.thread(k.id, { family: true, level: 3, onRead: (n) => {
+        if (n) h2.append(' ', C.el('span', t('parent.unread', { n }), { class: 'chip new child-unread' }));
+      } });
+      if (th) sec.appendChild(th);
+    } catch (e) { sec.appendChild(C.el('p', e.message)); }
     try {
       sec.appendChild(C.el('h3', t('parent.progress.title', { name: k.display_name })));
       try {
