@@ -181,6 +181,9 @@ func walkBody(method, path string, w *apiWorld) any {
 	if strings.HasSuffix(path, "/messages") {
 		return map[string]string{"body": "A message from the walk."}
 	}
+	if strings.HasSuffix(path, "/return-check-ins") {
+		return map[string]string{"reason": "present:2026-11-23:AM"}
+	}
 	if strings.HasSuffix(path, "/check-ins") {
 		return map[string]any{"feeling": 4, "words": "ok"}
 	}

@@ -7,15 +7,18 @@ package signaling
 // is audited) and follows the devices' live events for the states.
 
 import (
+	"context"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/gin-gonic/gin"
 
+	"seatlink/casework"
 	"seatlink/devices"
 	"seatlink/engagement"
 	"seatlink/people"
+	"seatlink/plans"
 )
 
 // todayRoutes is the Today view's one route.
@@ -24,7 +27,93 @@ func (s *Server) todayRoutes() []apiRoute {
 		{Method: "GET", Path: "/api/v1/today",
 			Summary: "Today in your classrooms: each one's lessons, its robot's state (online, asleep, offline) and whether the pupil is in class now (audited; classroom= one of them, date= another day, like 2026-11-23)",
 			Action:  people.ActDeviceList, Query: []string{"classroom", "date"}, handle: s.today},
+		{Method: "GET", Path: "/api/v1/today/check-ins",
+			Summary: "Check in on return: the pupils whose key adult you are who moved into a plan phase with more time in school, or were marked present after a run of absences, in the last 14 days, until you mark each done (audited)",
+			Action:  people.ActCheckInRead, handle: s.returnPrompts},
+		{Method: "POST", Path: "/api/v1/pupils/:pupil/return-check-ins",
+			Summary: "Mark a check-in on return done, as the pupil's key adult (reason: the prompt's reason); it is not listed again (audited)",
+			Action:  people.ActCheckInRead, Body: "ReturnCheckInInput", handle: s.returnDone},
 	}
+}
+
+// returnFacts are what the check-in on return rules (casework) read from
+// the register and the plans. Casework asks only about a pupil whose key
+// adult the caller is (its permission check), so they are read here as
+// the system: the key adult's prompt needs them even where the key adult
+// may not otherwise read the plan (an EWO named for a pupil who is not on
+// their caseload). The prompt shows only the pupil's name and the event.
+type returnFacts struct{ s *Server }
+
+func (f returnFacts) Today(ctx context.Context, schoolID string) (string, error) {
+	if f.s.deps.Timetables == nil {
+		return time.Now().UTC().Format(time.DateOnly), nil
+	}
+	day, _, err := f.s.deps.Timetables.SchoolDay(ctx, schoolID, time.Now())
+	return day, err
+}
+
+func (f returnFacts) Plans(ctx context.Context, pupilID string) ([]casework.ReturnPlan, error) {
+	if f.s.deps.Plans == nil {
+		return nil, nil
+	}
+	pls, err := f.s.deps.Plans.ForPupil(ctx, people.System, pupilID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]casework.ReturnPlan, 0, len(pls))
+	for _, pl := range pls {
+		rp := casework.ReturnPlan{ID: pl.ID, Active: pl.Status == plans.Active}
+		for _, ph := range pl.Phases {
+			rp.Phases = append(rp.Phases, casework.ReturnPhase{ID: ph.ID, Name: ph.Name, StartsOn: ph.StartsOn, EndsOn: ph.EndsOn,
+				SchoolSessions: ph.SchoolSessions})
+		}
+		out = append(out, rp)
+	}
+	return out, nil
+}
+
+func (f returnFacts) Marks(ctx context.Context, pupilID, from, to string) ([]casework.RegisterMark, error) {
+	if f.s.deps.Registers == nil {
+		return nil, nil
+	}
+	ms, err := f.s.deps.Registers.Marks(ctx, people.System, pupilID, from, to)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]casework.RegisterMark, 0, len(ms))
+	for _, m := range ms {
+		code, ok := engagement.LookupCode(m.Code)
+		if !ok {
+			continue
+		}
+		kind := casework.MarkNotCounted
+		switch {
+		case code.Category == engagement.Present:
+			kind = casework.MarkPresent
+		case code.Absence():
+			kind = casework.MarkAbsent
+		}
+		out = append(out, casework.RegisterMark{Day: m.Day, Session: m.Session, Kind: kind})
+	}
+	return out, nil
+}
+
+func (s *Server) returnPrompts(c *gin.Context, a people.Actor) (any, error) {
+	prompts, err := s.deps.Casework.ReturnPrompts(c.Request.Context(), a, returnFacts{s})
+	if err != nil {
+		return nil, err
+	}
+	return gin.H{"check_ins": prompts}, nil
+}
+
+func (s *Server) returnDone(c *gin.Context, a people.Actor) (any, error) {
+	var in struct {
+		Reason string `json:"reason"`
+	}
+	if err := decodeJSON(c, &in); err != nil {
+		return nil, err
+	}
+	return s.deps.Casework.MarkReturnDone(c.Request.Context(), a, returnFacts{s}, c.Param("pupil"), in.Reason)
 }
 
 // todayLesson is one lesson of the day.

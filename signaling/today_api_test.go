@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
+
+	"seatlink/casework"
 )
 
 // The Today view's API: a teacher's classroom with its lessons from the
@@ -113,5 +116,151 @@ func TestTodayAPI(t *testing.T) {
 	}
 	if !seen {
 		t.Errorf("no audit entry for the teacher's view: %s", body)
+	}
+}
+
+// Check in on return through the API: the pupil marked present after
+// three absences is listed for their key adult (a teacher) and no one
+// else; an EWO with no classroom, once named key adult, sees a new one
+// too; bad input is refused and changes nothing; done is not listed again.
+func TestTodayCheckInsAPI(t *testing.T) {
+	w := newAPIWorld(t)
+	admin := w.signIn(t, "admin1")
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	day := func(n int) string { return time.Now().In(london).AddDate(0, 0, n).Format(time.DateOnly) }
+	mark := func(pupil, d, session, code string) {
+		t.Helper()
+		if status, body := admin.do("POST", "/api/v1/pupils/"+pupil+"/marks", map[string]string{"day": d, "session": session, "code": code}, nil); status >= 300 {
+			t.Fatalf("mark: %d %s", status, body)
+		}
+	}
+	pupil := w.ids["pupil"]
+	mark(pupil, day(-3), "AM", "I")
+	mark(pupil, day(-3), "PM", "I")
+	mark(pupil, day(-2), "AM", "N")
+	mark(pupil, day(-2), "PM", "/")
+	type prompts struct {
+		CheckIns []casework.ReturnPrompt `json:"check_ins"`
+	}
+	get := func(c *apiClient) (int, prompts, []byte) {
+		t.Helper()
+		status, body := c.do("GET", "/api/v1/today/check-ins", nil, nil)
+		var p prompts
+		if status == 200 {
+			if err := json.Unmarshal(body, &p); err != nil {
+				t.Fatalf("%s: %v", body, err)
+			}
+		}
+		return status, p, body
+	}
+	reason := "present:" + day(-2) + ":PM"
+	teacher := w.signIn(t, "teacher1")
+	status, p, body := get(teacher)
+	if status != 200 || len(p.CheckIns) != 1 || p.CheckIns[0].Reason != reason || p.CheckIns[0].PupilName != "Pupil 1" ||
+		p.CheckIns[0].Kind != casework.ReturnAfterAbsences || p.CheckIns[0].Absence == nil || p.CheckIns[0].Absence.Absences != 3 {
+		t.Fatalf("the key adult's check-ins: %d %s", status, body)
+	}
+	ewo := w.signIn(t, "ewo1")
+	for _, actor := range []string{"ewo1", "admin1", "teacher2", "admin2", "ewo2"} {
+		if status, p, body := get(w.signIn(t, actor)); status != 200 || len(p.CheckIns) != 0 {
+			t.Errorf("%s (no one's key adult): %d %s", actor, status, body)
+		}
+	}
+	for actor, want := range map[string]int{"none": 401, "parent1": 403, "pupil1": 403} {
+		if status, _, body := get(w.signIn(t, actor)); status != want {
+			t.Errorf("%s: %d %s, want %d", actor, status, body, want)
+		}
+	}
+	done := func(c *apiClient, pupil string, body any) (int, []byte) {
+		t.Helper()
+		return c.do("POST", "/api/v1/pupils/"+pupil+"/return-check-ins", body, nil)
+	}
+	for _, tc := range []struct {
+		name   string
+		actor  string
+		pupil  string
+		body   any
+		status int
+		code   string
+	}{
+		{"not JSON", "teacher1", pupil, "{reason", 400, "bad_json"},
+		{"no reason", "teacher1", pupil, map[string]string{}, 400, "invalid"},
+		{"a reason not like one", "teacher1", pupil, map[string]string{"reason": "present:yesterday"}, 400, "invalid"},
+		{"a session not AM or PM", "teacher1", pupil, map[string]string{"reason": "present:" + day(-2) + ":EVE"}, 400, "invalid"},
+		{"too long", "teacher1", pupil, map[string]string{"reason": "phase:" + strings.Repeat("x", 200)}, 400, "invalid"},
+		{"a number for the reason", "teacher1", pupil, map[string]int{"reason": 3}, 400, "bad_type"},
+		{"an absence, not the return", "teacher1", pupil, map[string]string{"reason": "present:" + day(-3) + ":AM"}, 404, "not_found"},
+		{"no such phase", "teacher1", pupil, map[string]string{"reason": "phase:ph-nothing"}, 404, "not_found"},
+		{"another pupil", "teacher1", w.ids["pupil_b"], map[string]string{"reason": reason}, 404, "not_found"},
+		{"another LA's pupil", "teacher1", w.foreign[6], map[string]string{"reason": reason}, 404, "not_found"},
+		{"no such pupil", "teacher1", "pupil-nothing", map[string]string{"reason": reason}, 404, "not_found"},
+		{"the EWO, not the key adult", "ewo1", pupil, map[string]string{"reason": reason}, 404, "not_found"},
+		{"an admin, not the key adult", "admin1", pupil, map[string]string{"reason": reason}, 404, "not_found"},
+		{"another LA's teacher", "teacher2", pupil, map[string]string{"reason": reason}, 404, "not_found"},
+		{"a parent", "parent1", pupil, map[string]string{"reason": reason}, 403, "forbidden"},
+		{"the pupil", "pupil1", pupil, map[string]string{"reason": reason}, 403, "forbidden"},
+	} {
+		c := teacher
+		if tc.actor != "teacher1" {
+			c = w.signIn(t, tc.actor)
+		}
+		if status, body := done(c, tc.pupil, tc.body); status != tc.status || errCode(body) != tc.code {
+			t.Errorf("%s: %d %s, want %d %s", tc.name, status, body, tc.status, tc.code)
+		}
+	}
+	if _, p, body := get(teacher); len(p.CheckIns) != 1 {
+		t.Fatalf("a refusal changed the list: %s", body)
+	}
+	var d casework.ReturnDone
+	status, body = done(teacher, pupil, map[string]string{"reason": reason})
+	if status != 200 || json.Unmarshal(body, &d) != nil || d.Reason != reason || d.DoneBy != w.ids["staff"] {
+		t.Fatalf("marked done: %d %s", status, body)
+	}
+	if _, p, body := get(teacher); len(p.CheckIns) != 0 {
+		t.Fatalf("listed after done: %s", body)
+	}
+	// Done stays done, even for a new key adult: an EWO with no classroom,
+	// whose Today has no classrooms (403) but whose check-ins are theirs.
+	if status, body := admin.do("PUT", "/api/v1/pupils/"+pupil+"/key-adult", map[string]string{"staff_id": w.ids["ewo"]}, nil); status != 200 {
+		t.Fatalf("key adult: %d %s", status, body)
+	}
+	if status, p, body := get(ewo); status != 200 || len(p.CheckIns) != 0 {
+		t.Fatalf("the new key adult sees the done one: %d %s", status, body)
+	}
+	mark(pupil, day(-1), "AM", "I")
+	mark(pupil, day(-1), "PM", "I")
+	mark(pupil, day(0), "AM", "O")
+	mark(pupil, day(0), "PM", "L")
+	if status, p, body := get(ewo); status != 200 || len(p.CheckIns) != 1 || p.CheckIns[0].Reason != "present:"+day(0)+":PM" {
+		t.Fatalf("the EWO key adult's check-ins: %d %s", status, body)
+	}
+	if status, _, _ := get(ewo); status != 200 {
+		t.Fatal(status)
+	}
+	if status, _ := ewo.do("GET", "/api/v1/today", nil, nil); status != 403 {
+		t.Errorf("the EWO's classrooms today: %d, want 403 (they have none)", status)
+	}
+	if _, p, body := get(teacher); len(p.CheckIns) != 0 {
+		t.Errorf("the former key adult still sees check-ins: %s", body)
+	}
+	// Marking done is audited.
+	_, body = admin.do("GET", "/api/v1/audit?pupil="+pupil, nil, nil)
+	var entries []struct {
+		ActorID string `json:"actor_id"`
+		Action  string `json:"action"`
+		Detail  string `json:"detail"`
+	}
+	_ = json.Unmarshal(body, &entries)
+	n := 0
+	for _, e := range entries {
+		if e.Action == string(casework.ActReturnDone) && e.ActorID == w.ids["staff"] && e.Detail == reason {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("marking done audited %d times: %s", n, body)
 	}
 }
