@@ -1,6 +1,7 @@
 // The staff console: sign-in, then what the signed-in role may do. The
 // server checks every call; this page only hides what would be refused.
-// Its parts: Today (the teacher's lessons with the robot and pupil, live),
+// Its parts: Today (the check-ins on return waiting for the key adult, and
+// the teacher's lessons with the robot and pupil, live),
 // Robots, Pupils and join links, links to the register, plans and
 // caseload pages, and Setup (LA admins). Every word comes from the page's
 // catalogue (i18n.js); a result is shown beside what caused it.
@@ -411,6 +412,58 @@
     if (news.length) $('today-news').textContent = news.join(' ');
   }
 
+  // ---- Check in on return: the pupils whose key adult I am, marked
+  // present after a run of absences or moving into a plan phase with more
+  // time in school; each stays until marked done (for any staff role: an
+  // EWO has no classrooms, but may be a key adult). ----
+  let returns = [];
+
+  async function loadReturns() {
+    returns = (await C.api('GET', '/api/v1/today/check-ins')).check_ins;
+    renderReturns();
+  }
+
+  // returnWhy is why a prompt is there, in words.
+  function returnWhy(r) {
+    if (r.kind === 'back_after_absence' && r.absence) {
+      return t('staff.returns.why_absence', { n: r.absence.absences, date: I.date(r.absence.day),
+        session: tk('staff.returns.session_', r.absence.session.toLowerCase()) });
+    }
+    if (r.kind === 'more_school' && r.phase) {
+      return t('staff.returns.why_phase', { phase: r.phase.name, date: I.date(r.phase.starts_on),
+        n: r.phase.school_sessions, from: r.phase.previous_school_sessions });
+    }
+    return '';
+  }
+
+  function renderReturns() {
+    const list = $('returns-list');
+    list.textContent = '';
+    $('returns').hidden = false;
+    if (!returns.length) {
+      list.appendChild(C.el('li', t('staff.returns.none'), { class: 'returns-none' }));
+      return;
+    }
+    for (const r of returns) {
+      const li = C.el('li', null, { class: 'return', 'data-pupil': r.pupil_id, 'data-reason': r.reason, 'data-kind': r.kind });
+      const words = C.el('p');
+      words.append(C.el('strong', t('staff.returns.check_in', { name: r.pupil_name })), ' ', returnWhy(r));
+      const btn = C.el('button', t('staff.returns.done'), { type: 'button', 'data-action': 'return-done',
+        'aria-label': t('staff.returns.done_for', { name: r.pupil_name }) });
+      btn.addEventListener('click', () => returnDone(r));
+      li.append(words, btn);
+      list.appendChild(li);
+    }
+  }
+
+  async function returnDone(r) {
+    try {
+      await C.api('POST', '/api/v1/pupils/' + encodeURIComponent(r.pupil_id) + '/return-check-ins', { reason: r.reason });
+      await loadReturns();
+      C.result($('returns-result'), t('staff.returns.done_result', { name: r.pupil_name }));
+    } catch (e) { C.result($('returns-result'), C.problem(e), true); }
+  }
+
   // ---- Setup (LA admins). ----
   async function loadAdmin() {
     schools = await C.api('GET', '/api/v1/schools');
@@ -631,8 +684,12 @@
         await loadClassrooms(document.querySelector('#setup-form [name=school]').value);
       }
       await loadPupils();
-      if (me.role === 'admin' || me.role === 'teacher') {
+      if (me.role === 'admin' || me.role === 'teacher' || me.role === 'ewo') {
         $('today').hidden = false;
+        $('today-date').textContent = I.date(new Date());
+        await loadReturns();
+      }
+      if (me.role === 'admin' || me.role === 'teacher') {
         $('robots').hidden = false;
         await loadToday();
         await loadRobots();
