@@ -142,6 +142,12 @@ func TestBrowserCaseworkParentKeyAdultCheckIns(t *testing.T) {
 		li.querySelector('strong').textContent, li.querySelector('.msg-body').textContent].join('/')).join('|')`); got != "message new/Mam (parent)/"+secret {
 		t.Errorf("the key adult's thread: %q", got)
 	}
+	// Beside the key adult, a button says there is something new and goes to the thread.
+	do(chromedp.Click("#thread-jump"))
+	if got := p.eval(`document.getElementById('thread-jump').textContent + '|' + document.activeElement.textContent`); got !=
+		"Messages with the family (1 new)|Messages with the family" {
+		t.Errorf("the button to the thread: %q", got)
+	}
 	p.axe("staff pupil page, a new message")
 	do(chromedp.SendKeys("#thread-panel textarea", answer), chromedp.Click("#thread-panel .message-form button"))
 	p.wait("the answer sent", `/^Sent at \d\d:\d\d\. The family will read it here\.$/.test(document.querySelector('#thread-panel [role=status]').textContent)`)

@@ -591,11 +591,12 @@
   // with the family for those who may read it.
   const CW = window.seatlinkCasework;
   async function showCasework(id) {
+    let unread = 0;
     const [k, cands, checkins, thread] = await Promise.all([
       CW.keyAdult(id).catch(() => undefined),
       C.api('GET', '/api/v1/pupils/' + encodeURIComponent(id) + '/key-adult/candidates').catch(() => null),
       CW.checkIns(id, 2).catch(() => null),
-      CW.thread(id, { level: 2 }).catch(() => null),
+      CW.thread(id, { level: 2, onRead: (n) => { unread = n; } }).catch(() => null),
     ]);
     const box = $('key-adult');
     box.textContent = '';
@@ -626,6 +627,14 @@
     th.textContent = '';
     if (thread) th.appendChild(thread);
     th.hidden = !thread;
+    // The thread is under the register; a button beside the key adult
+    // goes there (a link's #address would be read as a route).
+    const jump = $('thread-jump');
+    jump.hidden = !thread;
+    if (thread) {
+      jump.textContent = unread ? t('casework.thread.jump_new', { n: unread }) : t('casework.thread.jump');
+      jump.classList.toggle('has-new', unread > 0);
+    }
   }
 
   async function saveKeyAdult(ev) {
@@ -670,6 +679,13 @@
   $('print').addEventListener('click', () => window.print());
   $('mark-form').addEventListener('submit', saveMark);
   $('key-adult-form').addEventListener('submit', saveKeyAdult);
+  $('thread-jump').addEventListener('click', () => {
+    const h = document.querySelector('#thread-panel h2');
+    if (!h) return;
+    h.setAttribute('tabindex', '-1');
+    h.focus();
+    h.scrollIntoView({ block: 'start' });
+  });
   $('mark-cancel').addEventListener('click', () => { $('mark-form').hidden = true; });
   window.addEventListener('hashchange', route);
   // A report cannot end after today (the server refuses it too).
