@@ -14,7 +14,7 @@ import (
 // Erasing a pupil removes every row about them: a pupil with something in
 // every room (join links and sessions, the robot's pairing, a caseload
 // and a parent, marks, a plan with notes and history, engagement
-// evidence) is erased through the API, and then every column of every
+// evidence, every kind of casework record) is erased through the API, and then every column of every
 // table is searched for their id. Only the audit log keeps it, by design:
 // the bare id is the record that the erasure was done, and by whom.
 func TestErasureLeavesNoRowAboutThePupil(t *testing.T) {
@@ -49,11 +49,48 @@ func TestErasureLeavesNoRowAboutThePupil(t *testing.T) {
 	if _, err := a.plans.AddNote(ctx, sys, pl.ID, "A note."); err != nil {
 		t.Fatal(err)
 	}
+	// Casework: a key adult, a message, a check-in, a barrier, support, a
+	// contact, the pupil's words, a review's record, a return check-in.
+	pupilActor := people.Actor{Kind: "pupil", ID: id, Role: people.RolePupil}
+	for _, step := range []func() error{
+		func() error { _, err := a.casework.SetKeyAdult(ctx, sys, id, ewo.ID, ""); return err },
+		func() error {
+			_, err := a.casework.Post(ctx, people.Actor{Kind: "staff", ID: ewo.ID, Role: people.RoleEWO, LAID: sys.LAID, SchoolID: link.SchoolID}, id, "Hello")
+			return err
+		},
+		func() error { _, err := a.casework.CheckIn(ctx, pupilActor, id, 3, "ok"); return err },
+		func() error { _, err := a.casework.AddBarrier(ctx, sys, id, "anxiety", "pupil", "noise"); return err },
+		func() error {
+			_, err := a.casework.AddSupport(ctx, sys, id, "Quiet room", "Key adult", "2027-01-10")
+			return err
+		},
+		func() error {
+			_, err := a.casework.AddContact(ctx, sys, id, "call", "2026-12-01", []string{"parent"}, "")
+			return err
+		},
+		func() error {
+			_, err := a.casework.SayBeforeReview(ctx, pupilActor, id, pl.ID, "2027-01-15", "Mornings")
+			return err
+		},
+		func() error {
+			_, err := a.casework.RecordReview(ctx, sys, id, pl.ID, "2027-01-15", []string{"pupil"}, "Carry on")
+			return err
+		},
+		func() error {
+			_, err := a.db.Q().Exec(ctx, `INSERT INTO return_checkins (pupil_id, reason, done_by, done_at) VALUES (?, ?, ?, ?)`,
+				id, "present:2026-11-24:AM", ewo.ID, time.Now().UnixMilli())
+			return err
+		},
+	} {
+		if err := step(); err != nil {
+			t.Fatal(err)
+		}
+	}
 	for _, k := range []string{engagement.SessionUp, engagement.MediaStarted, engagement.HandRaised} {
 		a.recorder.Record(engagement.Event{At: time.Now(), PupilID: id, LinkID: link.RobotID, Kind: k})
 	}
 	a.recorder.Flush()
-	if n := countID(t, a, id, nil); n < 10 {
+	if n := countID(t, a, id, nil); n < 20 {
 		t.Fatalf("the fixture holds the pupil's id in only %d rows", n)
 	}
 
