@@ -216,6 +216,29 @@ func TestBrowserCaseworkParentKeyAdultCheckIns(t *testing.T) {
 	both("/ewo", "#caseload-table", `document.body.dataset.ready === '1' && !!document.querySelector('#caseload-rows .flag.nokey')`, "caseload, no key adult", true)
 	do(chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
 
+	// The caseload's EWO reads the thread too, but not the check-ins (the
+	// key adult's alone), and may name another key adult.
+	if _, err := a.people.CreateStaff(bg, w.sys, people.StaffInput{Role: people.RoleEWO, Email: "ewo@la.test", Name: "Eifion EWO",
+		SchoolID: w.school, Password: staffPW}); err != nil {
+		t.Fatal(err)
+	}
+	var ewoID string
+	if err := a.people.DB().Q().QueryRow(bg, `SELECT id FROM staff WHERE email = ?`, "ewo@la.test").Scan(&ewoID); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.people.AssignCaseload(bg, w.sys, ewoID, w.pupil); err != nil {
+		t.Fatal(err)
+	}
+	p.signIn("/ewo?lang=en#pupil="+w.pupil, "ewo@la.test", staffPW, "#thread-panel .message-form")
+	p.wait("the EWO's view", staffReady)
+	if got := p.eval(`[document.querySelectorAll('#thread-panel li.message').length, document.getElementById('checkins-panel').hidden,
+		!!document.querySelector('#checkins-panel .gentle'), document.getElementById('key-adult-edit').hidden,
+		document.querySelectorAll('#key-adult-form option').length].join(' ')`); got != "2 true false false 3" {
+		t.Errorf("the EWO's view (messages, check-ins hidden, note, form hidden, choices): %q", got)
+	}
+	p.axe("staff pupil page, the caseload's EWO")
+	do(chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form"))
+
 	// 7. The parent reads the answer, counted in the child's heading.
 	p.signIn("/parent?lang=en", "mam@home.test", parentPW, "#child-plans .message-form")
 	p.wait("the answer", `document.body.dataset.ready === '1' && document.querySelectorAll('#child-plans li.message').length === 2`)

@@ -35,7 +35,9 @@ window.seatlinkCasework = (() => {
       box.appendChild(C.el('p', t(forFamily ? 'casework.key_adult.none_family' : 'casework.key_adult.none'), { class: 'none' }));
       return box;
     }
-    const role = I.has('common.role.' + k.role) ? t('common.role.' + k.role) : k.role;
+    // A family reads the role in plain words ("education welfare officer", not "EWO").
+    const key = (forFamily ? 'casework.family_role.' : 'common.role.') + k.role;
+    const role = I.has(key) ? t(key) : k.role;
     const who = C.el('p', null, { class: 'who' });
     who.appendChild(C.el('strong', k.name, { class: 'name' }));
     who.append(' ', t(k.school ? 'casework.key_adult.role_at' : 'casework.key_adult.role', { role, school: k.school || '' }));
