@@ -194,7 +194,7 @@ func TestMessagesBetweenFamilyAndSchool(t *testing.T) {
 		if _, err := w.cw.Post(ctx, w.parent, w.pupil.ID, "Robin found today hard. Can we talk?"); err != nil {
 			t.Fatal(err)
 		}
-		if n := w.sent.take(); len(n) != 1 || n[0].To != w.keyAdultEmail || n[0].Kind != NoticeStaffMessage || n[0].Path != "/staff" {
+		if n := w.sent.take(); len(n) != 1 || n[0].To != w.keyAdultEmail || n[0].Kind != NoticeStaffMessage || n[0].Path != "/ewo#pupil="+w.pupil.ID {
 			t.Errorf("a parent's message told %+v, want the key adult", n)
 		}
 		if u, err := w.cw.Unread(ctx, w.keyAdult, []string{w.pupil.ID, w.otherPupil.ID}); err != nil || u[w.pupil.ID] != 1 {

@@ -12,7 +12,7 @@ type Notice struct {
 	To   string // an e-mail address
 	Lang string // the person's language ("" : the default)
 	Kind string // NoticeFamilyMessage or NoticeStaffMessage
-	Path string // the page to open, from the service's public URL
+	Path string // the page to open, from the service's public URL (an opaque pupil id at most)
 }
 
 // The kinds of notice.
@@ -45,7 +45,7 @@ func (s *Store) tell(ctx context.Context, m Message) {
 	} else {
 		query = `SELECT st.id, st.email, st.lang FROM staff st WHERE NOT st.disabled AND (st.id IN (SELECT staff_id FROM key_adults WHERE pupil_id = ?)
 			OR (NOT EXISTS (SELECT 1 FROM key_adults WHERE pupil_id = ?) AND st.id IN (SELECT staff_id FROM caseload WHERE pupil_id = ?)))`
-		kind, path = NoticeStaffMessage, "/staff"
+		kind, path = NoticeStaffMessage, "/ewo#pupil="+m.PupilID
 	}
 	args := []any{m.PupilID}
 	if kind == NoticeStaffMessage {

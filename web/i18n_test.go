@@ -177,7 +177,7 @@ func TestScriptsKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	name := regexp.MustCompile(`'((?:pupil|staff|station|console|ewo|plan|parent|common|error|lang|date|mail)\.[a-z0-9_.]*)'`)
+	name := regexp.MustCompile(`'((?:pupil|staff|station|console|ewo|plan|parent|casework|common|error|lang|date|mail)\.[a-z0-9_.]*)'`)
 	found := 0
 	for _, s := range scripts {
 		b, err := fs.ReadFile(Static(), s)

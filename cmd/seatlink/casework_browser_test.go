@@ -128,7 +128,7 @@ func TestBrowserCaseworkParentKeyAdultCheckIns(t *testing.T) {
 
 	// 3. The key adult is told by e-mail: a link, none of the words.
 	got := smtp.WaitFor(t, 1, 15*time.Second)
-	if m := got[0]; len(m.To) != 1 || m.To[0] != "rhys@school-a.test" || !strings.Contains(m.Text, a.baseURL()+"/staff") ||
+	if m := got[0]; len(m.To) != 1 || m.To[0] != "rhys@school-a.test" || !strings.Contains(m.Text, a.baseURL()+"/ewo#pupil=") ||
 		strings.Contains(m.Text+m.Subject, "maths") || strings.Contains(m.Text+m.Subject, "Dev") {
 		t.Errorf("the key adult's notice: to %v, %q: %q", m.To, m.Subject, m.Text)
 	}

@@ -70,7 +70,7 @@ func TestMessagesNotifyByMailWithoutTheWords(t *testing.T) {
 	if len(m.To) != 1 || m.To[0] != "school-a@t.test" || m.Subject != "A family has written to you" {
 		t.Errorf("the key adult's notice: to %v, subject %q", m.To, m.Subject)
 	}
-	if !strings.Contains(m.Text, a.baseURL()+"/staff") {
+	if !strings.Contains(m.Text, a.baseURL()+"/ewo#pupil="+w.pupil) {
 		t.Errorf("the notice has no link to the staff pages: %q", m.Text)
 	}
 	if strings.Contains(m.Text, "cried") || strings.Contains(m.Subject, "cried") || strings.Contains(m.Text, "Dev") {
