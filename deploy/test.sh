@@ -133,6 +133,14 @@ elif [ -n "${CI:-}" ]; then
 	log "node is missing"; exit 1
 fi
 
+# ---- Packaging (issue 20, part 1): Dockerfile build, compose, Kubernetes,
+# systemd. Static only (no Docker engine or cluster): deploy/packaging/check.sh
+# builds the binary as the Dockerfile does and checks the files against
+# their schemas and serve's settings; under CI a missing tool fails.
+log "packaging checks (deploy/packaging/check.sh)"
+deploy/packaging/check.sh
+# ---- end of the packaging checks
+
 log "go test -race ./... (but the network lab)"
 go test -race -count=1 -timeout 20m $(go list ./... | grep -v '/deploy/netlab$')
 
