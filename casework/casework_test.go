@@ -239,6 +239,22 @@ func TestMessagesBetweenFamilyAndSchool(t *testing.T) {
 		if n := auditCount(t, db, people.ActMessageRead, w.pupil.ID); n != 2 { // the key adult's and the EWO's reading
 			t.Errorf("%d staff readings audited, want 2", n)
 		}
+		// The threads each reader follows, unread first.
+		if u, err := w.cw.UnreadThreads(ctx, w.keyAdult); err != nil || len(u) != 1 || u[0].PupilID != w.pupil.ID || u[0].Unread != 0 {
+			t.Errorf("the key adult's threads %+v %v", u, err)
+		}
+		if u, err := w.cw.UnreadThreads(ctx, w.ewo); err != nil || len(u) != 1 || u[0].Unread != 0 {
+			t.Errorf("the EWO's threads %+v %v", u, err)
+		}
+		if u, err := w.cw.UnreadThreads(ctx, w.otherTeacher); err != nil || len(u) != 0 {
+			t.Errorf("a teacher who is no key adult follows %+v %v", u, err)
+		}
+		if u, err := w.cw.UnreadThreads(ctx, w.otherParent); err != nil || len(u) != 1 || u[0].PupilID != w.otherPupil.ID {
+			t.Errorf("the other parent follows %+v %v", u, err)
+		}
+		if _, err := w.cw.UnreadThreads(ctx, w.pupil); !refused(err) {
+			t.Errorf("a pupil follows threads: %v", err)
+		}
 		// With no key adult, a family's message tells the pupil's EWO.
 		if _, err := db.Q().Exec(ctx, `DELETE FROM key_adults`); err != nil {
 			t.Fatal(err)

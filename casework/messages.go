@@ -2,6 +2,7 @@ package casework
 
 import (
 	"context"
+	"sort"
 	"time"
 
 	"seatlink/internal/store"
@@ -159,4 +160,66 @@ func markRead(ctx context.Context, q store.Q, a people.Actor, pupilID string, at
 	_, err = q.Exec(ctx, `INSERT INTO message_reads (pupil_id, reader_kind, reader_id, read_at) VALUES (?, ?, ?, ?)`,
 		pupilID, a.Kind, a.ID, at)
 	return err
+}
+
+// UnreadThread is a pupil's thread with how many messages in it the
+// reader has not read.
+type UnreadThread struct {
+	PupilID string `json:"pupil_id"`
+	Pupil   string `json:"pupil"` // the pupil's display name
+	Unread  int    `json:"unread"`
+}
+
+// UnreadThreads are the threads the reader follows, those with messages
+// they have not read first: a member of staff's as key adult (and an
+// EWO's caseload), a parent's children's.
+func (s *Store) UnreadThreads(ctx context.Context, a people.Actor) ([]UnreadThread, error) {
+	var q string
+	var args []any
+	switch a.Kind {
+	case "staff":
+		q = `SELECT p.id, p.display_name FROM pupils p WHERE p.id IN (SELECT pupil_id FROM key_adults WHERE staff_id = ?)
+			OR (? = 'ewo' AND p.id IN (SELECT pupil_id FROM caseload WHERE staff_id = ?)) ORDER BY p.display_name, p.id`
+		args = []any{a.ID, string(a.Role), a.ID}
+	case "parent":
+		q = `SELECT p.id, p.display_name FROM pupils p JOIN parent_pupils pp ON pp.pupil_id = p.id WHERE pp.parent_id = ?
+			ORDER BY p.display_name, p.id`
+		args = []any{a.ID}
+	default:
+		return nil, people.ErrForbidden
+	}
+	rows, err := s.db.Q().Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []UnreadThread
+	var ids []string
+	for rows.Next() {
+		var u UnreadThread
+		if err := rows.Scan(&u.PupilID, &u.Pupil); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		out = append(out, u)
+		ids = append(ids, u.PupilID)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	counts, err := s.Unread(ctx, a, ids)
+	if err != nil {
+		return nil, err
+	}
+	kept := []UnreadThread{}
+	for _, u := range out {
+		n, ok := counts[u.PupilID]
+		if !ok {
+			continue // not readable after all (the permissions table decides)
+		}
+		u.Unread = n
+		kept = append(kept, u)
+	}
+	sort.SliceStable(kept, func(i, j int) bool { return kept[i].Unread > 0 && kept[j].Unread == 0 })
+	return kept, nil
 }

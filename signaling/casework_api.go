@@ -48,6 +48,10 @@ func (s *Server) caseworkRoutes() []apiRoute {
 				}
 				return cw().Post(c.Request.Context(), a, c.Param("pupil"), in.Body)
 			}},
+		{Method: "GET", Path: "/api/v1/messages/threads", Summary: "The threads you follow (as key adult, the caseload's EWO, or a parent), those with unread messages first",
+			Action: people.ActMessageRead, handle: func(c *gin.Context, a people.Actor) (any, error) {
+				return cw().UnreadThreads(c.Request.Context(), a)
+			}},
 		{Method: "GET", Path: "/api/v1/pupils/:pupil/check-ins", Summary: "The pupil's check-ins, for the pupil and their key adult",
 			Action: people.ActCheckInRead, handle: func(c *gin.Context, a people.Actor) (any, error) {
 				return cw().CheckInsOf(c.Request.Context(), a, c.Param("pupil"))

@@ -9,7 +9,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"seatlink/casework"
+	"seatlink/internal/browsertest"
 	"seatlink/internal/config"
 	"seatlink/internal/mail/mailtest"
 	"seatlink/people"
@@ -139,6 +142,53 @@ func TestNoticesHaveWordsInEveryLanguage(t *testing.T) {
 					t.Errorf("%s: mail.%s.%s is %q", l, kind, part, s)
 				}
 			}
+		}
+	}
+}
+
+// A key adult's Today view lists the families' threads they follow, new
+// messages first and counted, each leading to the pupil's page with the
+// thread; in English and Welsh, with no accessibility failures.
+func TestBrowserKeyAdultSeesFamilyMessagesOnToday(t *testing.T) {
+	ctx, _ := browsertest.New(t)
+	a := testApp(t)
+	bg := context.Background()
+	w := newDeviceWorld(t, a)
+	ka, err := a.people.CreateStaff(bg, w.sys, people.StaffInput{Role: people.RoleTeacher, Email: "ka@msg.test", Name: "Ms Key",
+		SchoolID: w.school, Password: consolePassword})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.casework.SetKeyAdult(bg, w.sys, w.pupil, ka.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	pa, invite, err := a.people.InviteParent(bg, w.sys, people.ParentInput{Email: "mum@msg.test", Name: "Mum", PupilIDs: []string{w.pupil}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.people.AcceptInvite(bg, invite, "a long enough password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.casework.Post(bg, people.Actor{Kind: "parent", ID: pa.ID, Role: people.RoleParent}, w.pupil, "Can we talk?"); err != nil {
+		t.Fatal(err)
+	}
+	item := `#threads-list li[data-pupil="` + w.pupil + `"]`
+	for lang, want := range map[string]string{"en": "Dev 1 new message", "cy": "Dev 1 neges newydd"} {
+		consoleSignIn(t, ctx, a, "ka@msg.test", lang)
+		if err := browsertest.Do(ctx, 10*time.Second, chromedp.WaitVisible(item)); err != nil {
+			t.Fatalf("%s: %v", lang, err)
+		}
+		if got, _ := chromedp.Run(ctx, chromedp.Text(item)); strings.TrimSpace(got) != want {
+			t.Errorf("%s: the thread says %q, want %q", lang, got, want)
+		}
+		if href, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('`+item+` a').getAttribute('href')`)); href != "/ewo#pupil="+w.pupil {
+			t.Errorf("%s: the thread leads to %q", lang, href)
+		}
+		for _, v := range browsertest.Axe(ctx, t) {
+			t.Errorf("%s: %s", lang, v)
+		}
+		if err := chromedp.Do(ctx, chromedp.Click("#signout"), chromedp.WaitVisible("#signin-form")); err != nil {
+			t.Fatal(err)
 		}
 	}
 }

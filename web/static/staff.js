@@ -464,6 +464,24 @@
     } catch (e) { C.result($('returns-result'), C.problem(e), true); }
   }
 
+  // ---- Messages from families: the threads I follow (as key adult, or
+  // the caseload's EWO), those with new messages first, each a link to
+  // the pupil's page where the thread is. ----
+  async function loadThreads() {
+    const threads = await C.api('GET', '/api/v1/messages/threads');
+    const list = $('threads-list');
+    list.textContent = '';
+    $('threads').hidden = threads.length === 0;
+    for (const th of threads) {
+      const li = C.el('li', null, { class: 'return', 'data-pupil': th.pupil_id });
+      const a = C.el('a', th.pupil, { href: '/ewo#pupil=' + encodeURIComponent(th.pupil_id) });
+      const p = C.el('p');
+      p.append(a, ' ', th.unread ? t('staff.threads.unread', { n: th.unread }) : t('staff.threads.none_new'));
+      li.appendChild(p);
+      list.appendChild(li);
+    }
+  }
+
   // ---- Setup (LA admins). ----
   async function loadAdmin() {
     schools = await C.api('GET', '/api/v1/schools');
@@ -688,6 +706,7 @@
         $('today').hidden = false;
         $('today-date').textContent = I.date(new Date());
         await loadReturns();
+        await loadThreads();
       }
       if (me.role === 'admin' || me.role === 'teacher') {
         $('robots').hidden = false;
