@@ -15,8 +15,10 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"seatlink/casework"
 	"seatlink/engagement"
 	"seatlink/internal/browsertest"
+	"seatlink/people"
 )
 
 // pageTool drives one tab for the layout, axe-core and print checks of
@@ -201,8 +203,36 @@ func TestBrowserEWOScreensAxePrint(t *testing.T) {
 	}
 
 	// Printing: one A4 landscape page, for 6 weeks and for 12 (and in
-	// Welsh, whose words are longer).
+	// Welsh, whose words are longer), with the pupil's standing barriers
+	// and open support: more than the page holds, so "and N more".
 	hash := p.eval(`location.hash`)
+	pupilID := strings.TrimPrefix(hash, "#pupil=")
+	sys := people.System
+	sys.LAID = gen.LAID
+	long := strings.Repeat("She says the corridors at change-over are too loud and crowded, and she cannot face them. ", 4)
+	for i, kind := range []string{"anxiety", "bullying", "transport", "family", "send", "other", "illness"} {
+		b, err := a.casework.AddBarrier(context.Background(), sys, pupilID, kind, casework.Voices[i%4], long)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if kind == "illness" {
+			if err := a.casework.ResolveBarrier(context.Background(), sys, b.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for i := 0; i < 7; i++ {
+		s, err := a.casework.AddSupport(context.Background(), sys, pupilID, fmt.Sprintf("Action %d: %s", i+1, long), "Mrs Evans, key adult",
+			time.Now().AddDate(0, 0, 7*i-7).Format(time.DateOnly))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if i == 6 {
+			if err := a.casework.SetSupportStatus(context.Background(), sys, s.ID, "done"); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
 	for _, pr := range []struct {
 		weeks int
 		lang  string
@@ -216,6 +246,13 @@ func TestBrowserEWOScreensAxePrint(t *testing.T) {
 		if got := p.eval(`[getComputedStyle(document.querySelector('.bar')).display, getComputedStyle(document.getElementById('printed')).display,
 			document.querySelectorAll('#week-chart rect').length > 0].join(' ')`); got != "none block true" {
 			t.Errorf("print styles: %q", got)
+		}
+		// Six barriers standing and six actions open: three of each, then "and 3 more".
+		more := map[string]string{"en": "and 3 more", "cy": "a 3 arall"}[pr.lang]
+		if got := p.eval(`[getComputedStyle(document.getElementById('support-print')).display, getComputedStyle(document.getElementById('support-panel')).display,
+			...['print-barriers', 'print-support'].map(id => document.querySelectorAll('#' + id + ' li').length + ':' +
+			document.querySelector('#' + id + ' li:last-child').textContent)].join('|')`); got != "block|none|4:"+more+"|4:"+more {
+			t.Errorf("%s printed barriers and support: %q", pr.lang, got)
 		}
 		if _, err := chromedp.Call(ctx, emulation.SetEmulatedMedia, emulation.SetEmulatedMediaParams{Media: ""}); err != nil {
 			t.Fatal(err)

@@ -572,7 +572,7 @@
       d.appendChild(dd);
       dl.appendChild(d);
     }
-    await showCasework(id);
+    await Promise.all([showCasework(id), support.show(id)]);
     $('pupil').hidden = false; // the chart is drawn at its shown width
     document.body.classList.toggle('weeks-many', h.weeks.length > 8);
     drawChart(h.weeks);
@@ -590,6 +590,9 @@
   // alone (the server answers others 404: nothing is shown); the thread
   // with the family for those who may read it.
   const CW = window.seatlinkCasework;
+  // Barriers, support and contacts (support.js), for staff who may see
+  // the pupil's case; its standing part is on the printed summary.
+  const support = window.seatlinkSupport.staffPanel();
   async function showCasework(id) {
     let unread = 0;
     const [k, cands, checkins, thread] = await Promise.all([
