@@ -6,6 +6,7 @@
 (() => {
   const C = window.seatlinkConsole;
   const P = window.seatlinkPlan;
+  const S = window.seatlinkSupport;
   const I = window.seatlinkI18n;
   const t = I.t;
   const $ = (id) => document.getElementById(id);
@@ -145,10 +146,7 @@
     const phases = $('plan-phases');
     phases.textContent = '';
     phases.appendChild(P.phasesInWords(plan, false));
-    const rv = $('plan-reviews');
-    rv.textContent = '';
-    for (const r of plan.reviews) rv.appendChild(C.el('li', r.held ? t('plan.review.held', { date: P.nice(r.on) }) : P.nice(r.on)));
-    if (!plan.reviews.length) rv.appendChild(C.el('li', t('plan.review.none')));
+    await showReviews(plan);
     const notes = $('plan-notes');
     notes.textContent = '';
     notes.appendChild(P.notes(plan));
@@ -167,6 +165,21 @@
       when: I.date(new Date(plan.updated_at), { day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit' }) });
     $('plans').hidden = true;
     $('plan').hidden = false;
+  }
+
+  // showReviews lists the plan's reviews; for staff who may see the
+  // pupil's case (support.js; others get the dates alone) each has its
+  // record, or a form to record it with the pupil's own words shown
+  // first, and the plan links to the pupil's barriers and support.
+  async function showReviews(plan, recordedOn) {
+    let c = null;
+    try { c = await S.load(plan.pupil_id); } catch (e) { c = null; }
+    $('plan-case').hidden = !c;
+    $('plan-case-link').href = '/ewo#pupil=' + encodeURIComponent(plan.pupil_id);
+    S.reviews($('plan-reviews'), plan, c, { pupilName: pupil.display_name, onRecorded: async (on) => {
+      await showReviews(plan, on);
+    } });
+    if (recordedOn) C.result($('review-status'), t('plan.review.recorded', { date: P.nice(recordedOn) }));
   }
 
   async function showMaterials() {
