@@ -58,16 +58,24 @@ func TestBrowserPageAfterServerRestart(t *testing.T) {
 	waitFor(t, 40*time.Second, "the picture again after the restart", func() bool { return frames() > before+30 })
 	waitFor(t, 5*time.Second, "the page to say it is in class again", func() bool { return state() == "in_class" })
 
-	// A graceful restart (an update): the server says it is stopping, and
-	// the page says the class will be back in a moment.
+	// A graceful restart (an update), with the page in Welsh: the server
+	// says it is stopping, and the page says the class will be back in a
+	// moment.
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/join?lang=cy")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 30*time.Second, "in class in Welsh", func() bool { return state() == "in_class" })
 	if err := server.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, 10*time.Second, "the page to say the class is coming back", func() bool {
-		return said() == "Your class will be back in a moment." || said() == "Getting your class back…"
+		return said() == "Bydd eich dosbarth yn ôl mewn eiliad." || said() == "Wrthi'n cael eich dosbarth yn ôl…"
 	})
 	if s := state(); s != "reconnecting" {
 		t.Errorf("during a graceful restart the page is %q", s)
+	}
+	for _, v := range browsertest.Axe(ctx, t) {
+		t.Errorf("reconnecting, Welsh: %s", v)
 	}
 	_ = server.Wait()
 	server = startServer(t, bin, dbPath, addr)
