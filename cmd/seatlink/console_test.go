@@ -71,7 +71,9 @@ func TestBrowserStaffConsole(t *testing.T) {
 			chromedp.SetValue("#signin-form [name=email]", email),
 			chromedp.SetValue("#signin-form [name=password]", pw),
 			chromedp.Click("#signin-form button"),
-			chromedp.WaitVisible("#pupils"),
+			// Everything the console loads is in place: nothing is redrawn
+			// under a click from here (a busy machine loads it slowly).
+			chromedp.WaitVisible(`body[data-ready="1"]`),
 		); err != nil {
 			t.Fatal(err)
 		}
@@ -109,7 +111,7 @@ func TestBrowserStaffConsole(t *testing.T) {
 	}
 	waitText("#pupil-rows", "Kim")
 	// The pupil's join links open under their row; a new one is issued there.
-	if err := chromedp.Do(ctx, chromedp.Click(`#pupil-rows button[aria-expanded]`), chromedp.WaitVisible("#issue-link"),
+	if err := browsertest.Do(ctx, 30*time.Second, chromedp.Click(`#pupil-rows button[aria-expanded]`), chromedp.WaitVisible("#issue-link"),
 		chromedp.Click("#issue-link")); err != nil {
 		t.Fatal(err)
 	}
