@@ -272,7 +272,8 @@ func newDownTrack(up *upTrack, streamID string) *downTrack {
 
 // Bind is called by Pion when the subscriber's transceiver starts sending.
 // It picks the negotiated codec that matches the publisher's and asks the
-// publisher for a keyframe, so the subscriber's first picture comes at once.
+// publisher for a keyframe (or leaves that to the subscriber's connecting),
+// so the subscriber's first picture comes at once.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codec, ok := matchCodec(d.up.codec, ctx.CodecParameters())
 	if !ok {
@@ -288,7 +289,12 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		}
 	}
 	d.bound.Store(b)
-	d.up.requestKeyframe()
+	// A subscriber not connected yet (its first answer, a resumed
+	// pupil) asks when it connects (Participant.watch): a keyframe now
+	// would be lost before SRTP works, and the next one rate-limited.
+	if d.sub == nil || d.sub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+		d.up.requestKeyframe()
+	}
 	return codec, nil
 }
 

@@ -297,6 +297,22 @@ func (w *world) waitFrames(t *testing.T, n float64, limit time.Duration, what st
 	}
 }
 
+// logTrace prints the page's connection events since from (NETLAB_DEBUG).
+func (w *world) logTrace(t *testing.T, from time.Time) {
+	t.Helper()
+	if os.Getenv("NETLAB_DEBUG") == "" {
+		return
+	}
+	var trace [][2]any
+	w.eval(t, "JSON.stringify(window.seatlink.trace)", &trace)
+	for _, e := range trace {
+		ms, _ := e[0].(float64)
+		if at := time.UnixMilli(int64(ms)); !at.Before(from) {
+			t.Logf("page +%5dms %v", at.Sub(from).Milliseconds(), e[1])
+		}
+	}
+}
+
 // A school firewall that blocks UDP and opens only HTTPS and TURN's TCP
 // port: the pupil joins through TURN over TCP and sees the class within
 // 3 s of opening the link.
@@ -368,19 +384,33 @@ func TestNetOutageAndNewAddress(t *testing.T) {
 	}
 
 	w.waitFrames(t, w.sample(t).Frames+30, 10*time.Second, "video before renumbering")
+	before = w.sample(t).Frames
+	changed := time.Now() // from the start of the change: Renumber takes 20-100 ms
 	pupil, wan, err := l.Renumber(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := time.Now()
-	before = w.sample(t).Frames
-	// The page sees its new address among its ICE candidates, finds its
-	// WebSocket dead, resumes the session on a new one and restarts ICE;
-	// that takes 2.8 to 10 s today (the aim is 2 s, as after an outage:
-	// docs/BENCHMARKS.md), so this bounds it at 15 s.
+	renumbered := time.Since(changed)
+	// The page sees its media stop (0.45 s without a packet), pings its
+	// WebSocket and opens a new one beside it; the old one is dead, so it
+	// resumes the session on the new one at once. That first peer
+	// connection fails: Chromium on Linux tells WebRTC of a new address
+	// only 2 s after it came (net::NetworkChangeNotifierLinux debounces IP
+	// address changes by 2000 ms), so it still gathers on the old one. The
+	// page then tries a throwaway gathering every 100 ms and joins again
+	// as soon as it yields a UDP candidate, about 1.9 s after the change;
+	// ICE, DTLS and the keyframe asked for on connecting take 0.1-0.2 s
+	// more, and five frames 0.17 s. So the 2 s cannot be met with
+	// Chromium here: 2.26-2.31 s measured (docs/BENCHMARKS.md), bounded at
+	// 3 s (it was 2.8-10 s before the page watched its media).
 	s := w.waitFrames(t, before+5, 15*time.Second, "video after the address changed")
-	t.Logf("new address %s behind %s: video back %s after the change, path %s, page %s", pupil, wan,
-		time.Since(changed).Round(10*time.Millisecond), s.Path, s.State)
+	back = time.Since(changed)
+	t.Logf("new address %s behind %s (renumbering took %s): video back %s after the change began, path %s, page %s", pupil, wan,
+		renumbered.Round(time.Millisecond), back.Round(10*time.Millisecond), s.Path, s.State)
+	if back > 3*time.Second {
+		t.Errorf("video back %s after the address changed, want within 3 s (Chromium's own 2 s is the floor)", back.Round(10*time.Millisecond))
+	}
+	w.logTrace(t, changed)
 }
 
 // The pupil's downlink capped at 600 kbit/s: the robot's video falls under
