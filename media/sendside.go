@@ -27,7 +27,9 @@ import (
 //   - the loss.
 //
 // A queue that stands over overuseDelay for overuseFor and is not
-// draining, or over lossCut of packets lost in a second, means the line is
+// draining, or over lossCut of packets lost over fbLossWindow (and at least
+// lossPackets: random loss of 5 % shows over 10 % in one second in one
+// window of fifty, and the line is no fuller for it), means the line is
 // full: the estimate is cut to cutFactor of what it delivered, which is
 // what the line carries (a full line delivers its capacity). The estimate
 // never rises by itself: what is sent says nothing of what more the line
@@ -49,20 +51,25 @@ import (
 // interceptor's pkg/gcc would take a lock, a map lookup and an allocation
 // for every packet (estimator.go).
 const (
-	twccRing      = 1024 // packets remembered: 4 s at 2.5 Mbit/s
-	overuseDelay  = 40 * time.Millisecond
-	overuseFor    = 250 * time.Millisecond
-	drainMargin   = 5 * time.Millisecond
-	lossCut       = 0.10
-	cutFactor     = 0.8
-	cutEvery      = 2 * time.Second
-	clearDelay    = 20 * time.Millisecond
-	abortDelay    = 40 * time.Millisecond
-	probeStep     = 1.5
-	probeFor      = time.Second
-	probeAgain    = time.Second // after a probe that raised the estimate
-	probeGapFirst = 2 * time.Second
-	probeGapMax   = 6 * time.Second
+	twccRing     = 1024 // packets remembered: 4 s at 2.5 Mbit/s
+	overuseDelay = 40 * time.Millisecond
+	overuseFor   = 250 * time.Millisecond
+	drainMargin  = 5 * time.Millisecond
+	lossCut      = 0.10
+	fbLossWindow = 2 * time.Second
+	lossPackets  = 100
+	cutFactor    = 0.8
+	cutEvery     = 2 * time.Second
+	clearDelay   = 20 * time.Millisecond
+	abortDelay   = 40 * time.Millisecond
+	probeStep    = 1.5
+	// probeStepAfterFail is the step after a probe that built a queue
+	// (under a cap, probes keep failing: each fills the cap's queue less).
+	probeStepAfterFail = 1.3
+	probeFor           = time.Second
+	probeAgain         = time.Second // after a probe that raised the estimate
+	probeGapFirst      = 2 * time.Second
+	probeGapMax        = 6 * time.Second
 	// probeWhenUsed: probe only while the publisher sends at least this
 	// share of the estimate (its rungs are up to 1.65 apart, and a rung
 	// sends less than it is named for); one that sends less letGoAfter
@@ -286,7 +293,7 @@ type sendSide struct {
 	// Loss over at least a second.
 	lossFrom           int64
 	lossPkts, lossLost int
-	lossy              bool // the last second lost over 2 %
+	lossy              bool // the last window lost over lossCut
 	clearFrom          int64
 
 	// The probe: padding up to target from probeFrom to probeUntil
@@ -299,6 +306,7 @@ type sendSide struct {
 	pPkts, pLost          int
 	aborted               bool // a queue built: the padding stopped
 	probeGap              time.Duration
+	failed                bool // the last probe built a queue
 	nextProbe             int64
 }
 
@@ -361,9 +369,9 @@ func (s *sendSide) onFeedback(pkts []fbPacket, now int64) (stop bool) {
 		s.lossFrom = now
 	}
 	lossNow := 0.0
-	if now-s.lossFrom >= us(time.Second) && s.lossPkts >= 20 {
+	if now-s.lossFrom >= us(fbLossWindow) && s.lossPkts >= lossPackets {
 		lossNow = float64(s.lossLost) / float64(s.lossPkts)
-		s.lossy = lossNow > 0.02
+		s.lossy = lossNow > lossCut
 		s.lossFrom, s.lossPkts, s.lossLost = now, 0, 0
 	}
 	// A queue over overuseDelay: when it came, and whether it drains.
@@ -426,16 +434,17 @@ func (s *sendSide) endProbe(now int64) {
 	if s.pPkts > 0 {
 		loss = float64(s.pLost) / float64(s.pPkts)
 	}
-	ok := !s.aborted && loss < 0.05 && float64(got) >= 0.8*float64(s.target)
+	ok := !s.aborted && loss < lossCut && float64(got) >= 0.8*float64(s.target)
 	switch {
 	case ok:
 		s.est = max(s.est, min(got, s.target))
-		s.raised = now
+		s.raised, s.failed = now, false
 		s.probeGap = probeGapFirst
 		s.nextProbe = now + us(probeAgain)
 		return
 	default: // the estimate stays; the next probe waits longer
 		s.probeGap = min(max(s.probeGap*2, probeGapFirst), probeGapMax)
+		s.failed = true
 	}
 	s.nextProbe = now + us(s.probeGap)
 }
@@ -470,7 +479,11 @@ func (s *sendSide) tick(now, sending, ceiling int64) int64 {
 		return 0
 	}
 	s.probing, s.aborted = true, false
-	s.target = min(int64(float64(max(s.est, sending))*probeStep), ceiling)
+	step := probeStep
+	if s.failed { // the last probe failed: a smaller step, less queue if it fails again
+		step = probeStepAfterFail
+	}
+	s.target = min(int64(float64(max(s.est, sending))*step), ceiling)
 	s.probeFrom, s.probeUntil = now, now+us(probeFor)
 	s.pBytes, s.pFirst, s.pLast, s.pPkts, s.pLost = 0, 0, 0, 0, 0
 	return max(s.target-sending, 0)

@@ -2,6 +2,7 @@ package media
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -151,15 +152,31 @@ func TestSendSideRules(t *testing.T) {
 			t.Fatalf("estimate %d after a queue that drained, want no limit", s.est)
 		}
 	})
-	t.Run("loss over 10 % in a second cuts", func(t *testing.T) {
+	t.Run("loss over 10 % over two seconds cuts", func(t *testing.T) {
 		var s sendSide
 		now := int64(0)
-		for range 12 {
+		for range 25 {
 			s.onFeedback(batch(now, 10, 0, 0, 4), now+100*ms) // 30 % lost
 			now += 100 * ms
 		}
 		if s.est == 0 {
-			t.Fatal("no limit after a second of 30 % loss")
+			t.Fatal("no limit after 2.5 s of 30 % loss")
+		}
+	})
+	t.Run("5 % random loss is no reason to cut", func(t *testing.T) {
+		var s sendSide
+		r := rand.New(rand.NewPCG(1, 2))
+		now := int64(0)
+		for range 600 { // a minute, 60 packets a second
+			p := batch(now, 6, 0, 0, 0)
+			for i := range p {
+				p[i].lost = r.Float64() < 0.05
+			}
+			s.onFeedback(p, now+100*ms)
+			now += 100 * ms
+		}
+		if s.est != 0 {
+			t.Fatalf("estimate %d after a minute of 5 %% random loss, want no limit", s.est)
 		}
 	})
 	t.Run("a probe that shows no queue raises the estimate to what it carried", func(t *testing.T) {
