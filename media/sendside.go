@@ -27,29 +27,34 @@ import (
 //   - the loss.
 //
 // A queue that stands over overuseDelay for overuseFor and is not
-// draining, or over lossCut of packets lost over fbLossWindow (and at least
-// lossPackets: random loss of 5 % shows over 10 % in one second in one
-// window of fifty, and the line is no fuller for it), means the line is
-// full: the estimate is cut to cutFactor of what it delivered, which is
-// what the line carries (a full line delivers its capacity). The estimate
+// draining from its peak (one big frame fills a capped line's queue for a
+// moment too), or over lossCut of packets lost over fbLossWindow and at
+// least lossPackets (random loss of 5 % shows over 10 % in about one
+// one-second window of fifty, and the line is no fuller for it), means the
+// line is full: the estimate is cut to cutFactor of what it delivered (a
+// full line delivers what it carries; the fifth left over is for the
+// robot's frames, which leave in bursts of up to 10 KB that a capped
+// line's 100 ms queue must hold). The estimate
 // never rises by itself: what is sent says nothing of what more the line
 // could carry. Instead, while the estimate holds the publisher back (it
 // sends at least probeWhenUsed of it), the line is clear and probeGap has
 // passed, the SFU probes: for probeFor it adds padding to the pupil's video
 // up to probeStep times the estimate. If the feedback on the probe shows no
-// queue and little loss, the estimate takes what the probe delivered and
-// the publisher is told it may send more, before it sends it; if a queue
-// builds, the padding stops at once (abortDelay, long before the cap's
-// queue overflows) and the estimate stays (or rises to what a saturated
-// line delivered, if that is more). Failed probes wait twice as long each
-// time, up to probeGapMax.
+// queue and under lossCut lost, the estimate takes what the probe
+// delivered and the publisher is told it may send more, before it sends
+// it; if a queue builds (over abortDelay in two feedbacks running, or
+// twice that in one), the padding stops at once, long before a cap's
+// queue overflows, and the estimate stays. Failed probes wait twice as
+// long each time, up to probeGapMax, and ask for less (probeStepAfterFail).
+// A publisher that does not use what a probe let it send sends all it
+// has: the estimate lets go (no limit) until the next cut.
 //
 // This is GCC's design (draft-ietf-rmcat-gcc) reduced to what one
 // publisher's rendition ladder needs, and its cost is on RTCP: the
-// forwarding path numbers each video packet and stores one word in a
-// ring (twccSend.record), and pads only while a probe runs. pion/
-// interceptor's pkg/gcc would take a lock, a map lookup and an allocation
-// for every packet (estimator.go).
+// forwarding path stores one word a packet in the track's sendLog, adds
+// an offset for each subscriber's number (twccSend.media), and pads only
+// while a probe runs. pion/interceptor's pkg/gcc would take a lock, a map
+// lookup and an allocation for every packet (estimator.go).
 const (
 	twccRing     = 1024 // packets remembered: 4 s at 2.5 Mbit/s
 	overuseDelay = 40 * time.Millisecond
