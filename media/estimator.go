@@ -8,36 +8,32 @@ import (
 	"github.com/pion/rtcp"
 )
 
-// What a subscriber's line carries, and why it is estimated this way.
+// What a subscriber's line carries when it reports no transport-wide
+// congestion control feedback (a pupil's browser does: sendside.go
+// estimates its line, and this is not used for it).
 //
-// The pupil's browser is the best judge of its own line: given REMB and no
-// transport-wide congestion control on the video it receives (newAPI), it
-// runs libwebrtc's receive-side, delay-based estimator and reports the
-// result in REMB about once a second, and at once when it falls. That
-// estimator reacts to a queue building on the line; it does not react to
-// loss, and a Go client (or any client) may send no REMB at all. So the
-// SFU keeps a small estimator of its own beside it, fed by the receiver
-// reports every client sends: GCC's loss-based rule (over 10 % lost: down
-// by half the loss; under 2 %: up 8 % a second), and a queuing-delay rule
-// on the round trip the reports give (the report's LSR and DLSR against
-// our sender reports), cutting to 85 % of what was sent when the round
-// trip stands more than queuingHigh over its recent minimum and is still
-// rising (a queue building; a path that is merely longer, after an ICE
-// restart, costs one cut, not one a second). The estimate is the lower of
-// the two.
+// Such a client may estimate its own line and report it in REMB
+// (libwebrtc's receive-side, delay-based estimator, about once a second
+// and at once when it falls); that reacts to a queue building on the line,
+// not to loss, and a client may send no REMB at all. So the SFU keeps a
+// small estimator of its own beside it, fed by the receiver reports every
+// client sends: GCC's loss-based rule (over 10 % lost: down by half the
+// loss; under 2 %: up 8 % a second), and a queuing-delay rule on the round
+// trip the reports give (the report's LSR and DLSR against our sender
+// reports), cutting to 85 % of what was sent when the round trip stands
+// more than queuingHigh over its recent minimum and is still rising (a
+// queue building; a path that is merely longer, after an ICE restart,
+// costs one cut, not one a second). The estimate is the lower of the two.
 //
-// We chose this over pion/interceptor's pkg/gcc (a full send-side GCC from
-// TWCC feedback). pkg/gcc must see every packet sent: each goes through
-// its pacer (a lock and a map lookup even in its NoOpPacer), gets an
-// attributes map allocated when it has none (ours never do), and is
-// recorded with time.Now under the feedback adapter's lock; for 100 links
-// that is a lock, an allocation and a clock read on every one of some
-// 30,000 packets a second on the forwarding path that track.go keeps to
-// an atomic load and no allocation. It would also put transport-wide
-// sequence numbers on the pupil's video, which turns the browser's own
-// estimator off. Everything here runs on RTCP (a few packets a second per
-// subscriber) and on the adapt ticker; the forwarding path only adds the
-// bytes it sends to a counter.
+// pion/interceptor's pkg/gcc (a full send-side GCC from TWCC feedback)
+// was not taken for either: it must see every packet sent, each through
+// its pacer (a lock and a map lookup even in its NoOpPacer), with an
+// attributes map allocated when it has none (ours never do), recorded
+// with time.Now under the feedback adapter's lock; for 100 links that is
+// a lock, an allocation and a clock read on every one of some 30,000
+// packets a second on the forwarding path that track.go keeps free of
+// them. This file runs on RTCP and the adapt ticker; sendside.go adds one
+// record a packet.
 const (
 	// rembFreshFor is how long a browser's REMB stands without a new one.
 	rembFreshFor = 3 * time.Second

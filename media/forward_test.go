@@ -29,7 +29,7 @@ func (w *countingWriter) Write(b []byte) (int, error) { return len(b), nil }
 func testUpTrack(kind webrtc.RTPCodecType) *upTrack {
 	u := &upTrack{kind: kind, metrics: NewMetrics(nil), clock: new(atomic.Int64)}
 	if kind == webrtc.RTPCodecTypeVideo {
-		u.cache = newPacketCache(512)
+		u.cache, u.sent = newPacketCache(512), &sendLog{}
 	}
 	return u
 }
@@ -92,13 +92,16 @@ func TestForwardRewritesPerSubscriberAndCaches(t *testing.T) {
 // BenchmarkForward forwards one video packet to n subscribers; abs=1
 // stamps abs-send-time, as for pupils.
 func BenchmarkForward(b *testing.B) {
-	for _, tc := range []struct{ n, abs int }{{1, 0}, {1, 1}, {4, 0}, {16, 0}, {16, 1}} {
+	// twcc: what a pupil's browser takes now, a transport-wide number and
+	// the send record for its feedback (sendside.go); abs: abs-send-time,
+	// for a client that takes only REMB.
+	for _, tc := range []struct{ n, abs, twcc int }{{1, 0, 0}, {1, 1, 0}, {1, 0, 1}, {4, 0, 0}, {16, 0, 0}, {16, 1, 0}, {16, 0, 1}} {
 		n := tc.n
-		b.Run(fmt.Sprintf("subscribers=%d/abs=%d", n, tc.abs), func(b *testing.B) {
+		b.Run(fmt.Sprintf("subscribers=%d/abs=%d/twcc=%d", n, tc.abs, tc.twcc), func(b *testing.B) {
 			u := testUpTrack(webrtc.RTPCodecTypeVideo)
 			for i := 0; i < n; i++ {
 				d := newDownTrack(u, "robot")
-				d.bound.Store(&binding{ssrc: uint32(i), pt: 96, w: &countingWriter{}, absID: uint8(2 * tc.abs)})
+				d.bound.Store(&binding{ssrc: uint32(i), pt: 96, w: &countingWriter{}, absID: uint8(2 * tc.abs), twccID: uint8(3 * tc.twcc)})
 				u.addSubscriber(d)
 			}
 			raw := rawPacket(b, 0, 1100)

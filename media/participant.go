@@ -189,8 +189,16 @@ func (p *Participant) watch() {
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		p.log.Debug("peer connection state", "state", s.String())
-		if s == webrtc.PeerConnectionStateFailed {
+		switch s {
+		case webrtc.PeerConnectionStateFailed:
 			go p.close(ErrPeerFailed)
+		case webrtc.PeerConnectionStateConnected:
+			// SRTP works from now on. The keyframe asked for when the
+			// track was bound went out before it did (a resumed pupil's
+			// track binds at the answer, 0.2 s earlier) and was lost; ask
+			// again so the picture starts now rather than when the
+			// browser asks for one itself.
+			go p.requestKeyframes()
 		}
 	})
 	pc.OnTrack(func(remote *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
@@ -203,6 +211,21 @@ func (p *Participant) watch() {
 		up.run()
 		r.removeTrack(p, up)
 	})
+}
+
+// requestKeyframes asks the publishers of the video p receives for a
+// keyframe.
+func (p *Participant) requestKeyframes() {
+	r := p.room
+	r.mu.Lock()
+	ups := make([]*upTrack, 0, len(p.subs))
+	for up := range p.subs {
+		ups = append(ups, up)
+	}
+	r.mu.Unlock()
+	for _, up := range ups {
+		up.requestKeyframe() // audio: a no-op
+	}
 }
 
 // ID is the participant's id, for logs and the client.

@@ -192,18 +192,18 @@ func (s *SFU) sizeSocketBuffers(c *net.UDPConn) {
 // generation towards publishers and transport-wide congestion control, and a
 // SettingEngine bound to our single UDP port and ICE-TCP listener.
 //
-// subscriber is the API of pupils, who receive the classroom's video: its
-// video carries no transport-wide congestion control, so the pupil's
-// browser estimates what its line carries itself and reports it in REMB,
-// which the SFU relays to the robot's encoder (adapt.go). Publishers keep
-// TWCC both ways.
+// subscriber is the API of pupils, who receive the classroom's video: the
+// SFU numbers that video with transport-wide sequence numbers itself
+// (track.go), the pupil's browser reports their arrival in TWCC feedback,
+// and the SFU estimates the pupil's line from it and probes it
+// (sendside.go), relaying the result to the robot's encoder (adapt.go).
+// A client that does not take transport-cc reports REMB instead.
+// Publishers keep TWCC both ways.
 func (s *SFU) newAPI(subscriber bool) (*webrtc.API, error) {
 	me := &webrtc.MediaEngine{}
 	videoFB := []webrtc.RTCPFeedback{
 		{Type: "goog-remb"}, {Type: "ccm", Parameter: "fir"}, {Type: "nack"}, {Type: "nack", Parameter: "pli"},
-	}
-	if !subscriber {
-		videoFB = append(videoFB, webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC})
+		{Type: webrtc.TypeRTCPFBTransportCC},
 	}
 	codecs := []struct {
 		p webrtc.RTPCodecParameters
@@ -237,14 +237,17 @@ func (s *SFU) newAPI(subscriber bool) (*webrtc.API, error) {
 		return nil, err
 	}
 
-	// A pupil's video carries the time it left us (abs-send-time), so the
-	// browser's estimate of its line is made from send and arrival times,
-	// not from the robot's frame timestamps (bursty: a frame's packets
-	// leave together).
+	// A pupil's video carries its transport-wide sequence number (the
+	// SFU's own estimate, sendside.go) or, for a client that takes only
+	// REMB, the time it left us (abs-send-time), so that its estimate is
+	// made from send and arrival times, not from the robot's frame
+	// timestamps (bursty: a frame's packets leave together).
 	if subscriber {
-		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.ABSSendTimeURI},
-			webrtc.RTPCodecTypeVideo); err != nil {
-			return nil, err
+		for _, uri := range []string{sdp.TransportCCURI, sdp.ABSSendTimeURI} {
+			if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri},
+				webrtc.RTPCodecTypeVideo); err != nil {
+				return nil, err
+			}
 		}
 	}
 
@@ -265,8 +268,9 @@ func (s *SFU) newAPI(subscriber bool) (*webrtc.API, error) {
 	}
 	// TWCC feedback to publishers (their bandwidth estimate) and TWCC
 	// sequence numbers on what we send (subscribers' feedback to us). A
-	// subscriber's video has neither: its browser's REMB says what its
-	// line carries; its microphone keeps TWCC feedback from us.
+	// subscriber's video is numbered by the SFU itself (track.go), not by
+	// Pion's interceptor (an allocation a packet); its microphone keeps
+	// TWCC feedback from us.
 	if subscriber {
 		me.RegisterFeedback(webrtc.RTCPFeedback{Type: webrtc.TypeRTCPFBTransportCC}, webrtc.RTPCodecTypeAudio)
 		if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.TransportCCURI},

@@ -27,6 +27,9 @@ type upTrack struct {
 	codec   webrtc.RTPCodecParameters
 	cache   *packetCache
 	metrics *Metrics
+	// sent is when each video packet left, for subscribers' feedback
+	// (sendside.go).
+	sent *sendLog
 
 	subsMu sync.Mutex
 	subs   atomic.Pointer[[]*downTrack]
@@ -56,6 +59,7 @@ func newUpTrack(p *Participant, remote *webrtc.TrackRemote, recv *webrtc.RTPRece
 	}
 	if u.kind == webrtc.RTPCodecTypeVideo {
 		u.cache = newPacketCache(s.cfg.PacketCacheSize)
+		u.sent = &sendLog{}
 	}
 	if u.kind == webrtc.RTPCodecTypeAudio && p.role == RolePupil {
 		for _, e := range recv.GetParameters().HeaderExtensions {
@@ -113,9 +117,15 @@ func (u *upTrack) forward(raw []byte, pkt *rtp.Packet, scratch *sendScratch) {
 		}
 	}
 	if subs := u.subs.Load(); subs != nil {
-		scratch.absRead = false // a new packet: a new send time
+		scratch.timed = false // a new packet: a new send time
+		if u.sent != nil {
+			scratch.idx = u.sent.next
+		}
 		for _, d := range *subs {
 			d.writeRTP(&pkt.Header, scratch, pkt.Payload, len(raw))
+		}
+		if scratch.timed && u.sent != nil { // some subscriber numbered it
+			u.sent.add(len(pkt.Payload)+12+4, scratch.us) // as sent: the header and the number
 		}
 	}
 }
@@ -224,32 +234,101 @@ type downTrack struct {
 	sent atomic.Int64
 
 	// For video only (adapt.go): sub is the subscriber, line what its
-	// feedback says of its line, video whether video flows to it
-	// (videoFlowing, videoPausing, videoPaused, videoAwaitKey), shift how
-	// its sequence numbers are moved so that video held back leaves no
-	// gap for it to NACK, and lastOut (the forwarding goroutine's own)
-	// the last sequence number it was sent.
+	// feedback says of its line, tw its transport-wide numbering and the
+	// estimate from its feedback (sendside.go), video whether video flows
+	// to it (videoFlowing, videoPausing, videoPaused, videoAwaitKey), and
+	// lastOut and by (the forwarding goroutine's own) the last sequence
+	// number it was sent and what is taken from the publisher's: video
+	// held back leaves no gap for it to NACK, and probe padding takes
+	// numbers of its own. shifts records each change of by for NACKs.
 	sub     *Participant
 	line    *lineEstimate
+	tw      *twccSend
 	video   atomic.Int32
-	shift   atomic.Uint64
 	lastOut uint16
+	by      uint16
 	sentAny bool
+	shifts  *shiftLog
 	adapt   adaptState
+}
+
+// shiftLog is the history of a subscriber's sequence number shifts, so
+// that a NACK is mapped back to the publisher's packet that had the
+// number; written by the forwarding goroutine, read by the RTCP reader.
+type shiftLog struct {
+	mu sync.Mutex
+	n  int // changes ever made
+	at [128]seqShift
+}
+
+// seqShift: from the subscriber's number from on, by is taken from the
+// publisher's; the pad numbers before from are probe padding; floor says
+// nothing before from is worth resending (video was held back).
+type seqShift struct {
+	from, by, pad uint16
+	floor         bool
+}
+
+func (l *shiftLog) add(c seqShift) {
+	l.mu.Lock()
+	l.at[l.n%len(l.at)] = c
+	l.n++
+	l.mu.Unlock()
+}
+
+// publisherSeq maps a sequence number the subscriber NACKs back to the
+// publisher's; false for probe padding, for a packet from before video
+// was held back (old by now, and not worth a weak line's room), and for
+// one older than the history.
+func (l *shiftLog) publisherSeq(seq uint16) (uint16, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := 0; i < min(l.n, len(l.at)); i++ {
+		c := l.at[(l.n-1-i)%len(l.at)]
+		if int16(seq-c.from) >= 0 {
+			return seq + c.by, true
+		}
+		if int16(seq-(c.from-c.pad)) >= 0 || c.floor {
+			return 0, false
+		}
+	}
+	if l.n > len(l.at) {
+		return 0, false
+	}
+	return seq, true
 }
 
 // sendScratch is a sending goroutine's own room for rewriting a packet's
 // header for one subscriber (the forwarding loop has one, each
 // subscriber's RTCP reader another for NACKs), so that rewriting
 // allocates nothing: the header, its one extension, and the packet's
-// abs-send-time, read from the clock once per packet whatever the number
-// of subscribers.
+// send time (abs-send-time, or µs of the SFU clock for transport-wide
+// feedback), read from the clock once per packet whatever the number of
+// subscribers.
 type sendScratch struct {
-	hdr     rtp.Header
-	ext     [1]rtp.Extension
-	abs     [3]byte
-	absRead bool
+	hdr   rtp.Header
+	ext   [1]rtp.Extension
+	abs   [3]byte
+	tcc   [2]byte
+	us    int64
+	timed bool
+	idx   uint16 // the packet's index in its track's sendLog
 }
+
+// epoch is the SFU clock's zero: send times are µs since it.
+var epoch = time.Now()
+
+// clock reads the time once per packet.
+func (s *sendScratch) clock() {
+	if !s.timed {
+		now := time.Now()
+		s.us, s.abs, s.timed = int64(now.Sub(epoch)/time.Microsecond), absSendTime(now), true
+	}
+}
+
+// padding is the payload of a probe's padding packet: RTP padding whose
+// last byte says how long it is.
+var padding = func() (p [padSize]byte) { p[padSize-1] = padSize; return }()
 
 type binding struct {
 	ssrc uint32
@@ -258,21 +337,26 @@ type binding struct {
 	// levelID is the subscriber's id for the RFC 6464 audio level (0:
 	// not negotiated); absID its id for abs-send-time on video.
 	levelID, absID uint8
+	// twccID is its id for transport-wide sequence numbers on video (0:
+	// not negotiated: it sends REMB, or nothing).
+	twccID uint8
 }
 
 var _ webrtc.TrackLocal = (*downTrack)(nil)
 
 func newDownTrack(up *upTrack, streamID string) *downTrack {
-	d := &downTrack{up: up, id: up.kind.String(), streamID: streamID}
+	d := &downTrack{up: up, id: up.kind.String(), streamID: streamID, shifts: &shiftLog{}}
 	if up.kind == webrtc.RTPCodecTypeVideo {
 		d.line = &lineEstimate{}
+		d.tw = &twccSend{}
 	}
 	return d
 }
 
 // Bind is called by Pion when the subscriber's transceiver starts sending.
 // It picks the negotiated codec that matches the publisher's and asks the
-// publisher for a keyframe, so the subscriber's first picture comes at once.
+// publisher for a keyframe (or leaves that to the subscriber's connecting),
+// so the subscriber's first picture comes at once.
 func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameters, error) {
 	codec, ok := matchCodec(d.up.codec, ctx.CodecParameters())
 	if !ok {
@@ -286,9 +370,17 @@ func (d *downTrack) Bind(ctx webrtc.TrackLocalContext) (webrtc.RTPCodecParameter
 		if e.URI == sdp.ABSSendTimeURI && d.up.kind == webrtc.RTPCodecTypeVideo {
 			b.absID = uint8(e.ID)
 		}
+		if e.URI == sdp.TransportCCURI && d.tw != nil {
+			b.twccID = uint8(e.ID)
+		}
 	}
 	d.bound.Store(b)
-	d.up.requestKeyframe()
+	// A subscriber not connected yet (its first answer, a resumed
+	// pupil) asks when it connects (Participant.watch): a keyframe now
+	// would be lost before SRTP works, and the next one rate-limited.
+	if d.sub == nil || d.sub.pc.ConnectionState() == webrtc.PeerConnectionStateConnected {
+		d.up.requestKeyframe()
+	}
 	return codec, nil
 }
 
@@ -339,22 +431,54 @@ func (d *downTrack) writeRTP(h *rtp.Header, scratch *sendScratch, payload []byte
 			return
 		}
 	}
-	seq -= uint16(d.shift.Load())
+	seq -= d.by
 	d.lastOut, d.sentAny = seq, true
-	d.write(b, h, scratch, payload, size, seq)
+	tseq := -1
+	if b.twccID != 0 && d.up.sent != nil {
+		scratch.clock()
+		tseq = int(d.tw.media(scratch.idx))
+	}
+	d.write(b, h, scratch, payload, size, seq, tseq)
+	if tseq >= 0 && h.Marker {
+		d.pad(b, h, scratch)
+	}
+}
+
+// pad sends the padding a probe wants now, after the last packet of a
+// frame: padding-only packets under the next sequence numbers (the
+// publisher's that follow are moved on by as many), which the subscriber
+// counts in its feedback and drops.
+func (d *downTrack) pad(b *binding, h *rtp.Header, s *sendScratch) {
+	n := d.tw.padding(s.us) / padSize
+	if n == 0 {
+		return
+	}
+	from := d.lastOut + 1
+	tfrom := d.tw.padded(n, s.us)
+	ph := *h
+	ph.Marker, ph.Padding, ph.Extension, ph.Extensions = false, true, false, nil
+	for i := range n {
+		d.write(b, &ph, s, padding[:], 0, from+uint16(i), int(tfrom+uint16(i)))
+	}
+	d.lastOut += uint16(n)
+	d.by -= uint16(n)
+	d.shifts.add(seqShift{from: d.lastOut + 1, by: d.by, pad: uint16(n)})
 }
 
 // write sends one packet to the subscriber under sequence number seq,
 // rewriting SSRC and payload type in scratch (a copy of h owned by the
 // calling goroutine), never in the shared packet. size is the packet's
 // length as received.
-func (d *downTrack) write(b *binding, h *rtp.Header, s *sendScratch, payload []byte, size int, seq uint16) {
+//
+// tseq, when not negative, is its transport-wide number. A padding
+// packet has size 0: it is not counted as forwarded.
+func (d *downTrack) write(b *binding, h *rtp.Header, s *sendScratch, payload []byte, size int, seq uint16, tseq int) {
 	scratch := &s.hdr
 	*scratch = *h
 	scratch.SSRC = b.ssrc
 	scratch.PayloadType = b.pt
 	scratch.SequenceNumber = seq
-	if h.Extension || b.absID != 0 {
+	if h.Extension || b.absID != 0 || tseq >= 0 {
 		// The publisher's extensions carry its own ids (and its
 		// transport-wide sequence numbers, which would make a pupil's
 		// browser send TWCC instead of REMB): none is forwarded as it
@@ -367,15 +491,16 @@ func (d *downTrack) write(b *binding, h *rtp.Header, s *sendScratch, payload []b
 		switch {
 		case len(level) > 0:
 			_ = scratch.SetExtension(b.levelID, level)
-		case b.absID != 0: // video: the time it leaves us
-			if !s.absRead {
-				s.abs, s.absRead = absSendTime(time.Now()), true
-			}
+		case tseq >= 0: // video: its number (when it left is in the sendLog)
+			s.tcc = [2]byte{byte(tseq >> 8), byte(tseq)}
+			_ = scratch.SetExtension(b.twccID, s.tcc[:])
+		case b.absID != 0 && b.twccID == 0: // video: the time it leaves us
+			s.clock()
 			_ = scratch.SetExtension(b.absID, s.abs[:])
 		}
 	}
-	if _, err := b.w.WriteRTP(scratch, payload); err != nil {
-		return // the subscriber is going away; its RTCP loop ends too
+	if _, err := b.w.WriteRTP(scratch, payload); err != nil || size == 0 {
+		return // the subscriber is going away (its RTCP loop ends too), or padding
 	}
 	d.up.metrics.ForwardedPackets.Inc()
 	d.up.metrics.ForwardedBytes.Add(float64(size))
@@ -412,6 +537,7 @@ type rtcpHandler struct {
 	pkt     rtp.Packet
 	send    sendScratch
 	resent  [resendSlots]resend
+	fb      []fbPacket   // the last feedback's packets, reused
 	now     func() int64 // monotonic nanoseconds; a test sets it
 }
 
@@ -465,6 +591,7 @@ func (h *rtcpHandler) handle(pkts []rtcp.Packet) {
 			h.d.onReport(p.Reports)
 		case *rtcp.TransportLayerCC:
 			m.rtcpTWCC.Inc()
+			h.fb = h.d.onFeedback(p, h.fb)
 		case *rtcp.ReceiverEstimatedMaximumBitrate:
 			m.rtcpREMB.Inc()
 			if h.d.line != nil {
@@ -499,7 +626,7 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 	if st := d.video.Load(); st == videoPaused || st == videoAwaitKey {
 		return // held back: a weak line gets no old packets either
 	}
-	orig, ok := d.publisherSeq(seq)
+	orig, ok := d.shifts.publisherSeq(seq)
 	if b == nil || !ok {
 		return
 	}
@@ -511,8 +638,8 @@ func (h *rtcpHandler) retransmit(seq uint16) {
 		h.m.NACKsIgnored.Inc()
 		return
 	}
-	h.send.absRead = false
-	d.write(b, &h.pkt.Header, &h.send, h.pkt.Payload, k, seq)
+	h.send.timed = false
+	d.write(b, &h.pkt.Header, &h.send, h.pkt.Payload, k, seq, -1)
 	h.m.NACKRetransmits.Inc()
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/pion/rtcp"
 	"github.com/pion/rtp/codecs"
@@ -53,6 +54,10 @@ func joinLinePupil(t *testing.T, a *app, link testLink) *linePupil {
 	lp := &linePupil{}
 	var ssrc atomic.Uint32
 	lp.pupil = joinPupilWith(t, a, link, func(c *agent.Config) {
+		// The test states the line in REMB, as a client that estimates
+		// its own line does (with TWCC the server estimates it itself:
+		// the network lab tests that).
+		c.REMBOnly = true
 		audio := c.OnTrack
 		c.OnTrack = func(tr *webrtc.TrackRemote, r *webrtc.RTPReceiver) {
 			if tr.Kind() != webrtc.RTPCodecTypeVideo {
@@ -308,7 +313,12 @@ func TestCameraPipelineFollowsThePupilsLine(t *testing.T) {
 // TestBrowserWeakLineSaysSo: a robot whose picture is a trickle (160x90
 // at 10 frames a second, 20 kbit/s) beside its sound makes Chromium's own
 // estimate of the line (REMB, at most about 1.5 times what it receives)
-// too low for video: the server holds the picture back, and the pupil's
+// too low for video. The page here is a browser that takes no
+// transport-wide congestion control (the test strips transport-cc from
+// the server's offers, so Chromium answers without it and reports REMB,
+// as a client without TWCC does; with it, the server estimates the line
+// itself, which the network lab tests): the server holds the picture
+// back, and the pupil's
 // page says "Your connection is weak" in its notice line, where a
 // 7-year-old reads it, instead of freezing silently; when the server
 // tries the picture again and it flows, the words go. The connection
@@ -349,6 +359,10 @@ func TestBrowserWeakLineSaysSo(t *testing.T) {
 	play(t, cam, 100*time.Millisecond, func(i int) []byte { return frames[i%len(frames)] })
 	play(t, mic, clip.AudioDuration, func(i int) []byte { return clip.Audio[i%len(clip.Audio)] })
 
+	if _, err := chromedp.Call(ctx, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{
+		Source: noTransportCC}); err != nil {
+		t.Fatal(err)
+	}
 	if err := chromedp.Do(ctx, chromedp.Navigate(a.baseURL()+"/join#"+link.PupilToken)); err != nil {
 		t.Fatal(err)
 	}
@@ -394,6 +408,16 @@ func TestBrowserWeakLineSaysSo(t *testing.T) {
 		t.Errorf("connection details say %q (shown %q), want direct (UDP)", p.Path, p.Shown)
 	}
 }
+
+// noTransportCC makes the page's browser one that takes no transport-wide
+// congestion control: the server's offers lose their transport-cc lines.
+const noTransportCC = `(() => {
+  const set = RTCPeerConnection.prototype.setRemoteDescription;
+  RTCPeerConnection.prototype.setRemoteDescription = function (d) {
+    if (d && d.sdp) d = { type: d.type, sdp: d.sdp.split('\r\n').filter((l) => !/transport-cc|transport-wide-cc/.test(l)).join('\r\n') };
+    return set.call(this, d);
+  };
+})();`
 
 // readIVF returns the frames of an IVF file.
 func readIVF(t *testing.T, path string) [][]byte {

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 [ "$(id -u)" -eq 0 ] || { echo "netlab: needs root (network namespaces)" >&2; exit 1; }
 echo "machine: $(nproc) cores, $(uname -r), $(chromium --version 2>/dev/null || echo 'chromium ?')"
-NETLAB_LONG=1 NETLAB_ADAPT=1 go test -count=1 -v -timeout 15m -run 'TestNet' ./deploy/netlab 2>&1 |
+NETLAB_LONG=1 go test -count=1 -v -timeout 15m -run 'TestNet' ./deploy/netlab 2>&1 |
 	grep -E '^(=== RUN|--- |ok|FAIL)|seatlink_test.go' || true

@@ -297,6 +297,22 @@ func (w *world) waitFrames(t *testing.T, n float64, limit time.Duration, what st
 	}
 }
 
+// logTrace prints the page's connection events since from (NETLAB_DEBUG).
+func (w *world) logTrace(t *testing.T, from time.Time) {
+	t.Helper()
+	if os.Getenv("NETLAB_DEBUG") == "" {
+		return
+	}
+	var trace [][2]any
+	w.eval(t, "JSON.stringify(window.seatlink.trace)", &trace)
+	for _, e := range trace {
+		ms, _ := e[0].(float64)
+		if at := time.UnixMilli(int64(ms)); !at.Before(from) {
+			t.Logf("page +%5dms %v", at.Sub(from).Milliseconds(), e[1])
+		}
+	}
+}
+
 // A school firewall that blocks UDP and opens only HTTPS and TURN's TCP
 // port: the pupil joins through TURN over TCP and sees the class within
 // 3 s of opening the link.
@@ -368,36 +384,46 @@ func TestNetOutageAndNewAddress(t *testing.T) {
 	}
 
 	w.waitFrames(t, w.sample(t).Frames+30, 10*time.Second, "video before renumbering")
+	before = w.sample(t).Frames
+	changed := time.Now() // from the start of the change: Renumber takes 20-100 ms
 	pupil, wan, err := l.Renumber(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
-	changed := time.Now()
-	before = w.sample(t).Frames
-	// The page sees its new address among its ICE candidates, finds its
-	// WebSocket dead, resumes the session on a new one and restarts ICE;
-	// that takes 2.8 to 10 s today (the aim is 2 s, as after an outage:
-	// docs/BENCHMARKS.md), so this bounds it at 15 s.
+	renumbered := time.Since(changed)
+	// The page sees its media stop (0.45 s without a packet), pings its
+	// WebSocket and opens a new one beside it; the old one is dead, so it
+	// resumes the session on the new one at once. That first peer
+	// connection fails: Chromium on Linux tells WebRTC of a new address
+	// only 2 s after it came (net::NetworkChangeNotifierLinux debounces IP
+	// address changes by 2000 ms), so it still gathers on the old one. The
+	// page then tries a throwaway gathering every 100 ms and joins again
+	// as soon as it yields a UDP candidate, about 1.9 s after the change;
+	// ICE, DTLS and the keyframe asked for on connecting take 0.1-0.5 s
+	// more (the longer on a loaded machine), and five frames 0.17 s. So
+	// the 2 s cannot be met with Chromium here: 2.3-2.9 s measured,
+	// 3.6 s once with the machine's load average at 14 (docs/BENCHMARKS.md);
+	// bounded at 4 s (it was 2.8-10 s before the page watched its media,
+	// 12-19 s before it looked for a new address at all).
 	s := w.waitFrames(t, before+5, 15*time.Second, "video after the address changed")
-	t.Logf("new address %s behind %s: video back %s after the change, path %s, page %s", pupil, wan,
-		time.Since(changed).Round(10*time.Millisecond), s.Path, s.State)
+	back = time.Since(changed)
+	t.Logf("new address %s behind %s (renumbering took %s): video back %s after the change began, path %s, page %s", pupil, wan,
+		renumbered.Round(time.Millisecond), back.Round(10*time.Millisecond), s.Path, s.State)
+	if back > 4*time.Second {
+		t.Errorf("video back %s after the address changed, want within 4 s (Chromium's own 2 s is the floor)", back.Round(10*time.Millisecond))
+	}
+	w.logTrace(t, changed)
 }
 
 // The pupil's downlink capped at 600 kbit/s: the robot's video falls under
 // the cap within 5 s, the picture keeps coming (no freeze over 1 s once
 // adapted), and the robot climbs back within 15 s after the cap is lifted.
-//
-// Not yet met on every run: a pupil's browser's estimate (receive-side
-// REMB) sometimes falls to a third of the cap under a tbf and grows back
-// too slowly for the robot to climb within 15 s, and a probe to the full
-// rendition can freeze the picture for seconds. It runs with
-// NETLAB_ADAPT=1 (deploy/bench/netlab.sh), and its figures are in
-// docs/BENCHMARKS.md, until the SFU estimates each pupil's line itself
-// from TWCC feedback.
+// The SFU estimates the pupil's line itself from its TWCC feedback and
+// probes it with padding before it lets the robot send more
+// (media/sendside.go); with the browser's own REMB instead, the robot's
+// blind probes froze the picture for 3.7 s in two runs of five and it
+// climbed back in time in two.
 func TestNetDownlinkCapAdapts(t *testing.T) {
-	if os.Getenv("NETLAB_ADAPT") == "" {
-		t.Skip("the 600 kbit/s cap target is not met on every run yet (see the comment); NETLAB_ADAPT=1 runs it")
-	}
 	l := netlab.Require(t)
 	w := startWorld(t, l)
 	w.open(t)

@@ -53,7 +53,11 @@ type Config struct {
 	// RelayOnly uses TURN relays alone (ICE transport policy "relay"),
 	// as a client behind a firewall that lets nothing else through.
 	RelayOnly bool
-	Logger    *slog.Logger
+	// REMBOnly answers without transport-wide congestion control: the
+	// client reports what its line carries in REMB itself, and the
+	// server relays that instead of estimating the line from feedback.
+	REMBOnly bool
+	Logger   *slog.Logger
 
 	// OnTrack is called for each track the server sends.
 	OnTrack func(*webrtc.TrackRemote, *webrtc.RTPReceiver)
@@ -164,13 +168,16 @@ func (a *Agent) newPeerConnection(iceServers []webrtc.ICEServer) (*webrtc.PeerCo
 	if err := webrtc.ConfigureSimulcastExtensionHeaders(me); err != nil {
 		return nil, err
 	}
-	if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
-		return nil, err
-	}
-	// Stamp transport-wide sequence numbers on what we send, as browsers
-	// do, so the server's TWCC feedback can drive our bandwidth estimate.
-	if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
-		return nil, err
+	if !a.cfg.REMBOnly {
+		if err := webrtc.ConfigureTWCCSender(me, ir); err != nil {
+			return nil, err
+		}
+		// Stamp transport-wide sequence numbers on what we send, as
+		// browsers do, so the server's TWCC feedback can drive our
+		// bandwidth estimate.
+		if err := webrtc.ConfigureTWCCHeaderExtensionSender(me, ir); err != nil {
+			return nil, err
+		}
 	}
 	se := webrtc.SettingEngine{LoggerFactory: pionlog.Factory{Logger: a.log}}
 	se.SetICEMulticastDNSMode(ice.MulticastDNSModeDisabled)

@@ -71,9 +71,7 @@ func TestRenditionFor(t *testing.T) {
 }
 
 // The robot's encoder follows the estimate one rung at a time, no faster
-// than every half second, probes a rung up once the line has held, keeps
-// a probe while the estimate has not fallen below where it came from, and
-// leaves it when it has.
+// than every half second, and never above it: the SFU probes the line.
 func TestLadderFollowsTheEstimate(t *testing.T) {
 	c, err := LoadClip()
 	if err != nil {
@@ -95,16 +93,15 @@ func TestLadderFollowsTheEstimate(t *testing.T) {
 		{1300 * time.Millisecond, 50_000, 3, ""},
 		{1900 * time.Millisecond, 50_000, 4, "down to the lowest"},
 		{2500 * time.Millisecond, 50_000, 4, "no lower rung"},
-		{4000 * time.Millisecond, rate(4), 4, "held 2 s, but lowered under 3 s ago"},
-		{5000 * time.Millisecond, rate(4), 3, "a probe one rung up"},
-		{6000 * time.Millisecond, rate(4), 3, "the probe holds while the estimate stays at the rung it came from"},
-		{7000 * time.Millisecond, rate(4) - 1, 4, "an estimate under it ends the probe"},
+		{8000 * time.Millisecond, rate(4), 4, "an estimate held for long is no reason to step up"},
+		{8100 * time.Millisecond, rate(3) - 1, 4, "nor one just under the next rung"},
 		{9000 * time.Millisecond, rate(0) * 2, 3, "a clean line climbs a rung"},
 		{9200 * time.Millisecond, rate(0) * 2, 3, "but not twice within half a second"},
 		{9600 * time.Millisecond, rate(0) * 2, 2, ""},
-		{10100 * time.Millisecond, rate(0) * 2, 1, ""},
-		{10700 * time.Millisecond, rate(0) * 2, 0, "back to the full rendition"},
-		{20000 * time.Millisecond, rate(0) * 2, 0, "nothing above it to probe"},
+		{10100 * time.Millisecond, rate(1), 1, "up to the rung the estimate allows"},
+		{10700 * time.Millisecond, rate(1), 1, "and no further"},
+		{20000 * time.Millisecond, rate(1), 1, "however long it holds"},
+		{20600 * time.Millisecond, rate(0), 0, "back to the full rendition"},
 	} {
 		if got := l.step(c, s.target, t0.Add(s.at)); got != s.want {
 			t.Fatalf("at %s with %d bit/s: rendition %d, want %d (%s)", s.at, s.target, got, s.want, s.why)

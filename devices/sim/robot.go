@@ -308,40 +308,29 @@ func (r *Robot) playVideo(ctx context.Context) {
 
 // ladder chooses the rendition (0 the highest) as an encoder follows an
 // estimate: one rung at a time, at most every half second, because an
-// estimate made while the line's queue drains overshoots downwards; and,
-// because an estimate can only grow with what is sent (a browser's REMB
-// stays within 1.5 times what it receives), by probing a rung up once the
-// line has held a rung for 2 s and nothing has pushed the robot down for
-// 3 s. A probe holds for up to 4 s while the estimate stays at or above
-// the rung it came from.
+// estimate made while the line's queue drains overshoots downwards. It
+// never goes above the estimate: the SFU probes the pupil's line itself
+// (padding, media/sendside.go) and raises the estimate before the robot
+// may send more, so an upward step is never a guess that overflows the
+// line and freezes the picture (a blind probe a rung up did, under a
+// 600 kbit/s cap, for 3.7 s).
 type ladder struct {
-	cur            int
-	moved, lowered time.Time
-	probing        bool
+	cur   int
+	moved time.Time
 }
 
 // step returns the rendition to send now for target bit/s.
 func (l *ladder) step(c *Clip, target int64, now time.Time) int {
 	fits := c.renditionFor(target)
-	want := fits
-	switch {
-	case fits != l.cur && now.Sub(l.moved) < 500*time.Millisecond:
-		want = l.cur
-	case l.probing && fits > l.cur && now.Sub(l.moved) < 4*time.Second && target >= int64(c.Renditions[l.cur+1].Bitrate):
-		want = l.cur
-	case fits > l.cur:
-		want = l.cur + 1
-		l.lowered = now
-	case fits < l.cur:
-		want = l.cur - 1
-	case l.cur > 0 && now.Sub(l.moved) > 2*time.Second && now.Sub(l.lowered) > 3*time.Second:
-		want = l.cur - 1 // a probe
+	if fits == l.cur || now.Sub(l.moved) < 500*time.Millisecond {
+		return l.cur
 	}
-	if want != l.cur {
-		l.probing = want < l.cur && fits > want
-		l.moved = now
-		l.cur = want
+	if fits > l.cur {
+		l.cur++
+	} else {
+		l.cur--
 	}
+	l.moved = now
 	return l.cur
 }
 

@@ -22,11 +22,17 @@
   // (UDP)", "relayed (TURN over TCP)", …).
   const api = {
     state: () => stateWord, lastAck: null, firstFrameAt: null, joinedAt: null, connectedAt: null,
-    weak: false, held: () => videoHeld, path: '', pc: () => pc,
+    weak: false, held: () => videoHeld, path: '', pc: () => pc, trace: [],
     // checkInAfter: the time in class after which the end of the lesson
     // (the robot put to sleep or switched off) asks "How did today feel?".
     checkInAfter: 10 * 60 * 1000,
   };
+  // note keeps the last 200 connection events (Date.now(), what) for
+  // tests and for whoever debugs a reconnect.
+  function note(what) {
+    api.trace.push([Date.now(), what]);
+    if (api.trace.length > 200) api.trace.shift();
+  }
   // States: connecting, in_class, asleep (the robot is switched off or
   // asleep), reconnecting, ended, bad_link, need_code, adult.
   window.seatlink = api;
@@ -104,6 +110,8 @@
   }
 
   function cleanup() {
+    dropProbe();
+    gatherWait = null;
     clearInterval(pingTimer);
     clearTimeout(restartTimer);
     if (ws) {
@@ -112,7 +120,7 @@
       ws = null;
     }
     if (pc) {
-      pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.ondatachannel = null;
+      pc.ontrack = pc.onicecandidate = pc.onconnectionstatechange = pc.oniceconnectionstatechange = pc.ondatachannel = null;
       pc.close();
       pc = null;
     }
@@ -123,38 +131,98 @@
     showWeak();
   }
 
+  function socket() {
+    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
+    return new WebSocket(scheme + location.host + '/ws');
+  }
+
   function connect() {
     cleanup();
-    const scheme = location.protocol === 'https:' ? 'wss://' : 'ws://';
-    const sock = new WebSocket(scheme + location.host + '/ws');
-    ws = sock;
+    const sock = socket();
+    note('ws connect');
     sock.onopen = () => {
-      // The device is signed in by its session cookie (set from the join
-      // link or code), so the join needs no token.
-      const join = { type: 'join', role: 'pupil', publish: { audio: !!mic, video: false }, client: 'pupil-web/1' };
-      if (resume) join.resume = resume;
-      send(join);
-      pingTimer = setInterval(() => send({ type: 'ping' }), 10000);
+      note('ws open');
+      join(sock);
     };
+    use(sock);
+  }
+
+  // join joins (or resumes) the session on sock, which is open. The
+  // device is signed in by its session cookie (set from the join link or
+  // code), so the join needs no token.
+  function join(sock) {
+    const msg = { type: 'join', role: 'pupil', publish: { audio: !!mic, video: false }, client: 'pupil-web/1' };
+    if (resume) msg.resume = resume;
+    sock.send(JSON.stringify(msg));
+    clearInterval(pingTimer);
+    pingTimer = setInterval(() => send({ type: 'ping' }), 10000);
+  }
+
+  // use makes sock the session's WebSocket.
+  function use(sock) {
+    ws = sock;
     sock.onmessage = (ev) => {
       if (sock !== ws) return;
       lastMessageAt = performance.now();
       let msg;
       try { msg = JSON.parse(ev.data); } catch (e) { return; }
+      if (msg.type !== 'candidate') note('ws ' + msg.type + (msg.id ? ' ' + msg.id : ''));
       onMessage(msg);
     };
-    sock.onclose = () => { if (sock === ws) retry(); };
+    sock.onclose = () => { note('ws close' + (sock === ws ? '' : ' (old)')); if (sock === ws) retry(); };
   }
 
   // retry reconnects after a delay; keep leaves the state's words as they
   // are (they say why we wait).
   function retry(delay, keep) {
     if (stopped) return;
+    note('retry ' + (delay || backoff));
     cleanup();
     if (!keep && stateWord !== 'ended') setState('reconnecting', t('pupil.state.reconnecting'));
     clearTimeout(retryTimer);
     retryTimer = setTimeout(connect, delay || backoff);
     backoff = Math.min(backoff * 2, 10000);
+  }
+
+  // retryWhenGathering reconnects as soon as a throwaway peer connection
+  // gathers a UDP candidate (looking every 100 ms), or 5 s after the move.
+  let gatherWait = null;
+  function retryWhenGathering() {
+    if (stopped) return;
+    note('retry when gathering');
+    cleanup();
+    setState('reconnecting', t('pupil.state.reconnecting'));
+    clearTimeout(retryTimer);
+    const mine = {};
+    gatherWait = mine;
+    (async () => {
+      while (gatherWait === mine && performance.now() - movedAt < 5000 && !(await gathers())) {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      if (gatherWait !== mine || stopped) return;
+      gatherWait = null;
+      connect();
+    })();
+  }
+
+  async function gathers() {
+    const t = new RTCPeerConnection();
+    try {
+      t.createDataChannel('gather');
+      const found = new Promise((resolve) => {
+        t.onicecandidate = (ev) => {
+          if (!ev.candidate) resolve(false); // gathering ended with none
+          else if (/ udp /i.test(ev.candidate.candidate)) resolve(true);
+        };
+        setTimeout(() => resolve(false), 300);
+      });
+      await t.setLocalDescription(await t.createOffer());
+      return await found;
+    } catch (e) {
+      return false;
+    } finally {
+      t.close();
+    }
   }
 
   function stop(word, text) {
@@ -231,6 +299,7 @@
   function onJoined(msg) {
     resume = msg.resume || '';
     robotHere = (msg.peers || []).includes('robot');
+    note('joined');
     document.dispatchEvent(new CustomEvent('seatlink:joined'));
     api.joinedAt = performance.now();
     pc = new RTCPeerConnection({ iceServers: msg.ice_servers || [] });
@@ -243,6 +312,7 @@
     pc.ontrack = (ev) => attach(ev.track);
     pc.onicecandidate = (ev) => {
       if (!ev.candidate) return;
+      note('candidate ' + ev.candidate.candidate.split(' ').slice(4, 8).join(' '));
       send({ type: 'candidate', candidate: ev.candidate.toJSON() });
       // A new address of our own while in class: the device moved to
       // another network (Wi-Fi to 4G). Check the way back at once rather
@@ -250,7 +320,8 @@
       if (pc.connectionState === 'connected' && ev.candidate.candidate.includes(' host ') &&
           performance.now() - connectedSince > 2000) checkPath(0);
     };
-    pc.onconnectionstatechange = () => onConnectionState();
+    pc.onconnectionstatechange = () => { note('pc ' + pc.connectionState); onConnectionState(); };
+    pc.oniceconnectionstatechange = () => note('ice ' + pc.iceConnectionState);
     pc.ondatachannel = (ev) => {
       if (ev.channel.label !== 'control') return;
       const dc = ev.channel;
@@ -265,6 +336,7 @@
     await pc.setRemoteDescription({ type: 'offer', sdp });
     await pc.setLocalDescription(await pc.createAnswer());
     send({ type: 'answer', sdp: pc.localDescription.sdp });
+    note('answer sent');
   }
 
   // checkPath, after wait ms, asks for fresh ICE and checks that the
@@ -274,10 +346,98 @@
     clearTimeout(restartTimer);
     restartTimer = setTimeout(() => {
       const asked = performance.now();
+      note('checkPath');
       send({ type: 'restart_ice' });
       send({ type: 'ping', id: 'path' });
       restartTimer = setTimeout(() => { if (lastMessageAt < asked) retry(250); }, 1000);
     }, wait);
+  }
+
+  // A move to another network (Wi-Fi to 4G, the router renumbered) shows
+  // first as the media stopping: the old address is gone, and with it the
+  // way of the media and of the WebSocket. Chromium announces no new
+  // candidate for it and calls the connection disconnected only about 7 s
+  // later. So the page counts the packets it receives, five times a
+  // second, and when media that flowed stops for STALL_MS it pings the
+  // old WebSocket and opens a new one beside it (probe). If the new one
+  // opens while the old one has not answered and the media is still
+  // stopped, the device has moved: the session resumes on the new socket,
+  // and the server replaces the old peer connection with one that
+  // connects in a few round trips. If the old one answers (a robot that
+  // went quiet), or the media comes back first (an outage that ended),
+  // the new socket is closed and nothing else changes.
+  const STALL_MS = 450;
+  const rx = { count: 0, at: 0, since: 0, probed: false, vp: 0, vf: 0 };
+  let probing = null; // { sock, timer }
+  let movedAt = -1e9;  // when the page last found it had moved
+  setInterval(async () => {
+    if (stopped || !pc || pc.connectionState !== 'connected' && pc.connectionState !== 'disconnected') {
+      rx.count = rx.at = rx.since = rx.vp = rx.vf = 0;
+      return;
+    }
+    let stats;
+    try { stats = await pc.getStats(); } catch (e) { return; }
+    let count = 0, vp = 0, vf = 0;
+    stats.forEach((r) => {
+      if (r.type === 'inbound-rtp') count += r.packetsReceived || 0;
+      if (r.type === 'inbound-rtp' && r.kind === 'video') { vp += r.packetsReceived || 0; vf += r.framesDecoded || 0; }
+    });
+    if (vp && !rx.vp) note('first video packet');
+    if (vf && !rx.vf) note('first frame decoded');
+    rx.vp = vp; rx.vf = vf;
+    const now = performance.now();
+    if (count > rx.count) {
+      if (!rx.since || now - rx.at > 2 * STALL_MS) rx.since = now;
+      rx.count = count;
+      rx.at = now;
+      rx.probed = false;
+      if (probing) { note('media back: probe dropped'); dropProbe(); } // an outage that ended
+    } else if (rx.since && now - rx.at >= STALL_MS && rx.at - rx.since >= 300 && !rx.probed) {
+      rx.probed = true;
+      probe();
+    }
+  }, 150);
+  if (navigator.connection) navigator.connection.addEventListener('change', () => note('network change'));
+  window.addEventListener('online', () => note('online'));
+  window.addEventListener('offline', () => note('offline'));
+
+  function mediaStalled() { return !rx.at || performance.now() - rx.at >= STALL_MS; }
+
+  function dropProbe() {
+    if (!probing) return;
+    const p = probing;
+    probing = null;
+    clearTimeout(p.timer);
+    p.sock.onopen = p.sock.onclose = p.sock.onerror = null;
+    try { p.sock.close(); } catch (e) { /* already closed */ }
+  }
+
+  function probe() {
+    if (probing || !ws || ws.readyState !== WebSocket.OPEN) return;
+    const asked = performance.now();
+    note('media stopped: probe');
+    send({ type: 'ping', id: 'path' });
+    const sock = socket();
+    probing = { sock, timer: setTimeout(dropProbe, 15000) };
+    sock.onclose = sock.onerror = () => { if (probing && probing.sock === sock) dropProbe(); };
+    sock.onopen = () => {
+      if (!probing || probing.sock !== sock) return;
+      if (lastMessageAt >= asked || !mediaStalled()) {
+        note('probe: the old socket lives');
+        dropProbe();
+        return;
+      }
+      note('probe: moved; resume on the new socket');
+      movedAt = performance.now();
+      clearTimeout(probing.timer);
+      probing = null;
+      sock.onopen = sock.onclose = sock.onerror = null;
+      clearTimeout(retryTimer);
+      cleanup();
+      setState('reconnecting', t('pupil.state.reconnecting'));
+      use(sock);
+      join(sock);
+    };
   }
 
   function onConnectionState() {
@@ -296,7 +456,13 @@
         checkPath(1000);
         break;
       case 'failed':
-        retry();
+        // Just after a move the browser still gathers on its old address
+        // (Chromium on Linux tells WebRTC of a new address 2 s after it
+        // came): the new peer connection fails at once. Join again as
+        // soon as the browser can gather a candidate, rather than after
+        // the usual backoff.
+        if (performance.now() - movedAt < 5000) retryWhenGathering();
+        else retry();
         break;
       default: break;
     }
