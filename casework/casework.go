@@ -67,12 +67,12 @@ func (s *Store) SetKeyAdult(ctx context.Context, a people.Actor, pupilID, staffI
 	if err := s.people.Authorize(ctx, a, people.ActKeyAdultSet, people.Target{PupilID: pupilID}); err != nil {
 		return KeyAdult{}, err
 	}
-	contact = strings.TrimSpace(contact)
-	if utf8.RuneCountInString(contact) > maxContact || strings.ContainsAny(contact, "\x00\r") {
-		return KeyAdult{}, &people.FieldError{Field: "contact", Code: "too_long", Message: fmt.Sprintf("at most %d characters", maxContact)}
+	contact, err := checkText("contact", contact, 0, maxContact)
+	if err != nil {
+		return KeyAdult{}, err
 	}
 	var ok bool
-	err := s.db.Q().QueryRow(ctx, `SELECT 1 FROM staff st, pupils p JOIN schools sc ON sc.id = p.school_id
+	err = s.db.Q().QueryRow(ctx, `SELECT 1 FROM staff st, pupils p JOIN schools sc ON sc.id = p.school_id
 		WHERE st.id = ? AND p.id = ? AND NOT st.disabled AND st.la_id = sc.la_id
 		AND (st.role IN ('ewo', 'admin') OR st.school_id = p.school_id)`, staffID, pupilID).Scan(&ok)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -127,28 +127,6 @@ func (s *Store) keyAdult(ctx context.Context, pupilID string) (KeyAdult, error) 
 	}
 	k.SetAt = time.UnixMilli(at).UTC()
 	return k, err
-}
-
-// WithoutKeyAdult are those of pupilIDs who have no key adult (for the
-// caseload's flag).
-func (s *Store) WithoutKeyAdult(ctx context.Context, pupilIDs []string) (map[string]bool, error) {
-	out := make(map[string]bool, len(pupilIDs))
-	for _, id := range pupilIDs {
-		out[id] = true
-	}
-	rows, err := s.db.Q().Query(ctx, `SELECT pupil_id FROM key_adults`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		delete(out, id)
-	}
-	return out, rows.Err()
 }
 
 // checkText trims a person's words and checks their length.

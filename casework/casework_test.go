@@ -129,8 +129,9 @@ func TestKeyAdult(t *testing.T) {
 		if _, err := w.cw.KeyAdultOf(ctx, w.parent, w.pupil.ID); !errors.Is(err, ErrNoKeyAdult) {
 			t.Fatalf("before one is named: %v", err)
 		}
-		if miss, err := w.cw.WithoutKeyAdult(ctx, []string{w.pupil.ID, w.otherPupil.ID}); err != nil || !miss[w.pupil.ID] || !miss[w.otherPupil.ID] {
-			t.Fatalf("without a key adult: %v %v", miss, err)
+		both := []people.Pupil{{ID: w.pupil.ID}, {ID: w.otherPupil.ID}}
+		if names, err := w.cw.KeyAdultNames(ctx, both); err != nil || len(names) != 0 {
+			t.Fatalf("key adults before any is named: %v %v", names, err)
 		}
 		// Another school's teacher may be no key adult here, nor name one.
 		var fe *people.FieldError
@@ -170,8 +171,8 @@ func TestKeyAdult(t *testing.T) {
 				t.Errorf("%s %s sees another family's key adult: %v", who.Kind, who.ID, err)
 			}
 		}
-		if miss, _ := w.cw.WithoutKeyAdult(ctx, []string{w.pupil.ID, w.otherPupil.ID}); miss[w.pupil.ID] || !miss[w.otherPupil.ID] {
-			t.Errorf("without a key adult after naming one: %v", miss)
+		if names, _ := w.cw.KeyAdultNames(ctx, both); names[w.pupil.ID] != w.keyAdult.Name || names[w.otherPupil.ID] != "" {
+			t.Errorf("key adults after naming one: %v", names)
 		}
 	})
 }

@@ -171,7 +171,7 @@ func (s *Server) renderError(c *gin.Context, err error) {
 	}
 	body := gin.H{"code": ae.Code, "message": localize(c, ae.Code, ae.Message)}
 	if len(ae.Fields) > 0 {
-		body["fields"] = localizeFields(c, ae.Fields)
+		body["fields"] = ae.Fields
 	}
 	c.AbortWithStatusJSON(ae.Status, gin.H{"error": body})
 }
@@ -205,16 +205,4 @@ func decodeJSON(c *gin.Context, v any) error {
 		return errBadJSON
 	}
 	return nil
-}
-
-// localizeFields are field errors with their messages in the request's
-// language where the catalogue has words for their code ("field.<code>").
-func localizeFields(c *gin.Context, fields []*people.FieldError) []*people.FieldError {
-	out := make([]*people.FieldError, len(fields))
-	for i, f := range fields {
-		g := *f
-		g.Message = localize(c, "field_"+f.Code, f.Message)
-		out[i] = &g
-	}
-	return out
 }

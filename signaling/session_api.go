@@ -39,11 +39,9 @@ func (s *Server) sessionRoutes() []apiRoute {
 // rememberLanguage puts a signed-in person's chosen language on the
 // device, so that the pages open in it.
 func (s *Server) rememberLanguage(c *gin.Context, a people.Actor) {
-	if !web.Supported(a.Lang) {
-		return
+	if web.Supported(a.Lang) {
+		web.SetLangCookie(c.Writer, a.Lang, c.Request.TLS != nil || s.cfg.SecureCookies)
 	}
-	http.SetCookie(c.Writer, &http.Cookie{Name: web.LangCookie, Value: a.Lang, Path: "/", MaxAge: 400 * 24 * 3600,
-		SameSite: http.SameSiteLaxMode, Secure: c.Request.TLS != nil || s.cfg.SecureCookies})
 }
 
 func (s *Server) setLanguage(c *gin.Context, a people.Actor) (any, error) {

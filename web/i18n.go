@@ -356,10 +356,14 @@ func hasElementChild(n *html.Node) bool {
 // RememberLang sets the device's remembered language when the request
 // chose one with ?lang=.
 func RememberLang(w http.ResponseWriter, r *http.Request, secure bool) {
-	l := r.URL.Query().Get("lang")
-	if !Supported(l) {
-		return
+	if l := r.URL.Query().Get("lang"); Supported(l) {
+		SetLangCookie(w, l, secure)
 	}
-	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: l, Path: "/", MaxAge: int((400 * 24 * time.Hour).Seconds()),
+}
+
+// SetLangCookie remembers lang on the device (a page's switch, or a
+// person signing in who chose one before).
+func SetLangCookie(w http.ResponseWriter, lang string, secure bool) {
+	http.SetCookie(w, &http.Cookie{Name: LangCookie, Value: lang, Path: "/", MaxAge: int((400 * 24 * time.Hour).Seconds()),
 		SameSite: http.SameSiteLaxMode, Secure: secure})
 }

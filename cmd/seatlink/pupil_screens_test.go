@@ -206,6 +206,21 @@ func TestPupilPageOnEveryScreenInBothLanguages(t *testing.T) {
 		t.Errorf("the check-in sheet says %q about who sees it", got)
 	}
 	noAxe("check-in sheet")
+	// On a small phone, upright or on its side, the sheet's faces and
+	// buttons are all on the screen.
+	for _, size := range [][2]int64{{320, 568}, {844, 390}} {
+		if err := chromedp.Do(ctx, chromedp.EmulateViewport(size[0], size[1])); err != nil {
+			t.Fatal(err)
+		}
+		if l, err := browsertest.Measure(ctx, ".feelings label", "#checkin-words", "#checkin-send", "#checkin-close"); err != nil {
+			t.Fatal(err)
+		} else if len(l.Outside) > 0 || l.DocW > l.ViewportW {
+			t.Errorf("the check-in sheet at %dx%d: %v outside, page %d px wide", size[0], size[1], l.Outside, l.DocW)
+		}
+	}
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(1366, 657)); err != nil {
+		t.Fatal(err)
+	}
 	click(`#checkin-form input[name=feeling][value="2"]`)
 	if err := chromedp.Do(ctx, chromedp.SendKeys("#checkin-words", "Loud today")); err != nil {
 		t.Fatal(err)

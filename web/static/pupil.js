@@ -56,7 +56,7 @@
     raise_hand: 'hand', lower_hand: 'hand', whisper: 'modes', passive: 'modes', turn: 'turn', expression: 'faces', chat: 'chat',
   };
   function say(group, text) {
-    for (const [g, el] of Object.entries(saidAt)) if (g === group) el.textContent = text || '';
+    if (saidAt[group]) saidAt[group].textContent = text || '';
   }
 
   let token = decodeURIComponent(location.hash.replace(/^#/, ''));
